@@ -1,0 +1,1 @@
+"""The Scrapy project: everything that talks HTTP to the world."""

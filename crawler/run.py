@@ -1,0 +1,87 @@
+"""Start a probe crawl from Python (AsyncCrawlerProcess); used by the CLI.
+
+One call per process: Twisted's reactor cannot be restarted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from crawler.discovery import Candidate
+
+SETTINGS_MODULE = "crawler.settings"
+
+# Stat keys whose errors are about the world, not about us (they never fail a crawl).
+_BENIGN_ERROR_PREFIXES = ("robotstxt/",)
+
+
+def crawl_settings(db_url: str, allow_private: bool = False, overrides: dict[str, Any] | None = None) -> Any:
+    """Project settings, found from any working directory, with the run's values on top."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    values: dict[str, Any] = {"X402_DB_URL": db_url, "X402_ALLOW_PRIVATE": allow_private}
+    values.update(overrides or {})
+    settings.setdict(values, priority="cmdline")
+    return settings
+
+
+def summarize(stats: dict[str, Any]) -> dict[str, Any]:
+    """The crawl report: counts by outcome and the few numbers the CLI prints."""
+    outcomes = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("x402/outcome/")}
+    probed = sum(outcomes.values())
+    paid = outcomes.get("paid", 0)
+    free = outcomes.get("free", 0)
+    return {
+        "probed": probed,
+        "paid": paid,
+        "free": free,
+        "failed": probed - paid - free,
+        "new": stats.get("x402/store/new_resources", 0),
+        "stored": stats.get("x402/store/observations", 0),
+        "outcomes": dict(sorted(outcomes.items())),
+        "discovery_pages": stats.get("x402/discovery/pages", 0),
+        "discovery_failed": stats.get("x402/discovery/failed", 0),
+        "finish_reason": stats.get("finish_reason"),
+        "errors": stats.get("log_count/ERROR", 0),
+    }
+
+
+def crawl_ok(summary: dict[str, Any]) -> bool:
+    """A crawl failed only when it did not finish or lost results; unreachable endpoints are data."""
+    return summary["finish_reason"] == "finished" and summary["stored"] == summary["probed"]
+
+
+def run_crawl(
+    candidates: list[Candidate],
+    facilitators: list[str],
+    db_url: str,
+    *,
+    allow_private: bool = False,
+    overrides: dict[str, Any] | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Probe candidates (and everything the facilitators list), store observations, return the summary."""
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from index.store import finish_run, init_db, start_run
+
+    engine = init_db(db_url)
+    run_id = start_run(engine)
+    extra = dict(overrides or {})
+    extra["X402_CRAWL_RUN_ID"] = run_id
+    if progress is not None:
+        extra["X402_PROGRESS_CALLBACK"] = progress
+    settings = crawl_settings(db_url, allow_private, extra)
+    process = AsyncCrawlerProcess(settings)
+    crawler = process.create_crawler("probe")
+    process.crawl(crawler, candidates=candidates, facilitators=facilitators)
+    process.start()
+    stats = crawler.stats.get_stats()
+    summary = summarize(stats)
+    finish_run(engine, run_id, {**summary, "run_id": run_id})
+    summary["run_id"] = run_id
+    return summary

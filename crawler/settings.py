@@ -1,0 +1,75 @@
+"""Every crawl default, in one place. X402_* settings are ours; the rest are Scrapy's.
+
+The README's "Settings" section documents each X402_* setting (a test checks it).
+"""
+
+from index import PROJECT_URL, __version__
+
+BOT_NAME = "x402-index"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Identity: a non-browser UA naming the project, so servers answer JSON, not an HTML paywall.
+USER_AGENT = f"x402-index/{__version__} (+{PROJECT_URL})"
+DEFAULT_REQUEST_HEADERS = {"Accept": "application/json"}
+
+# Politeness. Probes of registry-listed endpoints skip robots.txt (recorded per request);
+# HTML crawling obeys it.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 64
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Bounded cost per request: time, size (after decompression), redirects.
+DOWNLOAD_TIMEOUT = 15
+DNS_TIMEOUT = 10
+DOWNLOAD_MAXSIZE = 2 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 512 * 1024
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False
+RETRY_ENABLED = True
+RETRY_TIMES = 1
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
+COOKIES_ENABLED = False
+
+# Safety: TLS certificates verified; only http(s) handlers; no control consoles.
+DOWNLOAD_VERIFY_CERTIFICATES = True
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SSRFGuardMiddleware": 50,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.StorePipeline": 500,
+}
+EXTENSIONS = {
+    "crawler.progress.ProgressReporter": 500,
+}
+
+# Per-response item work is tiny; a high value only multiplies asyncio tasks (see hardening ref §7).
+CONCURRENT_ITEMS = 1
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+# ---- ours -------------------------------------------------------------------------------------
+# Database URL the pipeline writes to (any SQLAlchemy URL).
+X402_DB_URL = "sqlite:///data/catalog.db"
+# Refuse private, loopback, link-local and other non-global addresses (SSRF guard).
+X402_ALLOW_PRIVATE = False
+# Probe results written per database transaction.
+X402_STORE_BATCH = 200
+# Bytes of a probe's body and of each header value kept in the observation row.
+X402_RAW_BODY_LIMIT = 64 * 1024
+# Facilitator discovery page size (the spec allows 1..100).
+X402_DISCOVERY_PAGE_SIZE = 100
+# Seconds between progress reports (a callable in X402_PROGRESS_CALLBACK receives them).
+X402_PROGRESS_INTERVAL = 1.0
+X402_PROGRESS_CALLBACK = None
+# Crawl-run id the pipeline stamps on every observation (set by crawler.run).
+X402_CRAWL_RUN_ID = None

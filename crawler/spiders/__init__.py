@@ -1,0 +1,1 @@
+"""Spiders: thin movers of data between the network and index/."""

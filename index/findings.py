@@ -1,0 +1,68 @@
+"""Conformance finding codes: the one table every component and the site read.
+
+A finding is a plain dict {code, severity, message, where?, detail?}. Codes are stable: never reuse or
+rename one; add new ones at the end of their group.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+# code -> (severity, one-line message)
+CODES: dict[str, tuple[Severity, str]] = {
+    # transport of the challenge
+    "no_challenge": (Severity.ERROR, "402 answer carries no x402 challenge (no PAYMENT-REQUIRED header, no x402 JSON body)"),
+    "header_too_large": (Severity.ERROR, "PAYMENT-REQUIRED header is larger than the size we accept"),
+    "header_invalid_base64": (Severity.ERROR, "PAYMENT-REQUIRED header is not strict base64"),
+    "header_invalid_json": (Severity.ERROR, "PAYMENT-REQUIRED header does not decode to a JSON object"),
+    "body_invalid_json": (Severity.ERROR, "402 body is not valid JSON"),
+    "invalid_encoding": (Severity.ERROR, "challenge is not valid UTF-8"),
+    "v2_in_body_only": (Severity.WARNING, "v2 challenge sent in the body without a PAYMENT-REQUIRED header; reference clients reject this"),
+    "header_body_conflict": (Severity.WARNING, "PAYMENT-REQUIRED header and JSON body disagree; the header wins"),
+    "version_unsupported": (Severity.ERROR, "x402Version is missing or not 1 or 2"),
+    "v1_only": (Severity.INFO, "endpoint speaks x402 v1 only (legacy, still payable)"),
+    # accepts
+    "accepts_empty": (Severity.ERROR, "accepts is missing or empty: nothing can be paid"),
+    "accepts_too_many": (Severity.WARNING, "more accepts entries than we keep"),
+    "accept_not_object": (Severity.ERROR, "an accepts entry is not a JSON object"),
+    "missing_field": (Severity.ERROR, "a required field is missing"),
+    "amount_not_atomic": (Severity.ERROR, "amount is not an atomic integer string (decimal, float, negative or exponent)"),
+    "amount_not_string": (Severity.WARNING, "amount is a JSON number, not a string"),
+    "amount_zero": (Severity.WARNING, "amount is zero"),
+    "network_unknown": (Severity.WARNING, "network is not in our registry"),
+    "network_not_caip2": (Severity.WARNING, "v2 challenge uses a v1 network name instead of CAIP-2"),
+    "asset_unknown": (Severity.INFO, "asset is not a stablecoin we know on this network; no USD price"),
+    "timeout_invalid": (Severity.WARNING, "maxTimeoutSeconds is missing, not a positive integer, or absurd"),
+    "resource_missing": (Severity.WARNING, "challenge does not name its resource URL"),
+    "description_missing": (Severity.INFO, "no description of the resource"),
+    "text_truncated": (Severity.INFO, "a text field was longer than we keep and was truncated"),
+}
+
+
+def finding(code: str, where: str | None = None, detail: str | None = None) -> dict[str, Any]:
+    """A finding for a registered code; unknown codes are a programming error."""
+    severity, message = CODES[code]
+    out: dict[str, Any] = {"code": code, "severity": str(severity), "message": message}
+    if where:
+        out["where"] = where
+    if detail:
+        out["detail"] = detail
+    return out
+
+
+def worst(findings: list[dict[str, Any]]) -> str | None:
+    """The most severe severity among findings, or None."""
+    order = [Severity.ERROR, Severity.WARNING, Severity.INFO]
+    present = {f["severity"] for f in findings}
+    for s in order:
+        if s in present:
+            return str(s)
+    return None

@@ -1,0 +1,124 @@
+"""Database tables (sqlmodel). SQLite by default, PostgreSQL by URL.
+
+History is append-only: `Observation` gets one row per probe attempt and is never updated. `Resource`
+and `PaymentOption` hold current state, derived from the latest good observation.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Origin(SQLModel, table=True):
+    """scheme://host[:port] that serves one or more resources; metadata comes from its pages."""
+
+    __tablename__ = "origins"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True, index=True)
+    host: str
+    slug: str = Field(unique=True, index=True)
+    title: str | None = None
+    description: str | None = None
+    favicon: str | None = None
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime | None = None
+
+
+class Resource(SQLModel, table=True):
+    """One payable thing: natural key (canonical URL, method)."""
+
+    __tablename__ = "resources"
+    __table_args__ = (UniqueConstraint("url", "method", name="uq_resource_url_method"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(index=True)
+    method: str = "GET"
+    origin_id: int = Field(foreign_key="origins.id", index=True)
+    slug: str = Field(unique=True, index=True)
+    # latest attempt
+    status: str | None = None  # an Outcome
+    last_probed_at: datetime | None = None
+    # latest good (usable 402) observation
+    x402_version: int | None = None
+    resource_url: str | None = None  # the URL the challenge names
+    description: str | None = None
+    mime_type: str | None = None
+    service_name: str | None = None
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSONType))
+    hints: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType))
+    last_paid_at: datetime | None = None
+    last_good_observation_id: int | None = None
+    # provenance and lifetime
+    sources: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType))
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime | None = None  # last time the server answered HTTP at all
+
+
+class PaymentOption(SQLModel, table=True):
+    """One accepts[] entry of a resource's latest good challenge, in the server's order."""
+
+    __tablename__ = "payment_options"
+    __table_args__ = (UniqueConstraint("resource_id", "position", name="uq_option_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = Field(foreign_key="resources.id", index=True)
+    position: int
+    scheme: str | None = None
+    network: str | None = None  # as the server wrote it
+    network_caip2: str | None = Field(default=None, index=True)
+    asset: str | None = None
+    pay_to: str | None = None
+    amount_atomic: str | None = None  # digit string: uint256 does not fit a column type portably
+    max_timeout_seconds: int | None = None
+    mime_type: str | None = None
+    description: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+    verified: bool = False  # set only by a real test-buy
+    verified_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Observation(SQLModel, table=True):
+    """One probe attempt, as it happened. Append-only."""
+
+    __tablename__ = "observations"
+    __table_args__ = (Index("ix_observation_resource_time", "resource_id", "observed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = Field(foreign_key="resources.id")
+    crawl_run_id: int | None = Field(default=None, foreign_key="crawl_runs.id", index=True)
+    observed_at: datetime = Field(default_factory=utcnow)
+    method: str = "GET"
+    outcome: str
+    http_status: int | None = None
+    latency_ms: float | None = None
+    error_code: str | None = None
+    x402_version: int | None = None
+    raw_headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSONType))
+    raw_body: str | None = Field(default=None, sa_column=Column(Text))
+    parsed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType))
+
+
+class CrawlRun(SQLModel, table=True):
+    """One `crawl` invocation: when, and what its stats said."""
+
+    __tablename__ = "crawl_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))

@@ -1,0 +1,205 @@
+"""The store: engine, sessions, and the one write path for probe results.
+
+`record_probes` takes plain dicts (what the crawler's pipeline hands over) and writes them in one
+transaction: an observation row per attempt, then current state derived from it. A failed probe
+never erases a resource's last good payment options.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel, create_engine, delete, select
+
+from index.models import CrawlRun, Observation, Origin, PaymentOption, Resource
+from index.outcomes import ANSWERED, Outcome
+from index.urls import canonical_url, origin_of, origin_slug, resource_slug
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per URL per process; SQLite files get their folder created and WAL mode."""
+    if url in _ENGINES:
+        return _ENGINES[url]
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    _ENGINES[url] = engine
+    return engine
+
+
+def init_db(url: str) -> Engine:
+    """Engine with every table created (idempotent)."""
+    engine = get_engine(url)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A transaction: committed on success, rolled back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _unique_slug(session: Session, url: str, method: str, taken: set[str]) -> str:
+    candidates = [resource_slug(url, method), resource_slug(url, method, with_method=True)]
+    digest = hashlib.sha256(f"{method} {url}".encode()).hexdigest()[:8]
+    candidates.append(f"{candidates[0][:71]}-{digest}")
+    for slug in candidates:
+        if slug not in taken and session.exec(select(Resource.id).where(Resource.slug == slug)).first() is None:
+            return slug
+    raise RuntimeError(f"slug collision for {method} {url}")  # a sha256 prefix collision: a bug to look at
+
+
+def _get_origin(session: Session, url: str, seen_at: datetime, cache: dict[str, Origin]) -> Origin:
+    base = origin_of(url)
+    if base in cache:
+        return cache[base]
+    origin = session.exec(select(Origin).where(Origin.url == base)).first()
+    if origin is None:
+        host = base.split("://", 1)[1]
+        origin = Origin(url=base, host=host, slug=origin_slug(base), first_seen=seen_at)
+        session.add(origin)
+        session.flush()
+    cache[base] = origin
+    return origin
+
+
+def _merge_sources(existing: list[dict[str, Any]], new: Iterable[dict[str, Any]], seen_at: datetime) -> list[dict[str, Any]]:
+    out = [dict(s) for s in existing]
+    stamp = seen_at.isoformat()
+    for src in new:
+        key = (src.get("kind"), src.get("url"))
+        for s in out:
+            if (s.get("kind"), s.get("url")) == key:
+                s["last_seen"] = stamp
+                break
+        else:
+            out.append({"kind": src.get("kind"), "url": src.get("url"), "first_seen": stamp, "last_seen": stamp})
+    return sorted(out, key=lambda s: (str(s.get("kind")), str(s.get("url"))))
+
+
+def _replace_options(session: Session, resource: Resource, accepts: list[dict[str, Any]], seen_at: datetime) -> None:
+    old = {(o.network_caip2, o.asset, o.pay_to, o.amount_atomic, o.scheme): o
+           for o in session.exec(select(PaymentOption).where(PaymentOption.resource_id == resource.id)).all()}
+    session.exec(delete(PaymentOption).where(PaymentOption.resource_id == resource.id))
+    session.flush()
+    for position, acc in enumerate(accepts):
+        key = (acc.get("network_caip2"), acc.get("asset"), acc.get("pay_to"), acc.get("amount_atomic"), acc.get("scheme"))
+        kept = old.get(key)  # a test-buy's verification holds only while the terms are unchanged
+        session.add(PaymentOption(
+            resource_id=resource.id, position=position, scheme=acc.get("scheme"), network=acc.get("network"),
+            network_caip2=acc.get("network_caip2"), asset=acc.get("asset"), pay_to=acc.get("pay_to"),
+            amount_atomic=acc.get("amount_atomic"), max_timeout_seconds=acc.get("max_timeout_seconds"),
+            mime_type=acc.get("mime_type"), description=acc.get("description"), extra=acc.get("extra") or {},
+            verified=bool(kept and kept.verified), verified_at=kept.verified_at if kept else None, updated_at=seen_at,
+        ))
+
+
+def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id: int | None = None) -> dict[str, int]:
+    """Write probe results in one transaction. Returns counts: observations, new_resources."""
+    counts = {"observations": 0, "new_resources": 0}
+    with session_scope(engine) as session:
+        origins: dict[str, Origin] = {}
+        slugs_taken: set[str] = set()
+        for probe in probes:
+            url = canonical_url(probe["url"])
+            method = (probe.get("method") or "GET").upper()
+            seen_at = _as_datetime(probe.get("observed_at"))
+            outcome = Outcome(probe["outcome"])
+            origin = _get_origin(session, url, seen_at, origins)
+            resource = session.exec(select(Resource).where(Resource.url == url, Resource.method == method)).first()
+            if resource is None:
+                slug = _unique_slug(session, url, method, slugs_taken)
+                slugs_taken.add(slug)
+                resource = Resource(url=url, method=method, origin_id=origin.id, slug=slug, first_seen=seen_at)
+                session.add(resource)
+                session.flush()
+                counts["new_resources"] += 1
+            challenge = probe.get("challenge") or None
+            obs = Observation(
+                resource_id=resource.id, crawl_run_id=crawl_run_id, observed_at=seen_at, method=method,
+                outcome=outcome.value, http_status=probe.get("http_status"), latency_ms=probe.get("latency_ms"),
+                error_code=probe.get("error_code"), x402_version=(challenge or {}).get("x402_version"),
+                raw_headers=probe.get("headers") or {}, raw_body=probe.get("body"), parsed=challenge,
+                findings=(challenge or {}).get("findings") or [],
+            )
+            session.add(obs)
+            session.flush()
+            counts["observations"] += 1
+
+            resource.status = outcome.value
+            resource.last_probed_at = seen_at
+            resource.sources = _merge_sources(resource.sources or [], probe.get("sources") or [], seen_at)
+            if outcome in ANSWERED:
+                resource.last_seen = seen_at
+                origin.last_seen = seen_at
+            if outcome is Outcome.PAID and challenge:
+                res = challenge.get("resource") or {}
+                resource.x402_version = challenge.get("x402_version")
+                resource.resource_url = res.get("url")
+                resource.description = res.get("description")
+                resource.mime_type = res.get("mime_type")
+                resource.service_name = res.get("service_name")
+                resource.tags = res.get("tags") or []
+                resource.hints = challenge.get("hints") or {}
+                resource.findings = challenge.get("findings") or []
+                resource.last_paid_at = seen_at
+                resource.last_good_observation_id = obs.id
+                _replace_options(session, resource, challenge.get("accepts") or [], seen_at)
+            session.add(resource)
+    return counts
+
+
+def start_run(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        run = CrawlRun()
+        session.add(run)
+        session.flush()
+        return int(run.id)
+
+
+def finish_run(engine: Engine, run_id: int, stats: dict[str, Any]) -> None:
+    with session_scope(engine) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is not None:
+            run.finished_at = datetime.now(UTC)
+            run.stats = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()}
+            session.add(run)

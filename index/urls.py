@@ -1,0 +1,62 @@
+"""Canonical URLs and slugs: pure functions, one home for both."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+MAX_SLUG = 80
+
+
+def canonical_url(url: str) -> str:
+    """Lowercase scheme and host, no default port, no fragment, query pairs in a stable order."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port
+    netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    path = parts.path or "/"
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL, canonical."""
+    parts = urlsplit(canonical_url(url))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def is_http_url(value: object) -> bool:
+    """True for absolute http(s) URLs with a host: the only URLs we ever render as links."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def slugify(text: str, limit: int = MAX_SLUG) -> str:
+    """ASCII, lowercase, dash-separated, never empty, never containing '/', '..' or NUL."""
+    slug = _SLUG_JUNK.sub("-", text.lower()).strip("-")
+    slug = slug[:limit].rstrip("-")
+    return slug or "resource"
+
+
+def origin_slug(origin_url: str) -> str:
+    parts = urlsplit(origin_url)
+    return slugify(parts.netloc)
+
+
+def resource_slug(url: str, method: str = "GET", with_method: bool = False) -> str:
+    """Slug from host and path (the query is not part of a resource's identity on the page)."""
+    parts = urlsplit(canonical_url(url))
+    base = f"{parts.netloc}{parts.path}"
+    if with_method:
+        base = f"{method}-{base}"
+    return slugify(base)

@@ -6,7 +6,7 @@ from typing import Any
 
 from twisted.internet.threads import deferToThread
 
-from index.store import init_db, record_probes
+from index.store import init_db, record_origin_pages, record_probes
 
 
 class StorePipeline:
@@ -43,8 +43,15 @@ class StorePipeline:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
-        counts = await maybe_deferred_to_future(deferToThread(record_probes, self.engine, batch, self.run_id))
+        probes = [i for i in batch if i.get("kind", "probe") == "probe"]
+        pages = [i for i in batch if i.get("kind") == "origin"]
+        counts = await maybe_deferred_to_future(deferToThread(self._write, probes, pages))
         stats = self.crawler.stats
         stats.inc_value("x402/store/observations", counts["observations"])
         stats.inc_value("x402/store/new_resources", counts["new_resources"])
         stats.inc_value("x402/store/batches")
+
+    def _write(self, probes: list[dict[str, Any]], pages: list[dict[str, Any]]) -> dict[str, int]:
+        counts = record_probes(self.engine, probes, self.run_id)
+        record_origin_pages(self.engine, pages)
+        return counts

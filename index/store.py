@@ -188,6 +188,20 @@ def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id
     return counts
 
 
+def record_origin_pages(engine: Engine, pages: Iterable[dict[str, Any]]) -> None:
+    """Origin metadata from fetched homepages. A failed or empty fetch keeps what we had."""
+    with session_scope(engine) as session:
+        for page in pages:
+            origin = session.exec(select(Origin).where(Origin.url == origin_of(page["origin"]))).first()
+            meta = page.get("meta") or {}
+            if origin is None or not meta:
+                continue
+            for field in ("title", "description", "favicon"):
+                if meta.get(field):
+                    setattr(origin, field, meta[field])
+            session.add(origin)
+
+
 def start_run(engine: Engine) -> int:
     with session_scope(engine) as session:
         run = CrawlRun()

@@ -32,8 +32,11 @@ MAX_ACCEPTS = 20
 MAX_DESCRIPTION = 2000
 MAX_SHORT_TEXT = 200
 MAX_AMOUNT_DIGITS = 78  # uint256
+MAX_JSON_DEPTH = 128  # nesting beyond this is refused before parsing (the C scanner can overflow the stack)
 
 _DIGITS = re.compile(r"[0-9]+")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 class ResourceInfo(BaseModel):
@@ -112,10 +115,25 @@ def _header(headers: Mapping[str, Any], name: str) -> str | bytes | None:
     return None
 
 
-def _loads(data: bytes | str) -> Any:
+def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when JSON text nests deeper than `limit` (brackets inside strings do not count)."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def safe_json_loads(data: bytes | str) -> Any:
     """json.loads that turns every way JSON can fail (including nesting bombs) into ValueError."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    if json_depth_exceeds(text):
+        raise ValueError("JSON nested too deeply")
     try:
-        return json.loads(data)
+        return json.loads(text)
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
 
@@ -134,7 +152,7 @@ def decode_header_json(value: str | bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ValueError("invalid_encoding") from None
     try:
-        obj = _loads(text)
+        obj = safe_json_loads(text)
     except ValueError:
         raise ValueError("header_invalid_json") from None
     if not isinstance(obj, dict):
@@ -159,7 +177,7 @@ def _body_json(body: bytes, findings: list[dict[str, Any]]) -> Any:
     if not stripped.startswith(("{", "[")):
         return None  # HTML paywall or plain text: not a JSON challenge, and not an error by itself
     try:
-        return _loads(text)
+        return safe_json_loads(text)
     except ValueError:
         findings.append(finding("body_invalid_json", "body"))
         return None

@@ -6,7 +6,6 @@ Facilitator discovery pages are read here too and feed more candidates into the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,9 +16,10 @@ from twisted.python.failure import Failure
 
 from crawler.discovery import Candidate
 from crawler.discovery.facilitator import discovery_url, parse_discovery_page
+from index.htmlmeta import extract_meta
 from index.outcomes import Outcome, outcome_for_error, outcome_for_status
-from index.urls import canonical_url
-from index.x402 import parse_challenge
+from index.urls import canonical_url, origin_of
+from index.x402 import parse_challenge, safe_json_loads
 
 
 class ProbeSpider(scrapy.Spider):
@@ -31,6 +31,7 @@ class ProbeSpider(scrapy.Spider):
         self.facilitators = list(facilitators or [])
         self._queued: set[tuple[str, str]] = set()
         self._sources: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._origins_fetched: set[str] = set()
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -86,8 +87,8 @@ class ProbeSpider(scrapy.Spider):
         meta = response.meta
         self.crawler.stats.inc_value("x402/discovery/pages")
         try:
-            obj = json.loads(response.body)
-        except (ValueError, RecursionError):
+            obj = safe_json_loads(response.body)
+        except ValueError:
             self.crawler.stats.inc_value("x402/discovery/invalid_json")
             return
         candidates, next_offset = parse_discovery_page(obj, response.url, meta["offset"], meta["limit"])
@@ -111,6 +112,10 @@ class ProbeSpider(scrapy.Spider):
         outcome = outcome_for_status(status, bool(challenge and challenge.usable))
         yield self._item(meta, outcome, status=status, headers=headers, body=response.body,
                          latency=meta.get("download_latency"), challenge=challenge)
+        if outcome is Outcome.PAID:
+            home = self._homepage_request(response.url)
+            if home is not None:
+                yield home
         # A GET answered 405 may be a POST-only route whose source did not say so.
         if outcome is Outcome.METHOD_NOT_ALLOWED and meta["method"] == "GET" and not meta["candidate"].get("method"):
             req = self._probe_request(meta["candidate"], method="POST", attempt=meta["attempt"] + 1)
@@ -123,6 +128,25 @@ class ProbeSpider(scrapy.Spider):
         outcome = outcome_for_error(names, str(failure.value))
         yield self._item(request.meta, outcome, error_code=type(failure.value).__name__)
 
+    def _homepage_request(self, url: str) -> Request | None:
+        """The origin's homepage, once per crawl, for its title, description and favicon.
+        Unlike probes, this obeys robots.txt."""
+        origin = origin_of(url)
+        if origin in self._origins_fetched:
+            return None
+        self._origins_fetched.add(origin)
+        return Request(origin + "/", callback=self.parse_homepage, errback=self.homepage_failed,
+                       headers={"Accept": "text/html,application/xhtml+xml"}, meta={"origin": origin}, dont_filter=True)
+
+    def parse_homepage(self, response: Response) -> Any:
+        self.crawler.stats.inc_value("x402/origin/homepages")
+        meta = extract_meta(response.body, response.url) if response.status == 200 and hasattr(response, "text") else {}
+        yield {"kind": "origin", "origin": response.meta["origin"], "fetched_at": datetime.now(UTC).isoformat(),
+               "status": response.status, "meta": meta}
+
+    def homepage_failed(self, failure: Failure) -> None:
+        self.crawler.stats.inc_value("x402/origin/homepage_failed")
+
     # -- items ----------------------------------------------------------------------------------
 
     def _item(self, meta: dict[str, Any], outcome: Outcome, *, status: int | None = None,
@@ -133,6 +157,7 @@ class ProbeSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"x402/outcome/{outcome.value}")
         limit = self.settings.getint("X402_RAW_BODY_LIMIT")
         return {
+            "kind": "probe",
             "url": url,
             "method": meta["method"],
             "observed_at": datetime.now(UTC).isoformat(),

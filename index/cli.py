@@ -104,6 +104,7 @@ def crawl(
     facilitator: Annotated[list[str] | None, typer.Option("--facilitator", help="facilitator base URL whose /discovery/resources to list (repeatable)")] = None,
     db: DbOption = None,
     allow_private: Annotated[bool, typer.Option("--allow-private", help="allow loopback and private addresses (the demo fleet, tests); off by default")] = False,
+    setting: Annotated[list[str] | None, typer.Option("--set", "-s", help="override a crawl setting, NAME=VALUE (repeatable)")] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Probe candidate endpoints unpaid and store what they answer.
@@ -120,8 +121,18 @@ def crawl(
         seeds = load_seeds_file(seeds_file)
         candidates += seeds["resources"]
         facilitators += seeds["facilitators"]
-    summary = _do_crawl(candidates, facilitators, db_url(db), allow_private, quiet)
+    summary = _do_crawl(candidates, facilitators, db_url(db), allow_private, quiet, _parse_settings(setting or []))
     _print_crawl_summary(summary)
+
+
+def _parse_settings(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CliError(f"--set takes NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value
+    return out
 
 
 @app.command()

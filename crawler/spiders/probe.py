@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from crawler.discovery import Candidate
 from crawler.discovery.facilitator import discovery_url, parse_discovery_page
+from crawler.discovery.seeds import seed_candidate
 from index.htmlmeta import extract_meta
 from index.outcomes import Outcome, outcome_for_error, outcome_for_status
 from index.urls import canonical_url, origin_of
@@ -23,12 +24,16 @@ from index.x402 import parse_challenge, safe_json_loads
 
 
 class ProbeSpider(scrapy.Spider):
+    """From Python: ProbeSpider(candidates=[...], facilitators=[...]). From the scrapy command:
+    `scrapy crawl probe -a seed="URL, POST URL" -a facilitator=URL`."""
+
     name = "probe"
 
-    def __init__(self, candidates: list[Candidate] | None = None, facilitators: list[str] | None = None, **kwargs: Any) -> None:
+    def __init__(self, candidates: list[Candidate] | None = None, facilitators: list[str] | None = None,
+                 seed: str = "", facilitator: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.candidates = list(candidates or [])
-        self.facilitators = list(facilitators or [])
+        self.candidates = list(candidates or []) + [seed_candidate(s, "scrapy:-a seed") for s in _split(seed)]
+        self.facilitators = list(facilitators or []) + _split(facilitator)
         self._queued: set[tuple[str, str]] = set()
         self._sources: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._origins_fetched: set[str] = set()
@@ -171,6 +176,10 @@ class ProbeSpider(scrapy.Spider):
             "sources": list(self._sources.get((url, meta["method"]), [])) or ([cand["source"]] if cand.get("source") else []),
             "robots_policy": "skipped_listed_endpoint",
         }
+
+
+def _split(arg: str) -> list[str]:
+    return [part.strip() for part in arg.split(",") if part.strip()]
 
 
 def _flat_headers(headers: Any, limit: int) -> dict[str, str]:

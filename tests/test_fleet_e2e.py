@@ -1,0 +1,213 @@
+"""End to end on the demo fleet (real x402 SDK servers on 127.0.0.1): crawl → store → build → query,
+through the CLI in subprocesses, from a directory that is not the repository."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
+
+
+@pytest.fixture(scope="module")
+def crawled(fleet: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("e2e")
+    db = f"sqlite:///{work / 'catalog.db'}"
+    seeds = [arg for s in fleet["seeds"] for arg in ("--seed", s)]
+    crawl = run_cli("crawl", "--db", db, "--allow-private", "--quiet", "--facilitator", fleet["facilitator"], *seeds, *FAST, cwd=work)
+    build = run_cli("build", "--db", db, "--out", str(work / "public"), "--quiet", cwd=work)
+    return {"work": work, "db": db, "db_path": work / "catalog.db", "crawl": crawl, "build": build, "out": work / "public"}
+
+
+def _paid(fleet: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in fleet["resources"] if r["paid"]]
+
+
+def _canon(url: str) -> str:
+    from index.urls import canonical_url
+
+    return canonical_url(url)
+
+
+def test_fleet_shape(fleet: dict[str, Any]) -> None:
+    paid = _paid(fleet)
+    assert len(fleet["origins"]) >= 3 and len(paid) >= 10
+    nets = {a["network_caip2"] for r in paid for a in r["accepts"]}
+    assert {"eip155:8453", "eip155:84532"} <= nets and any(n.startswith("solana:") for n in nets)
+    assert {r["version"] for r in paid} == {1, 2}
+    assert any(len(r["accepts"]) == 2 for r in paid)
+    usd = sorted(float(a["usd"]) for r in paid for a in r["accepts"])
+    assert usd[0] == 0.000001 and usd[-1] == 1.0
+
+
+def test_crawl_summary_and_outcomes(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
+    out = crawled["crawl"].stdout
+    n_paid = len(_paid(fleet))
+    assert f"paid {n_paid}" in out and "free 1" in out and "new 14" in out
+    con = sqlite3.connect(crawled["db_path"])
+    status = dict(con.execute("select url || ' ' || method, status from resources"))
+    for r in fleet["resources"]:
+        expected = "paid" if r["paid"] else {200: "free", 404: "not_found"}[r["status"]]
+        assert status[f"{_canon(r['url'])} {r['method']}"] == expected, r["url"]
+
+
+def test_every_paid_resource_is_stored_with_its_terms(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
+    con = sqlite3.connect(crawled["db_path"])
+    rows = con.execute(
+        "select r.url, r.method, o.position, o.network, o.network_caip2, o.amount_atomic, o.asset, o.pay_to "
+        "from payment_options o join resources r on r.id = o.resource_id order by r.url, r.method, o.position").fetchall()
+    stored: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for url, method, _pos, net, caip2, amount, asset, pay_to in rows:
+        stored.setdefault((url, method), []).append(
+            {"network": net, "network_caip2": caip2, "amount_atomic": amount, "asset": asset, "pay_to": pay_to})
+    for r in _paid(fleet):
+        expected = [{k: a[k] for k in ("network", "network_caip2", "amount_atomic", "asset", "pay_to")} for a in r["accepts"]]
+        assert stored[(_canon(r["url"]), r["method"])] == expected, r["url"]
+    assert len(stored) == len(_paid(fleet))
+
+
+def test_every_probe_is_an_observation_with_raw_challenge(crawled: dict[str, Any]) -> None:
+    con = sqlite3.connect(crawled["db_path"])
+    rows = con.execute("select outcome, http_status, raw_headers, raw_body, x402_version, latency_ms from observations").fetchall()
+    assert len(rows) == 14
+    for outcome, status, headers, _body, version, latency in rows:
+        assert latency is not None and latency >= 0
+        if outcome == "paid":
+            assert status == 402 and version in (1, 2)
+            if version == 2:
+                assert "payment-required" in json.loads(headers)
+
+
+def test_provenance_of_facilitator_listed_resources(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
+    con = sqlite3.connect(crawled["db_path"])
+    sources = {(u, m): json.loads(s) for u, m, s in con.execute("select url, method, sources from resources")}
+    for r in fleet["resources"]:
+        kinds = {s["kind"] for s in sources[(_canon(r["url"]), r["method"])]}
+        assert kinds == ({"facilitator"} if r["listed_by_facilitator"] else {"seed"}), r["url"]
+
+
+def test_site_lists_every_paid_resource_with_price_and_network(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
+    out = crawled["out"]
+    home = (out / "index.html").read_text()
+    index = json.loads((out / "index.json").read_text())
+    assert index["counts"]["resources"] == len(_paid(fleet))
+    by_url = {(e["url"], e["method"]): e for e in index["resources"]}
+    for r in _paid(fleet):
+        entry = by_url[(_canon(r["url"]), r["method"])]
+        assert min(float(a["usd"]) for a in r["accepts"]) == entry["price_usd"]
+        assert entry["title"] in home.replace("&amp;", "&")
+        page = (out / entry["page"]).read_text()
+        twin = json.loads((out / entry["href"]).read_text())
+        assert twin["slug"] == entry["slug"] and twin["url"] == entry["url"]
+        for a in r["accepts"]:
+            assert a["pay_to"] in page and a["amount_atomic"] in json.dumps(twin)
+    assert "Lexa AI · Chat completions" in home and "$0.000001" in home and "$1<" in home.replace(" ", "")
+    assert "Solana" in home and "Base Sepolia" in home
+    lines = (out / "catalog.jsonl").read_text().splitlines()
+    assert len(lines) == len(_paid(fleet))
+    origin_titles = {json.loads(line)["origin"]["title"] for line in lines}
+    assert origin_titles == {"Skycast Weather", "Lexa AI", "ChainLens Data"}
+
+
+def test_query_by_network_returns_exactly_the_base_resources(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
+    proc = run_cli("query", "--index", str(crawled["out"]), "--network", "eip155:8453", "--format", "json", cwd=crawled["work"])
+    got = {(e["url"], e["method"]) for e in json.loads(proc.stdout)}
+    want = {(_canon(r["url"]), r["method"]) for r in _paid(fleet) if any(a["network_caip2"] == "eip155:8453" for a in r["accepts"])}
+    assert got == want and len(want) >= 5
+    cheap = json.loads(run_cli("query", "--index", str(crawled["out"] / "index.json"), "--q", "chat", "--max-price", "0.001",
+                               "--format", "json", cwd=crawled["work"]).stdout)
+    assert [e["title"] for e in cheap] == ["Lexa AI · Chat completions"]
+    table = run_cli("query", "--index", str(crawled["out"]), "--category", "weather", cwd=crawled["work"]).stdout
+    assert "Forecast" in table and "4 resources" in table
+
+
+def test_show_prints_a_full_record(crawled: dict[str, Any]) -> None:
+    index = json.loads((crawled["out"] / "index.json").read_text())
+    slug = next(e["slug"] for e in index["resources"] if e["title"].endswith("Forecast"))
+    record = json.loads(run_cli("show", slug, "--db", crawled["db"], cwd=crawled["work"]).stdout)
+    for field in ("slug", "title", "url", "category", "summary", "accepts", "origin", "generated_at"):
+        assert record[field] not in (None, "", []), field
+    assert [a["network_caip2"] for a in record["accepts"]] == ["eip155:84532", "eip155:8453"]
+    assert record["accepts"][0]["hints"]["input"]["queryParams"] == {"city": "Lisbon"}
+    missing = run_cli("show", "no-such-slug", "--db", crawled["db"], cwd=crawled["work"], check=False)
+    assert missing.returncode == 1 and "no resource" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    proc = run_cli("query", "--index", str(tmp_path / "nowhere"), cwd=tmp_path, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
+    proc = run_cli("crawl", "--seeds-file", str(tmp_path / "none.yaml"), "--db", f"sqlite:///{tmp_path}/x.db", cwd=tmp_path, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+
+
+def test_ssrf_guard_is_on_by_default(fleet: dict[str, Any], tmp_path: Path) -> None:
+    r = _paid(fleet)[0]
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    proc = run_cli("crawl", "--db", db, "--quiet", "--seed", r["url"], *FAST, cwd=tmp_path)
+    assert "blocked 1" in proc.stdout and "paid 0" in proc.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_serves_every_paid_resource_and_stops_cleanly(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "index.cli", "demo", "--port", str(port), "--out", str(tmp_path / "public"),
+         "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--quiet"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "live at" in line or not line:
+                break
+        assert f"http://127.0.0.1:{port}/" in "".join(lines), "".join(lines)
+        assert "paid 12" in "".join(lines)
+        html = httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text
+        index = httpx.get(f"http://127.0.0.1:{port}/index.json", timeout=10).json()
+        assert index["counts"]["resources"] == 12
+        for e in index["resources"]:
+            assert e["title"].replace("&", "&amp;") in html
+        for price in ("$0.000001", "$0.0005", "$0.02", "$1"):
+            assert price in html
+        for net in ("Base", "Base Sepolia", "Solana"):
+            assert f'class="net">{net}<' in html
+    finally:
+        proc.send_signal(2)  # Ctrl-C
+        rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "stopped the site and the demo fleet" in rest
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+    assert ROOT.exists()
+
+
+def test_scrapy_crawl_probe_works_from_the_repo_root(fleet: dict[str, Any], tmp_path: Path) -> None:
+    paid = _paid(fleet)[:2]
+    db = tmp_path / "s.db"
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "scrapy"), "crawl", "probe", "-a", "seed=" + ", ".join(f"{r['method']} {r['url']}" for r in paid),
+         "-s", "X402_ALLOW_PRIVATE=True", "-s", f"X402_DB_URL=sqlite:///{db}", "-s", "LOG_LEVEL=WARNING"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    con = sqlite3.connect(db)
+    assert con.execute("select count(*) from resources where status = 'paid'").fetchone()[0] == 2

@@ -140,9 +140,12 @@ def safe_json_loads(data: bytes | str) -> Any:
 
 def decode_header_json(value: str | bytes) -> dict[str, Any]:
     """Decode a base64 JSON header strictly. Raises ValueError with a finding code as message."""
-    raw = value.encode("latin-1") if isinstance(value, str) else value
-    if len(raw) > MAX_HEADER_BYTES:
+    if len(value) > MAX_HEADER_BYTES:
         raise ValueError("header_too_large")
+    try:
+        raw = value.encode("ascii") if isinstance(value, str) else bytes(value)
+    except UnicodeEncodeError:
+        raise ValueError("header_invalid_base64") from None  # base64 is ASCII
     try:
         decoded = base64.b64decode(raw.strip(), validate=True)
     except (binascii.Error, ValueError):

@@ -12,6 +12,7 @@ import socket
 from typing import Any
 
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from index.netguard import host_block_reason, ip_block_reason
@@ -44,16 +45,10 @@ class SSRFGuardMiddleware:
         host = request.url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
         hostname = host.rsplit(":", 1)[0].strip("[]") if not host.startswith("[") else host[1:host.index("]")]
         if hostname not in self._resolved:
-            self._resolved[hostname] = await _maybe_deferred(deferToThread(_resolve_reason, hostname))
+            self._resolved[hostname] = await maybe_deferred_to_future(deferToThread(_resolve_reason, hostname))
         if self._resolved[hostname]:
             self._block(request, self._resolved[hostname])
         return None
-
-
-async def _maybe_deferred(d: Any) -> Any:
-    from scrapy.utils.defer import maybe_deferred_to_future
-
-    return await maybe_deferred_to_future(d)
 
 
 def _resolve_reason(hostname: str) -> str | None:

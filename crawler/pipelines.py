@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from index.store import init_db, record_origin_pages, record_probes
@@ -38,8 +39,6 @@ class StorePipeline:
         await self._flush()
 
     async def _flush(self) -> None:
-        from scrapy.utils.defer import maybe_deferred_to_future
-
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []

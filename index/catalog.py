@@ -6,13 +6,12 @@ Every value on a record comes from an observation (or our registries); nothing i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from index.categories import classify
 from index.models import Origin, PaymentOption, Resource
@@ -100,22 +99,29 @@ def build_record(res: Resource, origin: Origin, options: list[PaymentOption], ge
     )
 
 
-def build_records(engine: Engine) -> list[CatalogRecord]:
-    """Every resource that has ever answered a usable 402, as catalog records sorted by slug."""
+def build_records(engine: Engine, slug: str | None = None) -> list[CatalogRecord]:
+    """Every resource that has ever answered a usable 402 (or just the one with `slug`), as catalog
+    records sorted by slug. `generated_at` is the newest probe time in the whole catalog."""
     with Session(engine) as session:
-        resources = session.exec(select(Resource).where(Resource.last_paid_at.is_not(None))).all()
-        origins = {o.id: o for o in session.exec(select(Origin)).all()}
+        generated = session.exec(select(func.max(Resource.last_probed_at))).one()
+        query = select(Resource).where(Resource.last_paid_at.is_not(None))
+        if slug is not None:
+            query = query.where(Resource.slug == slug)
+        resources = session.exec(query).all()
+        origin_query, option_query = select(Origin), select(PaymentOption)
+        if slug is not None:  # one record: read only its rows (a whole build reads every row once)
+            origin_query = origin_query.where(Origin.id.in_({r.origin_id for r in resources}))
+            option_query = option_query.where(PaymentOption.resource_id.in_([r.id for r in resources]))
+        origins = {o.id: o for o in session.exec(origin_query).all()}
         options: dict[int, list[PaymentOption]] = {}
-        for opt in session.exec(select(PaymentOption)).all():
+        for opt in session.exec(option_query).all():
             options.setdefault(opt.resource_id, []).append(opt)
-    stamps: Iterable[datetime] = (r.last_probed_at for r in resources if r.last_probed_at)
-    generated_at = _iso(max(stamps, default=None)) or _iso(datetime(1970, 1, 1, tzinfo=UTC))
+    generated_at = _iso(generated) or _iso(datetime(1970, 1, 1, tzinfo=UTC))
     records = [build_record(r, origins[r.origin_id], options.get(r.id, []), generated_at) for r in resources]
     return sorted(records, key=lambda r: r.slug)
 
 
 def find_record(engine: Engine, slug: str) -> CatalogRecord | None:
-    for record in build_records(engine):
-        if record.slug == slug:
-            return record
-    return None
+    """One record by slug, or None."""
+    found = build_records(engine, slug)
+    return found[0] if found else None

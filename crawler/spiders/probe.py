@@ -174,7 +174,6 @@ class ProbeSpider(scrapy.Spider):
             "body": body[:limit].decode("utf-8", "replace") if body else None,
             "challenge": challenge.model_dump(mode="json") if challenge is not None else None,
             "sources": list(self._sources.get((url, meta["method"]), [])) or ([cand["source"]] if cand.get("source") else []),
-            "robots_policy": "skipped_listed_endpoint",
         }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -42,8 +43,7 @@ class SSRFGuardMiddleware:
             self._block(request, reason)
         if self.allow_private:
             return None
-        host = request.url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
-        hostname = host.rsplit(":", 1)[0].strip("[]") if not host.startswith("[") else host[1:host.index("]")]
+        hostname = urlsplit(request.url).hostname or ""
         if hostname not in self._resolved:
             self._resolved[hostname] = await maybe_deferred_to_future(deferToThread(_resolve_reason, hostname))
         if self._resolved[hostname]:

@@ -74,7 +74,7 @@ class ProbeSpider(scrapy.Spider):
             self._queued.add(key)
             self.crawler.stats.inc_value("x402/candidates/queued")
         meta = {
-            "candidate": cand, "method": method, "attempt": attempt,
+            "candidate": cand, "url": url, "method": method, "attempt": attempt,
             # Endpoints listed by their owners in a registry or seed list are probed without
             # consulting robots.txt: the listing is the owner's invitation. Recorded on the item.
             "dont_obey_robotstxt": True, "handle_httpstatus_all": True,
@@ -157,8 +157,7 @@ class ProbeSpider(scrapy.Spider):
     def _item(self, meta: dict[str, Any], outcome: Outcome, *, status: int | None = None,
               headers: dict[str, str] | None = None, body: bytes = b"", latency: float | None = None,
               challenge: Any = None, error_code: str | None = None) -> dict[str, Any]:
-        cand = meta["candidate"]
-        url = canonical_url(cand["url"])
+        cand, url = meta["candidate"], meta["url"]
         self.crawler.stats.inc_value(f"x402/outcome/{outcome.value}")
         limit = self.settings.getint("X402_RAW_BODY_LIMIT")
         return {

@@ -41,18 +41,23 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "free": free,
         "failed": probed - paid - free,
         "new": stats.get("x402/store/new_resources", 0),
+        "queued": stats.get("x402/candidates/queued", 0),
+        "attempts": stats.get("x402/attempts", 0),
         "stored": stats.get("x402/store/observations", 0),
         "outcomes": dict(sorted(outcomes.items())),
         "discovery_pages": stats.get("x402/discovery/pages", 0),
         "discovery_failed": stats.get("x402/discovery/failed", 0),
         "finish_reason": stats.get("finish_reason"),
         "errors": stats.get("log_count/ERROR", 0),
+        "spider_exceptions": sum(v for k, v in stats.items() if k.startswith("spider_exceptions/")),
     }
 
 
 def crawl_ok(summary: dict[str, Any]) -> bool:
-    """A crawl failed only when it did not finish or lost results; unreachable endpoints are data."""
-    return summary["finish_reason"] == "finished" and summary["stored"] == summary["probed"]
+    """A crawl failed only when it did not finish or lost results (every queued candidate ends in one
+    outcome, every attempt in one stored row, no callback crashed); unreachable endpoints are data."""
+    return (summary["finish_reason"] == "finished" and summary["stored"] == summary["attempts"]
+            and summary["probed"] == summary["queued"] and not summary["spider_exceptions"])
 
 
 def run_crawl(

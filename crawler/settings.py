@@ -33,7 +33,8 @@ REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = False
 RETRY_ENABLED = True
 RETRY_TIMES = 1
-RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]  # 429 and 503: RetryAfterMiddleware honours Retry-After
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # a server that keeps failing is data (its outcome), not our error
 COOKIES_ENABLED = False
 
 # Safety: TLS certificates verified; only http(s) handlers; no control consoles.
@@ -42,14 +43,19 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+# The SSRF guard: URL rules per request and per redirect hop, and a resolver that refuses names
+# resolving to non-global addresses (the address checked is the address connected).
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SSRFGuardMiddleware": 50,
+    "crawler.middlewares.RetryAfterMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 500,
 }
 EXTENSIONS = {
     "crawler.progress.ProgressReporter": 500,
+    "crawler.worldlogs.WorldLogs": 0,
 }
 
 # Per-response item work is tiny; a high value only multiplies asyncio tasks (see hardening ref §7).
@@ -60,8 +66,13 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # ---- ours -------------------------------------------------------------------------------------
 # Database URL the pipeline writes to (any SQLAlchemy URL).
 X402_DB_URL = "sqlite:///data/catalog.db"
-# Refuse private, loopback, link-local and other non-global addresses (SSRF guard).
+# Refuse private, loopback, link-local and other non-global addresses (SSRF guard) unless True.
 X402_ALLOW_PRIVATE = False
+# Hosts the SSRF guard lets through even when they are private (e.g. your own facilitator).
+X402_ALLOW_HOSTS: list[str] = []
+# 429/503 answers: retries honouring Retry-After, and the longest wait we honour (seconds).
+X402_RETRY_AFTER_TIMES = 2
+X402_RETRY_AFTER_MAX = 30.0
 # Probe results written per database transaction.
 X402_STORE_BATCH = 200
 # Bytes of a probe's body and of each header value kept in the observation row.

@@ -31,8 +31,12 @@ app = typer.Typer(
 )
 
 # Demo runs on one loopback host: per-host politeness would only slow it down.
+# The demo fleet is one loopback host: no politeness delay, a short timeout for its hostile origin's
+# slow endpoints, and the SSRF guard on with only the fleet's own address let through, so the
+# hostile redirects to other private addresses are refused as they would be on the internet.
 DEMO_CRAWL_OVERRIDES = {
     "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "WARNING",
+    "DOWNLOAD_TIMEOUT": 5, "X402_ALLOW_HOSTS": ["127.0.0.1"],
 }
 
 DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy database URL [env X402_INDEX_DB; default sqlite:///data/catalog.db]")]
@@ -92,7 +96,8 @@ def _do_crawl(candidates: list[Any], facilitators: list[str], db: str, allow_pri
     if not crawl_ok(summary):
         _print_crawl_summary(summary)
         raise CliError(f"crawl did not complete (finish reason {summary['finish_reason']}, "
-                       f"{summary['stored']} of {summary['probed']} results stored)")
+                       f"{summary['probed']} of {summary['queued']} candidates probed, {summary['stored']} of "
+                       f"{summary['attempts']} attempts stored, {summary['spider_exceptions']} callback errors)")
     return summary
 
 
@@ -104,6 +109,7 @@ def crawl(
     facilitator: Annotated[list[str] | None, typer.Option("--facilitator", help="facilitator base URL whose /discovery/resources to list (repeatable)")] = None,
     db: DbOption = None,
     allow_private: Annotated[bool, typer.Option("--allow-private", help="allow loopback and private addresses (the demo fleet, tests); off by default")] = False,
+    allow_host: Annotated[list[str] | None, typer.Option("--allow-host", help="let the SSRF guard through for this one host even if private, e.g. your own facilitator (repeatable)")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", "-s", help="override a crawl setting, NAME=VALUE (repeatable)")] = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -121,7 +127,11 @@ def crawl(
         seeds = load_seeds_file(seeds_file)
         candidates += seeds["resources"]
         facilitators += seeds["facilitators"]
-    summary = _do_crawl(candidates, facilitators, db_url(db), allow_private, quiet, _parse_settings(setting or []))
+    overrides: dict[str, Any] = {}
+    if allow_host:
+        overrides["X402_ALLOW_HOSTS"] = [h.strip() for h in allow_host if h.strip()]
+    overrides.update(_parse_settings(setting or []))
+    summary = _do_crawl(candidates, facilitators, db_url(db), allow_private, quiet, overrides)
     _print_crawl_summary(summary)
 
 
@@ -274,8 +284,10 @@ def demo(
     with DemoFleet(base_port=fleet_port) as fleet:
         m = fleet.manifest
         out.print(f"demo fleet up: {len(m['origins'])} origins, facilitator at {m['facilitator']}", highlight=False)
-        candidates = [seed_candidate(s, "demo:seeds") for s in m["seeds"]]
-        summary = _do_crawl(candidates, [m["facilitator"]], db, True, quiet, DEMO_CRAWL_OVERRIDES)
+        # The guard stays on in the demo (only the fleet's 127.0.0.1 is let through), so the hostile
+        # origin's redirects to other private addresses are crawled too, and refused.
+        candidates = [seed_candidate(s, "demo:seeds") for s in [*m["seeds"], *m.get("guarded_seeds", [])]]
+        summary = _do_crawl(candidates, [m["facilitator"]], db, False, quiet, DEMO_CRAWL_OVERRIDES)
         _print_crawl_summary(summary)
         counts = _do_build(db, out_dir, f"http://127.0.0.1:{port}", quiet)
         out.print(f"built {counts['resources']} resources into {out_dir}/", highlight=False)

@@ -101,7 +101,10 @@ class Observation(SQLModel, table=True):
     resource_id: int = Field(foreign_key="resources.id")
     crawl_run_id: int | None = Field(default=None, foreign_key="crawl_runs.id", index=True)
     observed_at: datetime = Field(default_factory=utcnow)
-    method: str = "GET"
+    method: str = "GET"  # the method this attempt used (a probe may try several)
+    attempt: int = 0  # position in the probe's plan (index.probeplan)
+    final_url: str | None = None  # where redirects led, when they did
+    robots: str | None = None  # the robots.txt policy applied to this request (see crawler/spiders/probe.py)
     outcome: str
     http_status: int | None = None
     latency_ms: float | None = None

@@ -12,6 +12,15 @@ _EXTRA_BLOCKED = [ipaddress.ip_network(n) for n in (
     "0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "169.254.0.0/16", "fc00::/7", "fe80::/10",
 )]
 _BLOCKED_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+# Well-known ports of services that are not web servers: a URL aimed at one is an attack on whatever
+# listens there (mail, databases, caches, control planes), never an x402 endpoint.
+BLOCKED_PORTS = frozenset({
+    0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103,
+    104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 445, 465, 512,
+    513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719,
+    1720, 1723, 2049, 2375, 2376, 2379, 2380, 3306, 3659, 4045, 4190, 5060, 5061, 5432, 5672, 6000, 6379,
+    6443, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 9042, 9200, 9300, 10080, 10250, 11211, 27017,
+})
 
 
 def _unwrap(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -57,12 +66,15 @@ def _literal_ip(host: str) -> str | None:
         return None
 
 
-def host_block_reason(url: str, allow_private: bool = False) -> str | None:
-    """Why a URL must not be fetched before any connection: scheme, userinfo, IP-literal forms."""
+def host_block_reason(url: str, allow_private: bool = False, allow_hosts: frozenset[str] = frozenset()) -> str | None:
+    """Why a URL must not be fetched before any connection: scheme, userinfo, port, IP-literal forms.
+
+    `allow_private` lifts the address rules (loopback test fleets); `allow_hosts` lifts them for the
+    named hosts only (an operator's own facilitator), so everything else stays guarded."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises on a malformed port
+        port = parts.port
     except ValueError:
         return "bad_url"
     if parts.scheme not in ALLOWED_SCHEMES:
@@ -71,8 +83,10 @@ def host_block_reason(url: str, allow_private: bool = False) -> str | None:
         return "bad_url"
     if parts.username is not None or parts.password is not None:
         return "userinfo"
-    if allow_private:
+    if allow_private or host in allow_hosts:
         return None
+    if port is not None and port in BLOCKED_PORTS:
+        return "bad_port"
     if host.rstrip(".") in _BLOCKED_NAMES or host.endswith(".localhost"):
         return "loopback"
     literal = _literal_ip(host)

@@ -55,42 +55,68 @@ def outcome_for_status(status: int, usable_challenge: bool) -> Outcome:
     return Outcome.OTHER_STATUS
 
 
-# Exception class names (from Twisted, Scrapy and our middlewares) → outcome. Names, not classes,
-# so this module stays free of network libraries.
-_ERROR_OUTCOMES = {
-    "TimeoutError": Outcome.TIMEOUT,
-    "DownloadTimeoutError": Outcome.TIMEOUT,
-    "TCPTimedOutError": Outcome.TIMEOUT,
-    "UserTimeoutError": Outcome.TIMEOUT,
-    "DNSLookupError": Outcome.UNREACHABLE,
-    "CannotResolveHostError": Outcome.UNREACHABLE,
-    "ConnectionRefusedError": Outcome.UNREACHABLE,
-    "ConnectError": Outcome.UNREACHABLE,
-    "ConnectionDone": Outcome.UNREACHABLE,
-    "ConnectionLost": Outcome.UNREACHABLE,
-    "ResponseNeverReceived": Outcome.UNREACHABLE,
-    "ResponseFailed": Outcome.UNREACHABLE,
-    "DownloadConnectionRefusedError": Outcome.UNREACHABLE,
-    "DownloadFailedError": Outcome.UNREACHABLE,
-    "ResponseDataLossError": Outcome.UNREACHABLE,
-    "SSLError": Outcome.TLS_INVALID,
-    "CertificateError": Outcome.TLS_INVALID,
-    "VerificationError": Outcome.TLS_INVALID,
-    "DownloadCancelledError": Outcome.TOO_LARGE,
-    "BlockedRequest": Outcome.BLOCKED,
-}
+# Exception class names (Twisted, Scrapy, OpenSSL and our middlewares) → (outcome, error code). Names,
+# not classes, so this module stays free of network libraries. First match along the chain wins.
+_ERROR_RULES: tuple[tuple[str, Outcome, str], ...] = (
+    ("BlockedRequest", Outcome.BLOCKED, "ssrf"),
+    ("BlockedAddress", Outcome.BLOCKED, "ssrf"),
+    ("TooManyRedirects", Outcome.OTHER_STATUS, "too_many_redirects"),
+    ("ResponseTooLarge", Outcome.TOO_LARGE, "too_large"),
+    ("DownloadCancelledError", Outcome.TOO_LARGE, "too_large"),
+    ("OpenSSL.SSL.Error", Outcome.TLS_INVALID, "tls"),
+    ("CertificateError", Outcome.TLS_INVALID, "tls"),
+    ("VerificationError", Outcome.TLS_INVALID, "tls"),
+    ("SSLError", Outcome.TLS_INVALID, "tls"),
+    ("DownloadTimeoutError", Outcome.TIMEOUT, "timeout"),
+    ("TimeoutError", Outcome.TIMEOUT, "timeout"),
+    ("TCPTimedOutError", Outcome.TIMEOUT, "timeout"),
+    ("UserTimeoutError", Outcome.TIMEOUT, "timeout"),
+    ("DNSLookupError", Outcome.UNREACHABLE, "dns"),
+    ("CannotResolveHostError", Outcome.UNREACHABLE, "dns"),
+    ("ConnectionRefusedError", Outcome.UNREACHABLE, "connection_refused"),
+    ("DownloadConnectionRefusedError", Outcome.UNREACHABLE, "connection_refused"),
+    ("NoRouteError", Outcome.UNREACHABLE, "no_route"),
+    ("_DataLoss", Outcome.UNREACHABLE, "data_loss"),
+    ("ResponseDataLossError", Outcome.UNREACHABLE, "data_loss"),
+    ("PotentialDataLoss", Outcome.UNREACHABLE, "data_loss"),
+    ("ConnectionLost", Outcome.UNREACHABLE, "connection_lost"),
+    ("ConnectionDone", Outcome.UNREACHABLE, "connection_lost"),
+    ("ConnectionAborted", Outcome.UNREACHABLE, "connection_lost"),
+    ("ResponseNeverReceived", Outcome.UNREACHABLE, "no_response"),
+    ("ResponseFailed", Outcome.UNREACHABLE, "response_failed"),
+    ("ConnectError", Outcome.UNREACHABLE, "connect_error"),
+    ("DownloadFailedError", Outcome.UNREACHABLE, "download_failed"),
+)
+
+# Message fragments for failures whose class says little (e.g. a plain IgnoreRequest), checked in order.
+_MESSAGE_RULES: tuple[tuple[str, Outcome, str], ...] = (
+    ("max redirections", Outcome.OTHER_STATUS, "too_many_redirects"),
+    ("certificate", Outcome.TLS_INVALID, "tls"),
+    ("ssl", Outcome.TLS_INVALID, "tls"),
+    ("tls", Outcome.TLS_INVALID, "tls"),
+    ("maxsize", Outcome.TOO_LARGE, "too_large"),
+    ("larger than", Outcome.TOO_LARGE, "too_large"),
+    ("too large", Outcome.TOO_LARGE, "too_large"),
+    ("decompress", Outcome.TOO_LARGE, "too_large"),
+    ("timed out", Outcome.TIMEOUT, "timeout"),
+    ("timeout", Outcome.TIMEOUT, "timeout"),
+)
 
 
-def outcome_for_error(exception_names: list[str], message: str = "") -> Outcome:
-    """The outcome of a failed download, from the exception class names along its chain."""
-    for name in exception_names:
-        if name in _ERROR_OUTCOMES:
-            return _ERROR_OUTCOMES[name]
+def classify_failure(exception_names: list[str], message: str = "") -> tuple[Outcome, str]:
+    """The outcome and error code of a failed download, from the exception class names found along
+    its chain (outermost first, wrapped reasons after) and its message."""
+    # The most specific cause wins over the wrapper that reported it, so look at rules in order.
+    names = set(exception_names)
+    for name, outcome, code in _ERROR_RULES:
+        if name in names and name not in ("ResponseNeverReceived", "ResponseFailed", "ConnectionLost",
+                                           "ConnectionDone", "ConnectError", "DownloadFailedError"):
+            return outcome, code
     lowered = message.lower()
-    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
-        return Outcome.TLS_INVALID
-    if "maxsize" in lowered or "larger than" in lowered or "too large" in lowered:
-        return Outcome.TOO_LARGE
-    if "timeout" in lowered or "timed out" in lowered:
-        return Outcome.TIMEOUT
-    return Outcome.UNREACHABLE
+    for fragment, outcome, code in _MESSAGE_RULES:
+        if fragment in lowered:
+            return outcome, code
+    for name, outcome, code in _ERROR_RULES:
+        if name in names:
+            return outcome, code
+    return Outcome.UNREACHABLE, "error"

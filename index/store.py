@@ -141,21 +141,25 @@ def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id
         slugs_taken: set[str] = set()
         for probe in probes:
             url = canonical_url(probe["url"])
-            method = (probe.get("method") or "GET").upper()
+            method = (probe.get("method") or "GET").upper()  # the attempt's method
+            # The resource an attempt belongs to: a probe may ask GET, be refused, and get its 402 by POST.
+            resource_method = (probe.get("resource_method") or method).upper()
+            final = probe.get("final", True)
             seen_at = _as_datetime(probe.get("observed_at"))
             outcome = Outcome(probe["outcome"])
             origin = _get_origin(session, url, seen_at, origins)
-            resource = session.exec(select(Resource).where(Resource.url == url, Resource.method == method)).first()
+            resource = session.exec(select(Resource).where(Resource.url == url, Resource.method == resource_method)).first()
             if resource is None:
-                slug = _unique_slug(session, url, method, slugs_taken)
+                slug = _unique_slug(session, url, resource_method, slugs_taken)
                 slugs_taken.add(slug)
-                resource = Resource(url=url, method=method, origin_id=origin.id, slug=slug, first_seen=seen_at)
+                resource = Resource(url=url, method=resource_method, origin_id=origin.id, slug=slug, first_seen=seen_at)
                 session.add(resource)
                 session.flush()
                 counts["new_resources"] += 1
             challenge = probe.get("challenge") or None
             obs = Observation(
                 resource_id=resource.id, crawl_run_id=crawl_run_id, observed_at=seen_at, method=method,
+                attempt=probe.get("attempt") or 0, final_url=probe.get("final_url"), robots=probe.get("robots"),
                 outcome=outcome.value, http_status=probe.get("http_status"), latency_ms=probe.get("latency_ms"),
                 error_code=probe.get("error_code"), x402_version=(challenge or {}).get("x402_version"),
                 raw_headers=probe.get("headers") or {}, raw_body=probe.get("body"), parsed=challenge,
@@ -164,13 +168,16 @@ def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id
             session.add(obs)
             session.flush()
             counts["observations"] += 1
-
-            resource.status = outcome.value
-            resource.last_probed_at = seen_at
             resource.sources = _merge_sources(resource.sources or [], probe.get("sources") or [], seen_at)
             if outcome in ANSWERED:
                 resource.last_seen = seen_at
                 origin.last_seen = seen_at
+            if not final:  # an earlier attempt of a probe that went on: history only
+                session.add(resource)
+                continue
+
+            resource.status = outcome.value
+            resource.last_probed_at = seen_at
             if outcome is Outcome.PAID and challenge:
                 res = challenge.get("resource") or {}
                 resource.x402_version = challenge.get("x402_version")

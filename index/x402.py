@@ -1,7 +1,9 @@
 """Pure x402 protocol knowledge: read a 402 answer (v1 JSON body, v2 base64 header) into plain data.
 
-No I/O here. `parse_challenge(status, headers, body)` never raises on hostile input: whatever the
-server sent, the result is a `Challenge` whose `findings` say what was wrong.
+No I/O here. `parse_challenge(status, headers, body, probed_url=None)` never raises on hostile input:
+whatever the server sent, the result is a `Challenge` whose `findings` say what was wrong. Accepts are
+read field by field whatever version the challenge declares (a v2 challenge with v1 field names is
+common in discovery data); the discovery hints come from `index.hints`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
 
 from pydantic import BaseModel, Field
 
 from index.findings import finding
+from index.hints import extract_hints
 from index.networks import lookup_asset, lookup_network, to_caip2
+from index.urls import canonical_url
 
 # Header names (case-insensitive on the wire). One home for them.
 PAYMENT_REQUIRED = "PAYMENT-REQUIRED"
@@ -30,12 +35,43 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_ACCEPTS = 20
 MAX_DESCRIPTION = 2000
 MAX_SHORT_TEXT = 200
+MAX_URL = 2048
 MAX_AMOUNT_DIGITS = 78  # uint256
 MAX_JSON_DEPTH = 128  # nesting beyond this is refused before parsing (the C scanner can overflow the stack)
+MAX_TIMEOUT_SECONDS = 86_400 * 30
+CDP_MAX_DESCRIPTION = 500  # the CDP facilitator rejects longer descriptions
+
+KNOWN_SCHEMES = ("exact", "upto", "batch-settlement")
+
+# Required accept fields per declared version (x402-protocol.md §1, §3). A challenge without a
+# supported version is held to the v2 list.
+V1_REQUIRED = ("scheme", "network", "maxAmountRequired", "resource", "payTo", "asset", "maxTimeoutSeconds")
+V2_REQUIRED = ("scheme", "network", "amount", "asset", "payTo", "maxTimeoutSeconds")
+
+# Service metadata limits of the bazaar spec ("Service Metadata"); invalid values are dropped, not cut.
+MAX_SERVICE_NAME = 32
+MAX_TAGS = 5
+MAX_TAG = 32
+
+# Address formats per CAIP-2 namespace; other namespaces (tvm, stellar, fiat rails…) are not judged.
+_ADDRESS_FORMATS = {
+    "eip155": re.compile(r"0x[0-9a-fA-F]{40}"),
+    "solana": re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}"),
+}
+# Where a payment is lost: the zero address, the common 0x…dEaD burn address, Solana's system
+# program and incinerator. EVM entries are lower case (compared case-insensitively).
+BURN_ADDRESSES = frozenset({
+    "0x0000000000000000000000000000000000000000",
+    "0x000000000000000000000000000000000000dead",
+    "11111111111111111111111111111111",
+    "1nc1nerator11111111111111111111111111111111",
+})
 
 _DIGITS = re.compile(r"[0-9]+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
+_WHITESPACE = re.compile(rb"\s+")
+_INVISIBLE = ("Cc", "Cf", "Cs", "Co")  # control, format (bidi overrides…), surrogate, private use
 
 
 class ResourceInfo(BaseModel):
@@ -64,9 +100,23 @@ class Accept(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     output_schema: Any = None  # v1 outputSchema, verbatim
 
+    @property
+    def usable(self) -> bool:
+        """True when a client could pay this option: an atomic amount, a CAIP-2 network, an asset and a
+        payTo that are addresses of that namespace (when we know its format), a payTo that is no burn
+        address, and on Solana a feePayer."""
+        if self.amount_atomic is None or not self.network_caip2 or not self.pay_to or not self.asset:
+            return False
+        namespace = namespace_of(self.network_caip2)
+        if is_address(namespace, self.pay_to) is False or is_address(namespace, self.asset) is False:
+            return False
+        if is_burn_address(self.pay_to):
+            return False
+        return namespace != "solana" or bool(is_address(namespace, self.extra.get("feePayer")))
+
 
 class Challenge(BaseModel):
-    """What a 402 answer says. `usable` is True when at least one accept can be priced."""
+    """What a 402 answer says. `usable` is True when at least one accept could be paid (Accept.usable)."""
 
     x402_version: int | None = None
     source: str | None = None  # "header" | "body" | None
@@ -74,26 +124,41 @@ class Challenge(BaseModel):
     resource: ResourceInfo = Field(default_factory=ResourceInfo)
     accepts: list[Accept] = Field(default_factory=list)
     extensions: dict[str, Any] = Field(default_factory=dict)
-    hints: dict[str, Any] = Field(default_factory=dict)
+    hints: dict[str, Any] = Field(default_factory=dict)  # shape: index.hints module docstring
     findings: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def usable(self) -> bool:
-        return any(a.amount_atomic is not None and a.network_caip2 and a.pay_to for a in self.accepts)
+        return any(a.usable for a in self.accepts)
 
 
 # ---------------------------------------------------------------------------------------------
 # text hygiene
 
 
+def _visible(chunk: str) -> str:
+    return "".join(ch for ch in chunk if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE)
+
+
 def clean_text(value: Any, limit: int, findings: list[dict[str, Any]] | None = None, where: str = "") -> str | None:
-    """A crawled string made safe to keep: str only, control and bidi characters removed, truncated."""
+    """A crawled string made safe to keep: str only, control and bidi characters removed, truncated.
+
+    Works through the value in slices and stops once more than `limit` characters are certain to
+    remain, so a megabyte of text costs no more than a short one.
+    """
     if not isinstance(value, str):
         return None
-    text = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    step = max(limit, 256)
+    text = ""
+    pos = 0
+    while pos < len(value):
+        text = (text + _visible(value[pos:pos + step])).lstrip()
+        pos += step
+        if len(text.rstrip()) > limit:
+            break
     text = text.strip()
     if len(text) > limit:
-        text = text[:limit]
+        text = text[:limit].rstrip()
         if findings is not None:
             findings.append(finding("text_truncated", where))
     return text or None
@@ -137,8 +202,26 @@ def safe_json_loads(data: bytes | str) -> Any:
         raise ValueError("JSON nested too deeply") from exc
 
 
-def decode_header_json(value: str | bytes) -> dict[str, Any]:
-    """Decode a base64 JSON header strictly. Raises ValueError with a finding code as message."""
+def _lenient_base64(raw: bytes) -> bytes:
+    """Base64 after removing whitespace and repairing the padding, as the reference clients tolerate.
+
+    Characters outside the standard alphabet still fail (ValueError).
+    """
+    data = _WHITESPACE.sub(b"", raw).rstrip(b"=")
+    if not data or len(data) % 4 == 1:
+        raise ValueError("header_invalid_base64")
+    try:
+        return base64.b64decode(data + b"=" * (-len(data) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("header_invalid_base64") from None
+
+
+def decode_header_json(value: str | bytes, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Decode a base64 JSON header. Raises ValueError with a finding code as message.
+
+    Strict base64 first; a header that decodes only without its whitespace or with repaired padding is
+    accepted and, when `findings` is given, flagged `header_base64_lenient`.
+    """
     if len(value) > MAX_HEADER_BYTES:
         raise ValueError("header_too_large")
     try:
@@ -146,9 +229,11 @@ def decode_header_json(value: str | bytes) -> dict[str, Any]:
     except UnicodeEncodeError:
         raise ValueError("header_invalid_base64") from None  # base64 is ASCII
     try:
-        decoded = base64.b64decode(raw.strip(), validate=True)
+        decoded = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("header_invalid_base64") from None
+        decoded = _lenient_base64(raw)
+        if findings is not None:
+            findings.append(finding("header_base64_lenient", PAYMENT_REQUIRED))
     try:
         text = decoded.decode("utf-8")
     except UnicodeDecodeError:
@@ -186,38 +271,95 @@ def _body_json(body: bytes, findings: list[dict[str, Any]]) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
+# addresses
+
+
+def namespace_of(caip2: str | None) -> str | None:
+    """The CAIP-2 namespace ("eip155", "solana", …) of a network id."""
+    return caip2.split(":", 1)[0] if caip2 and ":" in caip2 else None
+
+
+def is_address(namespace: str | None, value: Any) -> bool | None:
+    """Whether `value` is an address in this namespace; None when we do not know the namespace's format."""
+    pattern = _ADDRESS_FORMATS.get(namespace or "")
+    if pattern is None:
+        return None
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
+def is_burn_address(value: Any) -> bool:
+    """The zero address, 0x…dEaD, or a Solana system/incinerator address: money sent there is gone."""
+    return isinstance(value, str) and (value.lower() if value.startswith("0x") else value) in BURN_ADDRESSES
+
+
+# ---------------------------------------------------------------------------------------------
 # normalization
 
 
-def _amount(entry: Mapping[str, Any], where: str, findings: list[dict[str, Any]]) -> tuple[str | None, str | None]:
-    value = entry.get("amount", entry.get("maxAmountRequired"))
+def _amount(entry: Mapping[str, Any], name: str, where: str, findings: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """(atomic digits or None, the raw value as text when unusable); reads `amount` or `maxAmountRequired`."""
+    names = (name, "maxAmountRequired" if name == "amount" else "amount")
+    value = next((entry[n] for n in names if entry.get(n) is not None), None)
     if value is None:
-        findings.append(finding("missing_field", where, "amount"))
+        findings.append(finding("missing_field", where, name))
         return None, None
     if isinstance(value, bool):
         findings.append(finding("amount_not_atomic", where, "boolean"))
         return None, str(value)
     if isinstance(value, int):
-        if value < 0 or len(str(value)) > MAX_AMOUNT_DIGITS:
-            findings.append(finding("amount_not_atomic", where, str(value)[:80]))
-            return None, str(value)[:80]
+        if value < 0 or value >= 10**MAX_AMOUNT_DIGITS:  # compared as numbers: str() of a huge int raises
+            raw = str(value)[:80] if abs(value) < 10**80 else "integer over 80 digits"
+            findings.append(finding("amount_not_atomic", where, raw))
+            return None, raw
         findings.append(finding("amount_not_string", where))
         value = str(value)
-    if not isinstance(value, str) or not _DIGITS.fullmatch(value) or len(value) > MAX_AMOUNT_DIGITS:
-        raw = value if isinstance(value, str) else json.dumps(value)[:80]
-        findings.append(finding("amount_not_atomic", where, raw[:80]))
-        return None, raw[:80]
+    if not isinstance(value, str) or len(value) > MAX_AMOUNT_DIGITS or not _DIGITS.fullmatch(value):
+        raw = value[:80] if isinstance(value, str) else _json_text(value, 80)
+        findings.append(finding("amount_not_atomic", where, raw))
+        return None, raw
     atomic = str(int(value))  # drops leading zeros
     if atomic == "0":
         findings.append(finding("amount_zero", where))
     return atomic, None
 
 
+def _json_text(value: Any, limit: int) -> str:
+    """A scalar as JSON text for a finding's detail; containers are named, not dumped (they may nest deep)."""
+    if isinstance(value, dict | list):
+        return "object" if isinstance(value, dict) else "array"
+    try:
+        return json.dumps(value)[:limit]
+    except (ValueError, TypeError):
+        return type(value).__name__
+
+
 def _timeout(value: Any, where: str, findings: list[dict[str, Any]]) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > 86_400 * 30:
-        findings.append(finding("timeout_invalid", where, None if value is None else str(value)[:40]))
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > MAX_TIMEOUT_SECONDS:
+        findings.append(finding("timeout_invalid", where, _json_text(value, 40)))
         return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
     return value
+
+
+def _resource_url(value: Any) -> str | None:
+    if isinstance(value, Mapping):  # a v2-style resource object inside an accept
+        value = value.get("url")
+    return clean_text(value, MAX_URL)
+
+
+def _description(value: Any, where: str, findings: list[dict[str, Any]]) -> str | None:
+    if isinstance(value, str) and len(value) > CDP_MAX_DESCRIPTION:
+        findings.append(finding("description_too_long", where, f"{len(value)} characters"))
+    return clean_text(value, MAX_DESCRIPTION, findings, where)
+
+
+def _mixed_fields(entry: Mapping[str, Any], version: int | None) -> list[str]:
+    """Field names of the other version in an accept (a v2 accept with maxAmountRequired, …)."""
+    if version == 2:
+        names = [n for n in ("maxAmountRequired", "resource", "outputSchema", "output_schema") if n in entry]
+        return [n for n in names if n != "maxAmountRequired" or "amount" not in entry]
+    if version == 1 and "amount" in entry and "maxAmountRequired" not in entry:
+        return ["amount"]
+    return []
 
 
 def normalize_accept(entry: Any, index: int, version: int | None, findings: list[dict[str, Any]]) -> Accept | None:
@@ -226,93 +368,205 @@ def normalize_accept(entry: Any, index: int, version: int | None, findings: list
     if not isinstance(entry, dict):
         findings.append(finding("accept_not_object", where))
         return None
-    for required in ("scheme", "network", "asset", "payTo"):
-        if not isinstance(entry.get(required), str) or not entry.get(required):
-            findings.append(finding("missing_field", where, required))
+    required = V1_REQUIRED if version == 1 else V2_REQUIRED
+    for name in ("scheme", "network", "asset", "payTo", "resource"):
+        if name in required and (not isinstance(entry.get(name), str) or not entry[name].strip()):
+            findings.append(finding("missing_field", where, name))
+    mixed = _mixed_fields(entry, version)
+    if mixed:
+        findings.append(finding("version_fields_mixed", where, ", ".join(mixed)))
+
+    scheme = clean_text(entry.get("scheme"), MAX_SHORT_TEXT)
+    if scheme and scheme not in KNOWN_SCHEMES:
+        findings.append(finding("scheme_unknown", where, scheme[:40]))
     network = clean_text(entry.get("network"), MAX_SHORT_TEXT)
     caip2 = to_caip2(network)
     net = lookup_network(network)
     if network and net is None:
-        findings.append(finding("network_unknown", where, network))
+        findings.append(finding("network_unknown", where, network[:80]))
     if version == 2 and network and net is not None and ":" not in network:
         findings.append(finding("network_not_caip2", where, network))
-    amount, amount_raw = _amount(entry, where, findings)
+    namespace = namespace_of(caip2)
+    amount, amount_raw = _amount(entry, "maxAmountRequired" if version == 1 else "amount", where, findings)
+
     asset = clean_text(entry.get("asset"), MAX_SHORT_TEXT)
-    if caip2 and asset and lookup_asset(caip2, asset) is None:
-        findings.append(finding("asset_unknown", where, asset))
+    if asset and is_address(namespace, asset) is False:
+        findings.append(finding("asset_not_address", where, asset[:80]))
+    elif caip2 and asset and lookup_asset(caip2, asset) is None:
+        findings.append(finding("asset_unknown", where, asset[:80]))
+    pay_to = clean_text(entry.get("payTo"), MAX_SHORT_TEXT)
+    if pay_to and is_address(namespace, pay_to) is False:
+        findings.append(finding("pay_to_invalid", where, pay_to[:80]))
+    elif pay_to and is_burn_address(pay_to):
+        findings.append(finding("pay_to_zero", where, pay_to))
+
     extra = entry.get("extra") if isinstance(entry.get("extra"), dict) else {}
+    _check_extra(scheme, namespace, caip2, asset, extra, where, findings)
+
+    timeout = entry.get("maxTimeoutSeconds")
+    if timeout is None and "maxTimeoutSeconds" in required:
+        findings.append(finding("missing_field", where, "maxTimeoutSeconds"))
     return Accept(
-        scheme=clean_text(entry.get("scheme"), MAX_SHORT_TEXT),
+        scheme=scheme,
         network=network,
         network_caip2=caip2,
         amount_atomic=amount,
         amount_raw=amount_raw,
         asset=asset,
-        pay_to=clean_text(entry.get("payTo"), MAX_SHORT_TEXT),
-        max_timeout_seconds=_timeout(entry.get("maxTimeoutSeconds"), where, findings),
-        resource_url=clean_text(entry.get("resource"), 2048),
-        description=clean_text(entry.get("description"), MAX_DESCRIPTION, findings, where),
+        pay_to=pay_to,
+        max_timeout_seconds=_timeout(timeout, where, findings) if timeout is not None else None,
+        resource_url=_resource_url(entry.get("resource")),
+        description=_description(entry.get("description"), f"{where}.description", findings),
         mime_type=clean_text(entry.get("mimeType"), MAX_SHORT_TEXT),
         extra=extra,
         output_schema=entry.get("outputSchema", entry.get("output_schema")),
     )
 
 
+def _check_extra(scheme: str | None, namespace: str | None, caip2: str | None, asset: str | None,
+                 extra: Mapping[str, Any], where: str, findings: list[dict[str, Any]]) -> None:
+    """Scheme/namespace needs of `extra`: the EIP-712 domain for EVM exact (EIP-3009), feePayer on Solana.
+
+    EVM accepts moved by Permit2 or ERC-7710 (extra.assetTransferMethod) sign another domain and are
+    not checked.
+    """
+    if namespace == "eip155" and scheme == "exact" and extra.get("assetTransferMethod", "eip3009") == "eip3009":
+        name, version = extra.get("name"), extra.get("version")
+        if not (isinstance(name, str) and name and isinstance(version, str) and version):
+            missing = [k for k, v in (("name", name), ("version", version)) if not (isinstance(v, str) and v)]
+            findings.append(finding("evm_extra_missing", f"{where}.extra", ", ".join(missing)))
+        else:
+            known = lookup_asset(caip2, asset)
+            if known is not None and known.eip712_name and (name, version) != (known.eip712_name, known.eip712_version):
+                detail = f"{name[:40]!r}/{version[:10]!r}, registry {known.eip712_name!r}/{known.eip712_version!r}"
+                findings.append(finding("evm_extra_mismatch", f"{where}.extra", detail))
+    if namespace == "solana":
+        fee_payer = extra.get("feePayer")
+        if not is_address("solana", fee_payer):
+            findings.append(finding("svm_fee_payer_missing", f"{where}.extra",
+                                    None if fee_payer is None else f"not a Solana address: {_json_text(fee_payer, 60)}"))
+
+
+def _duplicates(accepts: list[tuple[int, Accept]], findings: list[dict[str, Any]]) -> None:
+    """One accepts_duplicate per entry that is repeated, naming the repeats."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for index, acc in accepts:
+        key = (acc.scheme, acc.network_caip2 or acc.network, _address_key(acc.asset), _address_key(acc.pay_to),
+               acc.amount_atomic or acc.amount_raw)
+        groups.setdefault(key, []).append(index)
+    for first, *repeats in groups.values():
+        if repeats:
+            named = ", ".join(f"accepts[{i}]" for i in repeats[:5]) + (", …" if len(repeats) > 5 else "")
+            findings.append(finding("accepts_duplicate", f"accepts[{first}]", f"repeated by {named}"))
+
+
+def _on_testnet(acc: Accept) -> bool:
+    net = lookup_network(acc.network_caip2)
+    return net is not None and net.testnet
+
+
+def _address_key(value: str | None) -> str | None:
+    return value.lower() if value and value.startswith("0x") else value
+
+
+def _service_metadata(top: Mapping[str, Any], findings: list[dict[str, Any]]) -> tuple[str | None, list[str], str | None]:
+    """serviceName, tags, iconUrl within the bazaar limits; a value that breaks them is dropped whole."""
+    dropped: list[str] = []
+    name = top.get("serviceName")
+    if name is not None and not _service_name_ok(name):
+        dropped.append("serviceName")
+        name = None
+    tags: list[str] = []
+    raw_tags = top.get("tags")
+    if raw_tags is not None:
+        if not isinstance(raw_tags, list) or len(raw_tags) > MAX_TAGS:
+            dropped.append("tags")
+        else:
+            tags = [t for t in raw_tags if _tag_ok(t)]
+            if len(tags) != len(raw_tags):
+                dropped.append("tags")
+    icon = top.get("iconUrl")
+    if icon is not None and not icon_url_ok(icon):
+        dropped.append("iconUrl")
+        icon = None
+    if dropped:
+        findings.append(finding("service_metadata_invalid", "resource", ", ".join(dropped)))
+    return (name or None), tags, (icon or None)
+
+
+def _service_name_ok(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_SERVICE_NAME and all(" " <= c <= "~" for c in value)
+
+
+def _tag_ok(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_TAG and clean_text(value, MAX_TAG) == value
+
+
+def icon_url_ok(value: Any) -> bool:
+    """An iconUrl the bazaar spec allows: absolute http(s), ≤ 2048, host not an IP literal nor localhost."""
+    if not isinstance(value, str) or len(value) > MAX_URL or clean_text(value, MAX_URL) != value or " " in value:
+        return False
+    try:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost") or ":" in host:  # ':' only in IPv6 literals
+        return False
+    # dotted or bare numbers are IPv4 in some form (127.1, 2130706433, 0x7f.1): no TLD is all digits
+    last = host.rsplit(".", 1)[-1]
+    return not (last.isdigit() or last.lower().startswith("0x"))
+
+
 def _resource_info(obj: Mapping[str, Any], accepts: list[Accept], findings: list[dict[str, Any]]) -> ResourceInfo:
+    """v2 `resource{…}`, else the top-level fields (discovery items), else the first accept's v1 fields."""
     res = obj.get("resource")
-    if isinstance(res, dict):
-        tags = res.get("tags") if isinstance(res.get("tags"), list) else []
-        return ResourceInfo(
-            url=clean_text(res.get("url"), 2048),
-            description=clean_text(res.get("description"), MAX_DESCRIPTION, findings, "resource.description"),
-            mime_type=clean_text(res.get("mimeType"), MAX_SHORT_TEXT),
-            service_name=clean_text(res.get("serviceName"), 32),
-            tags=[t for t in (clean_text(t, 32) for t in tags[:5]) if t],
-            icon_url=clean_text(res.get("iconUrl"), 2048),
-        )
-    # v1: the resource facts ride on each accept
-    first = accepts[0] if accepts else Accept()
-    return ResourceInfo(
-        url=clean_text(res, 2048) or first.resource_url,
-        description=first.description,
-        mime_type=first.mime_type,
-    )
+    top: Mapping[str, Any] = res if isinstance(res, Mapping) else obj
+    url = _resource_url(res) or next((a.resource_url for a in accepts if a.resource_url), None)
+    description = _description(top.get("description"), "resource.description", findings) \
+        or next((a.description for a in accepts if a.description), None)
+    mime_type = clean_text(top.get("mimeType"), MAX_SHORT_TEXT) or next((a.mime_type for a in accepts if a.mime_type), None)
+    service_name, tags, icon_url = _service_metadata(top, findings)
+    return ResourceInfo(url=url, description=description, mime_type=mime_type, service_name=service_name,
+                        tags=tags, icon_url=icon_url)
 
 
-def _hints(extensions: Mapping[str, Any], accepts: list[Accept]) -> dict[str, Any]:
-    """Input/output hints: the v2 bazaar extension first, else the v1 outputSchema."""
-    bazaar = extensions.get("bazaar")
-    if isinstance(bazaar, dict) and isinstance(bazaar.get("info"), dict):
-        info = bazaar["info"]
-        hints: dict[str, Any] = {"source": "bazaar"}
-        if info.get("input") is not None:
-            hints["input"] = info["input"]
-        if info.get("output") is not None:
-            hints["output"] = info["output"]
-        schema = bazaar.get("schema")
-        if isinstance(schema, dict):
-            input_schema = (schema.get("properties") or {}).get("input")
-            if isinstance(input_schema, dict):
-                hints["input_schema"] = input_schema
-        return hints
-    for acc in accepts:
-        schema = acc.output_schema
-        if isinstance(schema, dict) and (schema.get("input") is not None or schema.get("output") is not None):
-            hints = {"source": "outputSchema"}
-            if schema.get("input") is not None:
-                hints["input"] = schema["input"]
-            if schema.get("output") is not None:
-                hints["output"] = schema["output"]
-            return hints
-    return {}
+def _check_resource_url(url: str, probed_url: str, where: str, findings: list[dict[str, Any]]) -> None:
+    """Compare a challenge's resource URL with the URL we probed.
+
+    Rule: scheme and host are compared lower-cased, default ports dropped (index.urls.canonical_url);
+    paths compared percent-decoded, trailing slashes ignored. The query string is ignored: it is
+    per-call input (the reference server echoes the probe's query), not the resource's identity, as
+    in our slugs. A relative resource URL is read against the probed URL. An http:// resource for an
+    https probe is `resource_insecure` (typically a server behind a TLS proxy), not a mismatch.
+    """
+    try:
+        ours = urlsplit(canonical_url(probed_url))
+        theirs = urlsplit(canonical_url(urljoin(probed_url, url)))
+    except ValueError:
+        findings.append(finding("resource_url_mismatch", where, url[:200]))
+        return
+    if theirs.scheme == "http" and ours.scheme == "https":
+        findings.append(finding("resource_insecure", where, url[:200]))
+    if theirs.scheme not in ("http", "https") or theirs.netloc != ours.netloc or _path_key(theirs.path) != _path_key(ours.path):
+        findings.append(finding("resource_url_mismatch", where, url[:200]))
 
 
-def challenge_from_object(obj: Mapping[str, Any], source: str, findings: list[dict[str, Any]] | None = None) -> Challenge:
-    """Normalize a decoded challenge object (v1 or v2) into a Challenge."""
+def _path_key(path: str) -> str:
+    return unquote(path).rstrip("/") or "/"
+
+
+def challenge_from_object(obj: Mapping[str, Any], source: str, findings: list[dict[str, Any]] | None = None,
+                          probed_url: str | None = None) -> Challenge:
+    """Normalize a decoded challenge object (v1 or v2, or a discovery item) into a Challenge."""
     findings = findings if findings is not None else []
+    if not isinstance(obj, Mapping):
+        obj = {}
     version = obj.get("x402Version")
     if isinstance(version, bool) or version not in (1, 2):
-        findings.append(finding("version_unsupported", detail=str(version)[:20]))
+        findings.append(finding("version_unsupported", detail=_json_text(version, 20)))
         version = None
     raw_accepts = obj.get("accepts")
     if not isinstance(raw_accepts, list) or not raw_accepts:
@@ -321,13 +575,23 @@ def challenge_from_object(obj: Mapping[str, Any], source: str, findings: list[di
     if len(raw_accepts) > MAX_ACCEPTS:
         findings.append(finding("accepts_too_many", detail=str(len(raw_accepts))))
         raw_accepts = raw_accepts[:MAX_ACCEPTS]
-    accepts = [a for i, e in enumerate(raw_accepts) if (a := normalize_accept(e, i, version, findings))]
+    indexed = [(i, a) for i, e in enumerate(raw_accepts) if (a := normalize_accept(e, i, version, findings))]
+    accepts = [a for _, a in indexed]
+    _duplicates(indexed, findings)
     extensions = obj.get("extensions") if isinstance(obj.get("extensions"), dict) else {}
     resource = _resource_info(obj, accepts, findings)
     if not resource.url:
         findings.append(finding("resource_missing"))
-    if not resource.description and not any(a.description for a in accepts):
+    elif probed_url:
+        for url in dict.fromkeys([resource.url] + [a.resource_url for a in accepts if a.resource_url]):
+            _check_resource_url(url, probed_url, "resource.url", findings)
+    if not resource.description:
         findings.append(finding("description_missing"))
+    if not resource.mime_type:
+        findings.append(finding("mime_type_missing"))
+    usable = [a for a in accepts if a.usable]
+    if usable and all(_on_testnet(a) for a in usable):
+        findings.append(finding("testnet_only", detail=", ".join(sorted({a.network_caip2 or "" for a in usable}))))
     if version == 1:
         findings.append(finding("v1_only"))
     return Challenge(
@@ -337,24 +601,39 @@ def challenge_from_object(obj: Mapping[str, Any], source: str, findings: list[di
         resource=resource,
         accepts=accepts,
         extensions=extensions,
-        hints=_hints(extensions, accepts),
+        hints=extract_hints(extensions, raw_accepts, findings),
         findings=findings,
     )
 
 
-def _comparable(obj: Mapping[str, Any]) -> Any:
-    return [(a.get("network"), str(a.get("amount", a.get("maxAmountRequired"))), a.get("payTo"), a.get("asset"))
-            for a in obj.get("accepts") or [] if isinstance(a, dict)]
+def _comparable(obj: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """What must agree between a header and a body challenge: network, amount, payTo, asset per accept.
+
+    Compared as a v1 body and a v2 header would say the same thing: CAIP-2 network, either amount
+    field, EVM addresses in any case.
+    """
+    out = []
+    for a in obj.get("accepts") or []:
+        if isinstance(a, dict):
+            amount = a.get("amount") if a.get("amount") is not None else a.get("maxAmountRequired")
+            network = a.get("network") if isinstance(a.get("network"), str) else None
+            out.append((str(to_caip2(network) or network), str(amount),
+                        str(_address_key(a["payTo"]) if isinstance(a.get("payTo"), str) else a.get("payTo")),
+                        str(_address_key(a["asset"]) if isinstance(a.get("asset"), str) else a.get("asset"))))
+    return out
 
 
-def parse_challenge(status: int, headers: Mapping[str, Any], body: bytes) -> Challenge:
-    """Read a 402 answer. The v2 header wins; a v1 body (or a v2 body without header) is the fallback."""
+def parse_challenge(status: int, headers: Mapping[str, Any], body: bytes, probed_url: str | None = None) -> Challenge:
+    """Read a 402 answer. The v2 header wins; a v1 body (or a v2 body without header) is the fallback.
+
+    `probed_url` is the URL we requested; when given, the challenge's resource URL is compared with it.
+    """
     findings: list[dict[str, Any]] = []
     header_obj: dict[str, Any] | None = None
     raw_header = _header(headers, PAYMENT_REQUIRED)
     if raw_header:
         try:
-            header_obj = decode_header_json(raw_header)
+            header_obj = decode_header_json(raw_header, findings)
         except ValueError as exc:
             findings.append(finding(str(exc), PAYMENT_REQUIRED))
     body_obj = _body_json(body, findings)
@@ -363,11 +642,11 @@ def parse_challenge(status: int, headers: Mapping[str, Any], body: bytes) -> Cha
     if header_obj is not None:
         if body_is_challenge and _comparable(body_obj) != _comparable(header_obj):
             findings.append(finding("header_body_conflict"))
-        return challenge_from_object(header_obj, "header", findings)
+        return challenge_from_object(header_obj, "header", findings, probed_url)
     if body_is_challenge:
         if body_obj.get("x402Version") == 2:
             findings.append(finding("v2_in_body_only"))
-        return challenge_from_object(body_obj, "body", findings)
-    if status == 402 and not any(f["code"].startswith("header_") for f in findings):
+        return challenge_from_object(body_obj, "body", findings, probed_url)
+    if status == 402 and not any(f.get("where") == PAYMENT_REQUIRED for f in findings):  # a broken header is its own finding
         findings.append(finding("no_challenge"))
     return Challenge(findings=findings)

@@ -24,8 +24,9 @@ def fleet() -> Iterator[dict[str, Any]]:
 
 
 def run_cli(*args: str, cwd: Path | None = None, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """Run `x402-index` in a subprocess (a crawl needs a fresh Twisted reactor each time)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    """Run `x402-index` in a subprocess (a crawl needs a fresh Twisted reactor each time). The tests
+    package is importable there (for stub components named in settings)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env.pop("X402_INDEX_DB", None)
     proc = subprocess.run([sys.executable, "-m", "index.cli", *args], cwd=cwd or ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)

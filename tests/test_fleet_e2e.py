@@ -1,5 +1,7 @@
-"""End to end on the demo fleet (real x402 SDK servers on 127.0.0.1): crawl → store → build → query,
-through the CLI in subprocesses, from a directory that is not the repository."""
+"""End to end on the demo fleet (real x402 SDK servers on 127.0.0.1, plus a hostile origin and a
+self-signed HTTPS origin): crawl → store → build → query, through the CLI in subprocesses, from a
+directory that is not the repository. The crawl runs as `make demo` does: the SSRF guard on, only the
+fleet's own host let through."""
 
 from __future__ import annotations
 
@@ -18,20 +20,31 @@ import pytest
 from tests.conftest import ROOT, run_cli
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
+TIMEOUT = 5  # the hostile origin's drip and silent endpoints cost this much (twice: one retry)
 
 
 @pytest.fixture(scope="module")
 def crawled(fleet: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work = tmp_path_factory.mktemp("e2e")
     db = f"sqlite:///{work / 'catalog.db'}"
-    seeds = [arg for s in fleet["seeds"] for arg in ("--seed", s)]
-    crawl = run_cli("crawl", "--db", db, "--allow-private", "--quiet", "--facilitator", fleet["facilitator"], *seeds, *FAST, cwd=work)
+    hits_before = httpx.get(fleet["hits_url"], timeout=5).json()["hits"]
+    seeds = [arg for s in [*fleet["seeds"], *fleet["guarded_seeds"]] for arg in ("--seed", s)]
+    crawl = run_cli("crawl", "--db", db, "--allow-host", "127.0.0.1", "--quiet", "--facilitator", fleet["facilitator"],
+                    *seeds, *FAST, "-s", f"DOWNLOAD_TIMEOUT={TIMEOUT}", cwd=work)
+    hits_after = httpx.get(fleet["hits_url"], timeout=5).json()["hits"]
     build = run_cli("build", "--db", db, "--out", str(work / "public"), "--quiet", cwd=work)
-    return {"work": work, "db": db, "db_path": work / "catalog.db", "crawl": crawl, "build": build, "out": work / "public"}
+    return {"work": work, "db": db, "db_path": work / "catalog.db", "crawl": crawl, "build": build, "out": work / "public",
+            "counter_hits": hits_after - hits_before}
 
 
 def _paid(fleet: dict[str, Any]) -> list[dict[str, Any]]:
+    """The well-behaved SDK resources (their terms are the manifest's)."""
     return [r for r in fleet["resources"] if r["paid"]]
+
+
+def _expected_paid(fleet: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every resource whose crawl outcome should be `paid`, hostile ones with a usable 402 included."""
+    return [r for r in fleet["resources"] if r["expect"]["outcome"] == "paid"]
 
 
 def _canon(url: str) -> str:
@@ -53,13 +66,57 @@ def test_fleet_shape(fleet: dict[str, Any]) -> None:
 
 def test_crawl_summary_and_outcomes(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
     out = crawled["crawl"].stdout
-    n_paid = len(_paid(fleet))
-    assert f"paid {n_paid}" in out and "free 1" in out and "new 14" in out
+    n = len(fleet["resources"])
+    assert f"probed {n} " in out and f"paid {len(_expected_paid(fleet))} " in out and f"new {n}" in out, out
     con = sqlite3.connect(crawled["db_path"])
     status = dict(con.execute("select url || ' ' || method, status from resources"))
+    assert len(status) == n
     for r in fleet["resources"]:
-        expected = "paid" if r["paid"] else {200: "free", 404: "not_found"}[r["status"]]
-        assert status[f"{_canon(r['url'])} {r['method']}"] == expected, r["url"]
+        assert status[f"{_canon(r['url'])} {r['method']}"] == r["expect"]["outcome"], r["url"]
+
+
+def test_every_expected_finding_is_recorded(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
+    con = sqlite3.connect(crawled["db_path"])
+    latest = {}
+    for url, method, findings in con.execute(
+            "select r.url, r.method, o.findings from observations o join resources r on r.id = o.resource_id order by o.id"):
+        latest[(url, method)] = {f["code"] for f in json.loads(findings)}
+    for r in fleet["resources"]:
+        want = set(r["expect"]["findings"])
+        assert want <= latest[(_canon(r["url"]), r["method"])], (r["url"], want)
+
+
+def test_hostile_origin_costs_only_its_own_timeouts(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
+    """Every well-behaved resource had its answer before the first hostile timeout fired, and no
+    request reached the address behind the hostile redirects."""
+    assert crawled["counter_hits"] == 0
+    con = sqlite3.connect(crawled["db_path"])
+    times = {(u, m): t for u, m, t in con.execute(
+        "select r.url, r.method, max(o.observed_at) from observations o join resources r on r.id = o.resource_id group by r.id")}
+    first_timeout = min(t for (u, m), t in times.items() if u.endswith(("/drip", "/silent")))
+    for r in _paid(fleet):
+        assert times[(_canon(r["url"]), r["method"])] < first_timeout, r["url"]
+    codes = dict(con.execute("select r.url, o.error_code from observations o join resources r on r.id = o.resource_id "
+                             "where r.status = 'blocked'"))
+    assert sorted(codes.values()) == ["ssrf:loopback", "ssrf:loopback", "ssrf:reserved"]
+
+
+def test_a_picky_endpoint_is_probed_with_a_body_built_from_its_schema(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
+    picky = next(r for r in fleet["resources"] if r["hostile"] and r["method"] == "POST")
+    con = sqlite3.connect(crawled["db_path"])
+    rows = con.execute("select o.method, o.attempt, o.http_status, o.outcome from observations o join resources r "
+                       "on r.id = o.resource_id where r.url = ? order by o.attempt", (_canon(picky["url"]),)).fetchall()
+    assert rows[0][2] == 422 and rows[-1][1:] == (rows[-1][1], 402, "paid")  # refused {} first, then paid
+    assert {m for m, *_ in rows} == {"POST"}
+
+
+def test_bait_text_is_escaped_on_the_site(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
+    bidi = next(r for r in fleet["resources"] if r["url"].endswith("/bidi-text"))
+    index = json.loads((crawled["out"] / "index.json").read_text())
+    entry = next(e for e in index["resources"] if e["url"] == _canon(bidi["url"]))
+    page = (crawled["out"] / entry["page"]).read_text()
+    assert "<script>alert(1)</script>" not in page and "&lt;/script&gt;" in page
+    assert "\u202e" not in page.lower() and "\u202e" not in json.dumps(json.loads((crawled["out"] / entry["href"]).read_text())).lower()
 
 
 def test_every_paid_resource_is_stored_with_its_terms(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
@@ -74,18 +131,20 @@ def test_every_paid_resource_is_stored_with_its_terms(crawled: dict[str, Any], f
     for r in _paid(fleet):
         expected = [{k: a[k] for k in ("network", "network_caip2", "amount_atomic", "asset", "pay_to")} for a in r["accepts"]]
         assert stored[(_canon(r["url"]), r["method"])] == expected, r["url"]
-    assert len(stored) == len(_paid(fleet))
+    assert len(stored) >= len(_paid(fleet))
 
 
 def test_every_probe_is_an_observation_with_raw_challenge(crawled: dict[str, Any]) -> None:
     con = sqlite3.connect(crawled["db_path"])
-    rows = con.execute("select outcome, http_status, raw_headers, raw_body, x402_version, latency_ms from observations").fetchall()
-    assert len(rows) == 14
-    for outcome, status, headers, _body, version, latency in rows:
-        assert latency is not None and latency >= 0
+    rows = con.execute("select outcome, http_status, raw_headers, findings, x402_version, latency_ms from observations").fetchall()
+    n_resources = con.execute("select count(*) from resources").fetchone()[0]
+    assert len(rows) > n_resources  # some probes took several attempts; each attempt is a row
+    for outcome, status, headers, findings, version, latency in rows:
+        if status is not None:
+            assert latency is not None and latency >= 0
         if outcome == "paid":
             assert status == 402 and version in (1, 2)
-            if version == 2:
+            if version == 2 and "v2_in_body_only" not in findings:
                 assert "payment-required" in json.loads(headers)
 
 
@@ -101,7 +160,7 @@ def test_site_lists_every_paid_resource_with_price_and_network(crawled: dict[str
     out = crawled["out"]
     home = (out / "index.html").read_text()
     index = json.loads((out / "index.json").read_text())
-    assert index["counts"]["resources"] == len(_paid(fleet))
+    assert index["counts"]["resources"] == len(_expected_paid(fleet))
     by_url = {(e["url"], e["method"]): e for e in index["resources"]}
     for r in _paid(fleet):
         entry = by_url[(_canon(r["url"]), r["method"])]
@@ -115,15 +174,15 @@ def test_site_lists_every_paid_resource_with_price_and_network(crawled: dict[str
     assert "Lexa AI · Chat completions" in home and "$0.000001" in home and "$1<" in home.replace(" ", "")
     assert "Solana" in home and "Base Sepolia" in home
     lines = (out / "catalog.jsonl").read_text().splitlines()
-    assert len(lines) == len(_paid(fleet))
+    assert len(lines) == len(_expected_paid(fleet))
     origin_titles = {json.loads(line)["origin"]["title"] for line in lines}
-    assert origin_titles == {"Skycast Weather", "Lexa AI", "ChainLens Data"}
+    assert {"Skycast Weather", "Lexa AI", "ChainLens Data"} <= origin_titles
 
 
 def test_query_by_network_returns_exactly_the_base_resources(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
     proc = run_cli("query", "--index", str(crawled["out"]), "--network", "eip155:8453", "--format", "json", cwd=crawled["work"])
     got = {(e["url"], e["method"]) for e in json.loads(proc.stdout)}
-    want = {(_canon(r["url"]), r["method"]) for r in _paid(fleet) if any(a["network_caip2"] == "eip155:8453" for a in r["accepts"])}
+    want = {(_canon(r["url"]), r["method"]) for r in _expected_paid(fleet) if any(a["network_caip2"] == "eip155:8453" for a in r["accepts"])}
     assert got == want and len(want) >= 5
     cheap = json.loads(run_cli("query", "--index", str(crawled["out"] / "index.json"), "--q", "chat", "--max-price", "0.001",
                                "--format", "json", cwd=crawled["work"]).stdout)
@@ -164,7 +223,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_demo_serves_every_paid_resource_and_stops_cleanly(tmp_path: Path) -> None:
+def test_demo_serves_every_paid_resource_and_stops_cleanly(fleet: dict[str, Any], tmp_path: Path) -> None:
+    n_paid = len(_expected_paid(fleet))  # the demo runs its own fleet from the same spec
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "index.cli", "demo", "--port", str(port), "--out", str(tmp_path / "public"),
@@ -180,10 +240,10 @@ def test_demo_serves_every_paid_resource_and_stops_cleanly(tmp_path: Path) -> No
             if "live at" in line or not line:
                 break
         assert f"http://127.0.0.1:{port}/" in "".join(lines), "".join(lines)
-        assert "paid 12" in "".join(lines)
+        assert f"paid {n_paid} " in "".join(lines) and "blocked 3" in "".join(lines)
         html = httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text
         index = httpx.get(f"http://127.0.0.1:{port}/index.json", timeout=10).json()
-        assert index["counts"]["resources"] == 12
+        assert index["counts"]["resources"] == n_paid
         for e in index["resources"]:
             assert e["title"].replace("&", "&amp;") in html
         for price in ("$0.000001", "$0.0005", "$0.02", "$1"):

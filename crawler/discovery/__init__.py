@@ -12,6 +12,7 @@ class Candidate(TypedDict, total=False):
     url: str
     method: str | None
     body: Any
+    hints: dict[str, Any]  # declared input/output hints (index.hints shape), used to plan the probe
     source: dict[str, Any]  # {kind, url}
 
 

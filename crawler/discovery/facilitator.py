@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from crawler.discovery import Candidate
+from index.hints import extract_hints
 
 
 def discovery_url(facilitator: str, offset: int = 0, limit: int = 100) -> str:
@@ -48,7 +49,14 @@ def parse_discovery_page(obj: Any, page_url: str, offset: int, limit: int) -> tu
             continue
         url = _item_url(item)
         if url:
-            out.append({"url": url, "method": _declared_method(item), "source": {"kind": "facilitator", "url": page_url}})
+            cand: Candidate = {"url": url, "method": _declared_method(item), "source": {"kind": "facilitator", "url": page_url}}
+            # Declared hints steer the probe (method, example or schema-built body); the live 402 decides.
+            extensions = item.get("extensions") if isinstance(item.get("extensions"), dict) else {}
+            accepts = item.get("accepts") if isinstance(item.get("accepts"), list) else []
+            hints = extract_hints(extensions, accepts[:20])
+            if hints:
+                cand["hints"] = hints
+            out.append(cand)
     pagination = obj.get("pagination") if isinstance(obj.get("pagination"), dict) else {}
     total = pagination.get("total")
     if isinstance(total, int) and not isinstance(total, bool):

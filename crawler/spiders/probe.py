@@ -9,18 +9,31 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import JsonRequest, Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.discovery import Candidate
 from crawler.discovery.facilitator import discovery_url, parse_discovery_page
 from crawler.discovery.seeds import seed_candidate
 from index.htmlmeta import extract_meta
-from index.outcomes import Outcome, outcome_for_error, outcome_for_status
+from crawler.middlewares import BlockedRequest
+from crawler.resolver import blocked_reason
+from index.outcomes import Outcome, classify_failure, outcome_for_status
+from index.probeplan import NO_BODY, Attempt, probe_plan, refused_before_paywall
 from index.urls import canonical_url, origin_of
 from index.x402 import parse_challenge, safe_json_loads
+
+# Probes of endpoints listed by their owners (seed lists, facilitator registries, an origin's own
+# x402 manifest) do not consult robots.txt: the listing invites calls. Recorded on every observation.
+ROBOTS_POLICY = "not_consulted:listed_endpoint"
+# Statuses the probe callback handles itself; 3xx are left to Scrapy's redirect middleware.
+NON_REDIRECT_STATUSES = [s for s in range(100, 600) if s not in (301, 302, 303, 307, 308)]
+# Final outcomes that show which method the resource answers to.
+_GOOD_ANSWERS = frozenset({Outcome.PAID.value, Outcome.PAID_INVALID.value, Outcome.FREE.value, Outcome.AUTH_REQUIRED.value})
 
 
 class ProbeSpider(scrapy.Spider):
@@ -56,35 +69,43 @@ class ProbeSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def _probe_request(self, cand: Candidate, method: str | None = None, body: Any = None, attempt: int = 0) -> Request | None:
+    def _probe_request(self, cand: Candidate, attempt: int = 0, prior: list[dict[str, Any]] | None = None) -> Request | None:
+        """The request for attempt number `attempt` of a candidate's probe plan (None when the plan is
+        exhausted, the URL is unusable, or the candidate was already queued)."""
         try:
             url = canonical_url(cand["url"])
         except ValueError:
             self.crawler.stats.inc_value("x402/candidates/bad_url")
             return None
-        method = (method or cand.get("method") or "GET").upper()
-        key = (url, method)
-        self._sources.setdefault(key, [])
-        if cand.get("source") and cand["source"] not in self._sources[key]:
-            self._sources[key].append(cand["source"])
+        key = (url, (cand.get("method") or "GET").upper())
         if attempt == 0:
+            self._sources.setdefault(key, [])
+            if cand.get("source") and cand["source"] not in self._sources[key]:
+                self._sources[key].append(cand["source"])
             if key in self._queued:
                 self.crawler.stats.inc_value("x402/candidates/duplicate")
                 return None
             self._queued.add(key)
             self.crawler.stats.inc_value("x402/candidates/queued")
+        plan = _plan(cand, url)
+        if attempt >= len(plan):
+            return None
+        step = plan[attempt]
         meta = {
-            "candidate": cand, "url": url, "method": method, "attempt": attempt,
+            "candidate": cand, "url": url, "queue_key": key, "method": step.method, "attempt": attempt,
+            "why": step.why, "prior": prior or [],
             # Endpoints listed by their owners in a registry or seed list are probed without
             # consulting robots.txt: the listing is the owner's invitation. Recorded on the item.
-            "dont_obey_robotstxt": True, "handle_httpstatus_all": True,
+            "dont_obey_robotstxt": True,
+            # Every answer reaches the callback except redirects, which Scrapy follows (each hop is
+            # checked by the SSRF guard again).
+            "handle_httpstatus_list": NON_REDIRECT_STATUSES,
         }
-        if body is not None or (method in ("POST", "PUT", "PATCH") and cand.get("body") is not None):
-            return JsonRequest(url, method=method, data=body if body is not None else cand.get("body"),
-                               callback=self.parse_probe, errback=self.probe_failed, meta=meta, dont_filter=True)
-        headers = {"Content-Type": "application/json"} if method in ("POST", "PUT", "PATCH") else None
-        return Request(url, method=method, body=b"{}" if headers else b"", headers=headers,
-                       callback=self.parse_probe, errback=self.probe_failed, meta=meta, dont_filter=True)
+        if step.has_body:
+            return JsonRequest(step.url, method=step.method, data=step.body, callback=self.parse_probe,
+                               errback=self.probe_failed, meta=meta, dont_filter=True)
+        return Request(step.url, method=step.method, callback=self.parse_probe, errback=self.probe_failed,
+                       meta=meta, dont_filter=True)
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -113,25 +134,54 @@ class ProbeSpider(scrapy.Spider):
         meta = response.meta
         status = response.status
         headers = _flat_headers(response.headers, self.settings.getint("X402_RAW_BODY_LIMIT"))
-        challenge = parse_challenge(status, headers, response.body) if status == 402 else None
+        challenge = parse_challenge(status, headers, response.body, probed_url=response.url) if status == 402 else None
         outcome = outcome_for_status(status, bool(challenge and challenge.usable))
-        yield self._item(meta, outcome, status=status, headers=headers, body=response.body,
-                         latency=meta.get("download_latency"), challenge=challenge)
+        item = self._item(meta, outcome, status=status, headers=headers, body=response.body,
+                          latency=meta.get("download_latency"), challenge=challenge,
+                          final_url=response.url if response.url != meta["url"] else None)
+        if refused_before_paywall(status):
+            retry = self._probe_request(meta["candidate"], meta["attempt"] + 1, [*meta["prior"], item])
+            if retry is not None:
+                self.crawler.stats.inc_value("x402/probe/reattempts")
+                yield retry
+                return
+            item["outcome"] = Outcome.UNPROBEABLE.value  # every way of asking was refused
+        yield from self._finish(meta, item)
         if outcome is Outcome.PAID:
             home = self._homepage_request(response.url)
             if home is not None:
                 yield home
-        # A GET answered 405 may be a POST-only route whose source did not say so.
-        if outcome is Outcome.METHOD_NOT_ALLOWED and meta["method"] == "GET" and not meta["candidate"].get("method"):
-            req = self._probe_request(meta["candidate"], method="POST", attempt=meta["attempt"] + 1)
-            if req is not None:
-                yield req
 
     def probe_failed(self, failure: Failure) -> Any:
         request = failure.request
-        names = [cls.__name__ for cls in type(failure.value).__mro__]
-        outcome = outcome_for_error(names, str(failure.value))
-        yield self._item(request.meta, outcome, error_code=type(failure.value).__name__)
+        if isinstance(failure.value, HttpError):  # a redirect we did not follow (bad scheme or Location)
+            response = failure.value.response
+            headers = _flat_headers(response.headers, self.settings.getint("X402_RAW_BODY_LIMIT"))
+            item = self._item(request.meta, Outcome.OTHER_STATUS, status=response.status, headers=headers,
+                              body=response.body, latency=request.meta.get("download_latency"),
+                              error_code="redirect_not_followed")
+        else:
+            outcome, code = classify_failure(_exception_names(failure), str(failure.value))
+            if isinstance(failure.value, BlockedRequest):
+                outcome, code = Outcome.BLOCKED, f"ssrf:{failure.value.reason}"
+            elif outcome is Outcome.UNREACHABLE and code == "dns":
+                reason = blocked_reason(urlsplit(request.url).hostname)
+                if reason:
+                    outcome, code = Outcome.BLOCKED, f"ssrf:{reason}"
+            item = self._item(request.meta, outcome, error_code=code)
+        yield from self._finish(request.meta, item)
+
+    def _finish(self, meta: dict[str, Any], final: dict[str, Any]) -> Any:
+        """Yield every attempt of one probe, stamped with the resource they belong to: the method
+        that got a real answer when one did, else the first method asked."""
+        attempts = [*meta["prior"], final]
+        answered = final["outcome"] in _GOOD_ANSWERS
+        resource_method = final["method"] if answered else attempts[0]["method"]
+        self.crawler.stats.inc_value(f"x402/outcome/{final['outcome']}")
+        for item in attempts:
+            item["resource_method"] = resource_method
+            item["final"] = item is final
+            yield item
 
     def _homepage_request(self, url: str) -> Request | None:
         """The origin's homepage, once per crawl, for its title, description and favicon.
@@ -156,14 +206,18 @@ class ProbeSpider(scrapy.Spider):
 
     def _item(self, meta: dict[str, Any], outcome: Outcome, *, status: int | None = None,
               headers: dict[str, str] | None = None, body: bytes = b"", latency: float | None = None,
-              challenge: Any = None, error_code: str | None = None) -> dict[str, Any]:
+              challenge: Any = None, error_code: str | None = None, final_url: str | None = None) -> dict[str, Any]:
         cand, url = meta["candidate"], meta["url"]
-        self.crawler.stats.inc_value(f"x402/outcome/{outcome.value}")
+        self.crawler.stats.inc_value("x402/attempts")
         limit = self.settings.getint("X402_RAW_BODY_LIMIT")
         return {
             "kind": "probe",
             "url": url,
             "method": meta["method"],
+            "attempt": meta["attempt"],
+            "attempt_why": meta.get("why"),
+            "robots": ROBOTS_POLICY,
+            "final_url": final_url,
             "observed_at": datetime.now(UTC).isoformat(),
             "outcome": outcome.value,
             "http_status": status,
@@ -172,8 +226,33 @@ class ProbeSpider(scrapy.Spider):
             "headers": headers or {},
             "body": body[:limit].decode("utf-8", "replace") if body else None,
             "challenge": challenge.model_dump(mode="json") if challenge is not None else None,
-            "sources": list(self._sources.get((url, meta["method"]), [])) or ([cand["source"]] if cand.get("source") else []),
+            "sources": list(self._sources.get(meta["queue_key"], [])) or ([cand["source"]] if cand.get("source") else []),
         }
+
+
+def _plan(cand: Candidate, url: str) -> list[Attempt]:
+    body = cand["body"] if "body" in cand else NO_BODY
+    return probe_plan(url, cand.get("method"), body, cand.get("hints"))
+
+
+def _exception_names(failure: Failure) -> list[str]:
+    """Class names along a failure's chain: the exception, its causes, and the reasons Twisted's
+    HTTP client wraps (ResponseNeverReceived / ResponseFailed keep the real errors in `reasons`)."""
+    names: list[str] = []
+    pending: list[Any] = [failure.value]
+    seen = 0
+    while pending and seen < 20:
+        exc = pending.pop(0)
+        seen += 1
+        if isinstance(exc, Failure):
+            exc = exc.value
+        for cls in type(exc).__mro__:
+            names += [cls.__name__, f"{cls.__module__}.{cls.__name__}"]
+        pending.extend(getattr(exc, "reasons", None) or [])
+        for linked in (exc.__cause__, exc.__context__):
+            if linked is not None:
+                pending.append(linked)
+    return names
 
 
 def _split(arg: str) -> list[str]:

@@ -18,8 +18,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from x402.schemas import SettleResponse, SupportedKind, SupportedResponse, VerifyResponse
 
-from index.demo.spec import ORIGINS, SOLANA_FEE_PAYER, DemoOrigin, DemoResource
+from index.demo.hostile import picky_extension
+from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, SOLANA_FEE_PAYER, DemoOrigin, DemoResource
 from index.demo.wire import v1_accept, v2_accept
+
+HOSTILE_PROVIDER = "Hostile test origin"
 
 
 def _model_dict(obj: Any) -> dict[str, Any]:
@@ -79,12 +82,23 @@ class DemoFacilitator:
 
 
 def discovery_items(origin_urls: dict[str, str]) -> list[dict[str, Any]]:
-    """What this facilitator lists: the fleet's resources flagged `listed_by_facilitator`."""
+    """What this facilitator lists: the fleet's resources flagged `listed_by_facilitator`, then the
+    hostile origin's listed ones (its picky POST search, with the bazaar body schema it validates)."""
     items = []
     for origin in ORIGINS:
         for res in origin.resources:
             if res.listed_by_facilitator:
                 items.append(_item(origin, res, origin_urls[origin.key]))
+    if "hostile" in origin_urls:
+        for hostile in HOSTILE_RESOURCES:
+            if hostile.listed_by_facilitator:
+                res = hostile.as_demo()
+                items.append({
+                    "resource": origin_urls["hostile"] + res.path, "type": "http", "x402Version": 2,
+                    "lastUpdated": "2026-11-20T12:00:00.000Z", "description": res.description,
+                    "metadata": {"provider": HOSTILE_PROVIDER},
+                    "accepts": [v2_accept(res, p) for p in res.prices], "extensions": picky_extension(),
+                })
     return items
 
 

@@ -3,6 +3,10 @@ a subprocess for `make demo` and the tests.
 
 `python -m index.demo.server [--base-port N]` binds every origin (port 0: any free port), prints one
 JSON line describing the fleet (its manifest), and serves until SIGTERM or Ctrl-C.
+
+Ports from N, in order: weather, ai, chain, facilitator (N..N+3, the well-behaved fleet), then the
+hostile origin (N+4), the HTTPS origin with a self-signed certificate (N+5), and the hit counter
+(N+6, on 127.0.0.2: every other server listens on 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -16,42 +20,88 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from index.demo.apps import origin_app
 from index.demo.facilitator import DemoFacilitator, facilitator_app
-from index.demo.spec import ORIGINS
+from index.demo.hostile import COUNTER_HOST, HitCounter, HostileOrigin
+from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, TLS_EXPECT_OUTCOME, TLS_ORIGIN, Price
+from index.demo.tls import self_signed_certificate
 
 HOST = "127.0.0.1"
+# Port order after the base port; never reorder (existing ports stay where they were).
+PORT_KEYS = [o.key for o in ORIGINS] + ["facilitator", "hostile", TLS_ORIGIN.key, "counter"]
 
 
-def _bind(port: int) -> socket.socket:
+def _bind(port: int, host: str = HOST) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    sock.bind((host, port))
     sock.listen(128)
     sock.setblocking(False)
     return sock
 
 
-def manifest(origin_urls: dict[str, str], facilitator_url: str) -> dict[str, Any]:
-    """What the fleet serves: origins, facilitator, and every resource with its expected terms."""
+def _terms(prices: tuple[Price, ...], pay_to: str) -> list[dict[str, Any]]:
+    return [{"network": p.network, "network_caip2": p.caip2, "amount_atomic": p.atomic, "usd": p.usd,
+             "asset": p.asset, "pay_to": pay_to} for p in prices]
+
+
+def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str | None = None) -> dict[str, Any]:
+    """What the fleet serves: origins, facilitator, and every resource with its expected terms and
+    the crawl result it must produce (`expect`). `paid` is true only for the well-behaved SDK
+    resources; hostile ones (`hostile: true`) say what a crawl must record in `expect` instead.
+
+    `seeds` lists every resource the facilitator does not, except redirects that leave 127.0.0.0/8
+    (`expect.leaves_loopback`): crawled with the SSRF guard lifted, those would really connect there.
+    `guarded_seeds` lists the redirects whose `blocked` needs the guard on (`expect.needs_ssrf_guard`)."""
     resources = []
     for origin in ORIGINS:
         base = origin_urls[origin.key]
         for res in origin.resources:
+            outcome = "paid" if res.paid else {200: "free", 404: "not_found"}[res.status]
             resources.append({
                 "origin": origin.key, "url": base + res.path, "method": res.method, "paid": res.paid,
                 "status": res.status, "version": origin.version if res.paid else None,
                 "listed_by_facilitator": res.listed_by_facilitator, "description": res.description,
-                "accepts": [{"network": p.network, "network_caip2": p.caip2, "amount_atomic": p.atomic,
-                             "usd": p.usd, "asset": p.asset, "pay_to": res.pay_to} for p in res.prices] if res.paid else [],
+                "accepts": _terms(res.prices, res.pay_to) if res.paid else [],
+                "hostile": False, "expect": {"outcome": outcome, "findings": []},
             })
-    seeds = [f"{r['method']} {r['url']}" for r in resources if not r["listed_by_facilitator"]]
-    return {"origins": origin_urls, "facilitator": facilitator_url, "resources": resources, "seeds": seeds}
+    for h in HOSTILE_RESOURCES if "hostile" in origin_urls else ():
+        expect: dict[str, Any] = {"outcome": h.outcome, "findings": list(h.findings)}
+        if h.needs_ssrf_guard:
+            expect["needs_ssrf_guard"] = True
+        if h.leaves_loopback:
+            expect["leaves_loopback"] = True
+        resources.append({
+            "origin": "hostile", "url": origin_urls["hostile"] + h.path, "method": h.method, "paid": False,
+            "status": h.status, "version": h.version, "listed_by_facilitator": h.listed_by_facilitator,
+            "description": h.description, "accepts": _terms(h.prices, h.pay_to), "hostile": True, "expect": expect,
+        })
+    if TLS_ORIGIN.key in origin_urls:
+        for res in TLS_ORIGIN.resources:
+            resources.append({
+                "origin": TLS_ORIGIN.key, "url": origin_urls[TLS_ORIGIN.key] + res.path, "method": res.method,
+                "paid": False, "status": res.status, "version": TLS_ORIGIN.version,
+                "listed_by_facilitator": res.listed_by_facilitator, "description": res.description,
+                "accepts": _terms(res.prices, res.pay_to), "hostile": True,
+                "expect": {"outcome": TLS_EXPECT_OUTCOME, "findings": []},
+            })
+    seeds = [f"{r['method']} {r['url']}" for r in resources
+             if not r["listed_by_facilitator"] and not r["expect"].get("leaves_loopback")]
+    out: dict[str, Any] = {"origins": origin_urls, "facilitator": facilitator_url, "resources": resources, "seeds": seeds}
+    if counter_url:
+        out["counter"] = counter_url
+    if "hostile" in origin_urls:
+        out["hits_url"] = origin_urls["hostile"] + "/__hits"
+        out["reset_url"] = origin_urls["hostile"] + "/__reset"
+        out["guarded_seeds"] = [f"{r['method']} {r['url']}" for r in resources if r["expect"].get("needs_ssrf_guard")]
+    return out
 
 
 class _Server(uvicorn.Server):
@@ -61,24 +111,63 @@ class _Server(uvicorn.Server):
 
 
 async def serve(base_port: int = 0) -> None:
-    keys = [o.key for o in ORIGINS] + ["facilitator"]
-    socks = {key: _bind(base_port + i if base_port else 0) for i, key in enumerate(keys)}
-    urls = {key: f"http://{HOST}:{s.getsockname()[1]}" for key, s in socks.items()}
-    origin_urls = {o.key: urls[o.key] for o in ORIGINS}
+    with tempfile.TemporaryDirectory(prefix="x402-demo-tls-") as tmp:
+        await _serve(base_port, Path(tmp))
+
+
+def _bind_counter(port: int) -> socket.socket:
+    """The hit counter's socket on 127.0.0.2; on systems that only route 127.0.0.1 (macOS by
+    default), on 127.0.0.1 with a warning: the SSRF redirect cases then prove less."""
+    try:
+        return _bind(port, COUNTER_HOST)
+    except OSError as exc:
+        print(f"demo fleet: cannot bind {COUNTER_HOST} ({exc}); the hit counter listens on {HOST}", file=sys.stderr)
+        return _bind(port, HOST)
+
+
+async def _serve(base_port: int, tls_dir: Path) -> None:
+    socks = {key: (_bind_counter if key == "counter" else _bind)(base_port + i if base_port else 0)
+             for i, key in enumerate(PORT_KEYS)}
+    ports = {key: s.getsockname()[1] for key, s in socks.items()}
+    urls = {key: f"http://{HOST}:{port}" for key, port in ports.items()}
+    urls[TLS_ORIGIN.key] = f"https://{HOST}:{ports[TLS_ORIGIN.key]}"
+    counter_host = socks["counter"].getsockname()[0]
+    counter_url = f"http://{counter_host}:{ports['counter']}"
+    origin_urls = {key: urls[key] for key in PORT_KEYS if key not in ("facilitator", "counter")}
     facilitator = DemoFacilitator()
-    apps = {o.key: origin_app(o, urls[o.key], facilitator) for o in ORIGINS}
+    apps = {o.key: origin_app(o, urls[o.key], facilitator) for o in (*ORIGINS, TLS_ORIGIN)}
     apps["facilitator"] = facilitator_app(facilitator, origin_urls)
-    servers = [_Server(uvicorn.Config(apps[k], log_level="warning", access_log=False, lifespan="on")) for k in keys]
+    certfile, keyfile = self_signed_certificate(tls_dir, HOST)
+    tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)}
+    uvicorn_keys = [k for k in PORT_KEYS if k in apps]
+    servers = [_Server(uvicorn.Config(apps[k], log_level="warning", access_log=False, lifespan="on",
+                                      **(tls if k == TLS_ORIGIN.key else {}))) for k in uvicorn_keys]
+    counter = HitCounter()
+    hostile = HostileOrigin(urls["hostile"], counter, ports["counter"], counter_host)
+    await counter.start(socks["counter"])
+    await hostile.start(socks["hostile"])
+
+    def stop() -> None:
+        for s in servers:
+            s.should_exit = True
+        hostile.close()
+        counter.close()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: [setattr(s, "should_exit", True) for s in servers])
-    tasks = [asyncio.create_task(s.serve(sockets=[socks[k]])) for s, k in zip(servers, keys, strict=True)]
+        loop.add_signal_handler(sig, stop)
+    tasks = [asyncio.create_task(s.serve(sockets=[socks[k]])) for s, k in zip(servers, uvicorn_keys, strict=True)]
     while not all(s.started for s in servers):
         if any(t.done() for t in tasks):
             break
         await asyncio.sleep(0.02)
-    print(json.dumps(manifest(origin_urls, urls["facilitator"])), flush=True)
-    await asyncio.gather(*tasks)
+    print(json.dumps(manifest(origin_urls, urls["facilitator"], counter_url)), flush=True)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        stop()
+        await hostile.wait_closed()
+        await counter.wait_closed()
 
 
 def main(argv: list[str] | None = None) -> None:

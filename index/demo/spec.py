@@ -167,3 +167,105 @@ ORIGINS: tuple[DemoOrigin, ...] = (
 
 def paid_resources() -> list[tuple[DemoOrigin, DemoResource]]:
     return [(o, r) for o in ORIGINS for r in o.resources if r.paid]
+
+
+# ---------------------------------------------------------------------------------------------
+# The misbehaving part of the fleet: a hostile origin (index/demo/hostile.py) and an HTTPS origin
+# with a self-signed certificate (index/demo/tls.py). Not in ORIGINS: the well-behaved fleet's
+# counts stay what they were. Each resource says what a crawl of it must record.
+
+PAY_TO_HOSTILE = "0x6262b1cd933cCb889D872C39A06FdF5aEC5984E7"
+PAY_TO_TLS = "0xD1f734a5dE8Eb1A8c55508F89aFb61708ab9405c"
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+METADATA_URL = "http://169.254.169.254/latest/meta-data/"  # cloud metadata; only ever named, never served
+
+PICKY_BODY_SCHEMA: dict[str, Any] = {
+    "properties": {"query": {"type": "string", "description": "What to search for"},
+                   "limit": {"type": "integer", "minimum": 1, "description": "How many results"}},
+    "required": ["query", "limit"],
+}
+
+
+@dataclass(frozen=True)
+class HostileResource:
+    """One misbehaviour of the hostile origin and the crawl result it must produce."""
+
+    path: str
+    method: str
+    description: str
+    outcome: str  # expected probe outcome (index.outcomes.Outcome value)
+    findings: tuple[str, ...] = ()  # finding codes that must be present
+    status: int | None = None  # status line an unpaid probe gets first (None: no status line)
+    version: int | None = None  # x402 version of the challenge it sends, if any
+    prices: tuple[Price, ...] = ()  # terms of the usable challenge, when it sends one
+    pay_to: str = PAY_TO_HOSTILE
+    listed_by_facilitator: bool = False
+    # Redirects off 127.0.0.1: the expected `blocked` needs the SSRF guard on (only 127.0.0.1 allowed).
+    needs_ssrf_guard: bool = False
+    # Redirects outside 127.0.0.0/8: must never be crawled with the guard lifted (--allow-private).
+    leaves_loopback: bool = False
+
+    def as_demo(self) -> DemoResource:
+        """The same resource in the shape the wire helpers (index.demo.wire) take."""
+        return DemoResource(self.path, self.method, self.description, self.prices, self.pay_to,
+                            status=self.status or 0, listed_by_facilitator=self.listed_by_facilitator)
+
+
+_SEPOLIA_1000 = (Price("eip155:84532", "0.001"),)
+_V1_SEPOLIA_1000 = (Price("base-sepolia", "0.001"),)
+
+HOSTILE_RESOURCES: tuple[HostileResource, ...] = (
+    HostileResource("/drip", "GET", "402 headers, then one body byte per second", "timeout", status=402),
+    HostileResource("/silent", "GET", "Reads the request and never answers", "timeout"),
+    HostileResource("/content-length-4g", "GET", "Announces a 4 GiB body", "too_large", status=402),
+    HostileResource("/oversized", "GET", "3 MiB chunked body without Content-Length", "too_large", status=402),
+    HostileResource("/gzip-bomb", "GET", "64 MiB of zeros, gzip-compressed", "too_large", status=402),
+    HostileResource("/truncated", "GET", "Promises 1000 bytes, sends 20, closes", "unreachable", status=402),
+    HostileResource("/reset", "GET", "Resets the connection after reading the request", "unreachable"),
+    HostileResource("/bad-base64", "GET", "PAYMENT-REQUIRED header that is not base64", "paid_invalid",
+                    ("header_invalid_base64",), status=402),
+    # Measured (Twisted 26.10, Scrapy 2.19): Twisted's HTTP client parser is a LineReceiver with
+    # MAX_LENGTH 16384, so a 100 KiB header line closes the connection before any response exists
+    # (Agent: ResponseFailed[ConnectionDone]; Scrapy: DownloadFailedError). Our 64 KiB cap never runs.
+    HostileResource("/huge-header", "GET", "100 KiB PAYMENT-REQUIRED header (valid base64 JSON)", "unreachable",
+                    status=402, version=2),
+    HostileResource("/redirect-loop", "GET", "302 to itself, forever", "other_status", status=302),
+    HostileResource("/redirect-file", "GET", "302 to file:///etc/passwd", "other_status", status=302),
+    HostileResource("/redirect-private", "GET", "302 to another loopback address (the hit counter)", "blocked",
+                    status=302, needs_ssrf_guard=True),
+    HostileResource("/redirect-metadata", "GET", "302 to the cloud metadata address", "blocked",
+                    status=302, needs_ssrf_guard=True, leaves_loopback=True),
+    HostileResource("/redirect-decimal", "GET", "302 to the hit counter's address in decimal form", "blocked",
+                    status=302, needs_ssrf_guard=True),
+    HostileResource("/absurd-amounts", "GET", "Float, decimal, negative, huge, NaN and boolean amounts",
+                    "paid_invalid", ("amount_not_atomic", "timeout_invalid", "pay_to_zero"), status=402, version=2),
+    HostileResource("/nested-json", "GET", "402 body of 200,000 opening brackets", "paid_invalid",
+                    ("body_invalid_json",), status=402),
+    HostileResource("/invalid-utf8", "GET", "v1 JSON body with invalid UTF-8 bytes", "paid_invalid",
+                    ("invalid_encoding",), status=402),
+    HostileResource("/bidi-text", "GET", "Valid v1 challenge whose description is 5,000 chars of bidi, control and script",
+                    "paid", ("text_truncated", "description_too_long"), status=402, version=1, prices=_V1_SEPOLIA_1000),
+    HostileResource("/v2-body-only", "GET", "Valid v2 challenge in the body, no PAYMENT-REQUIRED header", "paid",
+                    ("v2_in_body_only",), status=402, version=2, prices=_SEPOLIA_1000),
+    HostileResource("/conflict", "GET", "v2 header and a v1 body asking a different amount", "paid",
+                    ("header_body_conflict",), status=402, version=2, prices=_SEPOLIA_1000),
+    HostileResource("/many-accepts", "GET", "v1 body with thousands of identical accepts", "paid",
+                    ("accepts_too_many",), status=402, version=1, prices=_V1_SEPOLIA_1000),
+    HostileResource("/rate-limited-once", "GET", "429 Retry-After: 1 once per server lifetime, then a valid 402",
+                    "paid", status=429, version=2, prices=_SEPOLIA_1000),
+    HostileResource("/rate-limited-long", "GET", "Always 429 Retry-After: 3600", "rate_limited", status=429),
+    HostileResource("/server-error", "GET", "Always 500", "server_error", status=500),
+    HostileResource("/auth", "GET", "Always 401", "auth_required", status=401),
+    HostileResource("/v1/search", "POST", "Search that validates its JSON body before asking for payment", "paid",
+                    status=402, version=2, prices=_SEPOLIA_1000, listed_by_facilitator=True),
+)
+
+TLS_ORIGIN = DemoOrigin(
+    key="tls", name="Vault Quotes", version=2, tags=("finance",),
+    tagline="Signed FX quotes over HTTPS (with a self-signed certificate).",
+    resources=(
+        DemoResource("/v1/secure-quote", "GET", "A signed EUR/USD quote", _SEPOLIA_1000, PAY_TO_TLS,
+                     output_example={"pair": "EURUSD", "bid": 1.08, "ask": 1.09}),
+    ),
+)
+TLS_EXPECT_OUTCOME = "tls_invalid"  # the crawler verifies certificates

@@ -33,21 +33,30 @@ class Attempt:
 
 
 def _body_schema(hints: dict[str, Any]) -> dict[str, Any] | None:
-    """The JSON Schema of the request body a source declared, wherever its hints keep it."""
+    """The JSON Schema of the request body a source declared (index.hints keeps it under
+    input_schema.properties.body, for bazaar and v1 alike)."""
+    return _input_part_schema(hints, "body")
+
+
+def _input_part_schema(hints: dict[str, Any], part: str) -> dict[str, Any] | None:
     schema = hints.get("input_schema")
-    if not isinstance(schema, dict):
-        return None
-    props = schema.get("properties")
-    if isinstance(props, dict) and isinstance(props.get("body"), dict):
-        return props["body"]
-    if isinstance(props, dict) and ("type" in props or "method" in props):
-        return None  # a schema of the whole input without a body part
-    return schema
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    sub = props.get(part) if isinstance(props, dict) else None
+    return sub if isinstance(sub, dict) else None
+
+
+def _examples_are_values(hints: dict[str, Any]) -> bool:
+    """Bazaar input carries example values; a v1 outputSchema carries field descriptions instead
+    ("string", {"type": ...}), so its samples come from the input schema."""
+    return hints.get("source") == "bazaar"
 
 
 def _query_example(hints: dict[str, Any]) -> dict[str, str]:
     inp = hints.get("input") if isinstance(hints.get("input"), dict) else {}
-    query = inp.get("queryParams")
+    query = inp.get("queryParams") if _examples_are_values(hints) else None
+    if not isinstance(query, dict):
+        schema = _input_part_schema(hints, "queryParams")
+        query = sample_from_schema(schema) if schema else None
     if not isinstance(query, dict):
         return {}
     return {str(k): v if isinstance(v, str) else str(v) for k, v in list(query.items())[:50]
@@ -73,7 +82,7 @@ def probe_plan(url: str, method: str | None = None, body: Any = NO_BODY,
     inp = hints.get("input") if isinstance(hints.get("input"), dict) else {}
     declared = (method or (inp.get("method") if isinstance(inp.get("method"), str) else None) or "").upper() or None
     first_method = declared or "GET"
-    example_body = body if body is not NO_BODY else inp.get("body", NO_BODY)
+    example_body = body if body is not NO_BODY else (inp.get("body", NO_BODY) if _examples_are_values(hints) else NO_BODY)
     schema = _body_schema(hints)
     sample = sample_from_schema(schema) if schema else None
 

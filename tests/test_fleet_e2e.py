@@ -102,12 +102,22 @@ def test_hostile_origin_costs_only_its_own_timeouts(crawled: dict[str, Any], fle
 
 
 def test_a_picky_endpoint_is_probed_with_a_body_built_from_its_schema(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
-    picky = next(r for r in fleet["resources"] if r["hostile"] and r["method"] == "POST")
+    def attempts(path: str) -> list[tuple[str, int, int, str]]:
+        r = next(r for r in fleet["resources"] if r["url"].endswith(path))
+        return con.execute("select o.method, o.attempt, o.http_status, o.outcome from observations o join resources r "
+                           "on r.id = o.resource_id where r.url = ? and r.method = ? order by o.attempt",
+                           (_canon(r["url"]), r["method"])).fetchall()
+
     con = sqlite3.connect(crawled["db_path"])
-    rows = con.execute("select o.method, o.attempt, o.http_status, o.outcome from observations o join resources r "
-                       "on r.id = o.resource_id where r.url = ? order by o.attempt", (_canon(picky["url"]),)).fetchall()
-    assert rows[0][2] == 422 and rows[-1][1:] == (rows[-1][1], 402, "paid")  # refused {} first, then paid
-    assert {m for m, *_ in rows} == {"POST"}
+    # listed as POST with a schema but an example body of {}: refused with 422, then paid with a built body
+    rows = attempts("/v1/search")
+    assert rows[0][2:] == (422, "unprobeable") and rows[-1][2:] == (402, "paid") and {m for m, *_ in rows} == {"POST"}
+    # seeded without a method: GET is refused with 405, POST gets the 402; one resource, recorded as POST
+    assert attempts("/post-only") == [("GET", 0, 405, "method_not_allowed"), ("POST", 1, 402, "paid")]
+    # refused whatever we try: unprobeable after every attempt, never called dead
+    rows = attempts("/needs-token")
+    assert [r[2] for r in rows] == [400, 400] and rows[-1][3] == "unprobeable"
+    assert con.execute("select count(*) from resources where url like '%/post-only'").fetchone()[0] == 1
 
 
 def test_bait_text_is_escaped_on_the_site(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:

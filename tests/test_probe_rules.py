@@ -72,12 +72,25 @@ def test_plan_for_a_declared_post_with_schema() -> None:
 
 
 def test_plan_uses_declared_examples_first() -> None:
-    hints = {"input": {"type": "http", "method": "GET", "queryParams": {"city": "Lisbon", "days": 3}}}
+    hints = {"source": "bazaar", "input": {"type": "http", "method": "GET", "queryParams": {"city": "Lisbon", "days": 3}}}
     plan = probe_plan("https://w.example.com/forecast", hints=hints)
     assert [(a.method, a.url) for a in plan][:2] == [
         ("GET", "https://w.example.com/forecast"), ("GET", "https://w.example.com/forecast?city=Lisbon&days=3")]
     plan = probe_plan("https://ai.example.com/chat", "POST", {"prompt": "hi"})
     assert [(a.why, a.body) for a in plan] == [("declared", {"prompt": "hi"}), ("post_empty", {}), ("get_fallback", NO_BODY)]
+
+
+def test_plan_builds_samples_from_v1_field_descriptions() -> None:
+    from index.hints import extract_hints
+
+    accepts = [{"scheme": "exact", "network": "base", "outputSchema": {"input": {
+        "type": "http", "method": "POST", "body_fields": {"q": {"type": "string", "required": True}, "n": "integer"},
+        "query_params": {"lang": "string"}}}}]
+    hints = extract_hints({}, accepts)
+    plan = probe_plan("https://x.example.com/s", hints=hints)
+    bodies = [a.body for a in plan if a.has_body]
+    assert {"q": "example"} in bodies  # built from the schema, not the description {"type": "string"}
+    assert all(b != {"q": {"type": "string", "required": True}, "n": "integer"} for b in bodies)
 
 
 def test_refused_before_paywall() -> None:

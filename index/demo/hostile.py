@@ -318,6 +318,7 @@ class HostileOrigin(_BoundedServer):
             "/v2-body-only": self.v2_body_only, "/conflict": self.conflict, "/many-accepts": self.many_accepts,
             "/rate-limited-once": self.rate_limited_once, "/rate-limited-long": self.rate_limited_long,
             "/server-error": self.server_error, "/auth": self.auth, "/v1/search": self.picky_search,
+            "/post-only": self.post_only, "/needs-token": self.needs_token,
         }
         missing = set(_BY_PATH) - set(self.routes)
         assert not missing, missing
@@ -498,6 +499,17 @@ class HostileOrigin(_BoundedServer):
             await send_json(writer, 422, {"error": "invalid body", "details": errors})
             return
         await self._paid_v2("/v1/search", writer, picky_extension())
+
+    async def post_only(self, request: HttpRequest, writer: asyncio.StreamWriter) -> None:
+        """A POST route whose listing forgot to say so: 405 to anything else."""
+        if request.method != "POST":
+            await send_json(writer, 405, {"error": "method not allowed"}, [("Allow", "POST")])
+            return
+        await self._paid_v2("/post-only", writer)
+
+    async def needs_token(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
+        """Refuses every request for a parameter nobody documented: the paywall is never reached."""
+        await send_json(writer, 400, {"error": "missing required parameter: token"})
 
     # -- redirects ----------------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
 
     `seeds` lists every resource the facilitator does not, except redirects that leave 127.0.0.0/8
     (`expect.leaves_loopback`): crawled with the SSRF guard lifted, those would really connect there.
+    Resources marked `undeclared` are seeded as a bare URL, so the crawler must find their method.
     `guarded_seeds` lists the redirects whose `blocked` needs the guard on (`expect.needs_ssrf_guard`)."""
     resources = []
     for origin in ORIGINS:
@@ -82,6 +83,7 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
             "origin": "hostile", "url": origin_urls["hostile"] + h.path, "method": h.method, "paid": False,
             "status": h.status, "version": h.version, "listed_by_facilitator": h.listed_by_facilitator,
             "description": h.description, "accepts": _terms(h.prices, h.pay_to), "hostile": True, "expect": expect,
+            "undeclared": h.undeclared,
         })
     if TLS_ORIGIN.key in origin_urls:
         for res in TLS_ORIGIN.resources:
@@ -92,7 +94,7 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
                 "accepts": _terms(res.prices, res.pay_to), "hostile": True,
                 "expect": {"outcome": TLS_EXPECT_OUTCOME, "findings": []},
             })
-    seeds = [f"{r['method']} {r['url']}" for r in resources
+    seeds = [r["url"] if r.get("undeclared") else f"{r['method']} {r['url']}" for r in resources
              if not r["listed_by_facilitator"] and not r["expect"].get("leaves_loopback")]
     out: dict[str, Any] = {"origins": origin_urls, "facilitator": facilitator_url, "resources": resources, "seeds": seeds}
     if counter_url:

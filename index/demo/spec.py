@@ -204,6 +204,9 @@ class HostileResource:
     needs_ssrf_guard: bool = False
     # Redirects outside 127.0.0.0/8: must never be crawled with the guard lifted (--allow-private).
     leaves_loopback: bool = False
+    # Seeded as a bare URL (no method), so the crawler must find the method itself; `method` is the
+    # one the resource must end up recorded under.
+    undeclared: bool = False
 
     def as_demo(self) -> DemoResource:
         """The same resource in the shape the wire helpers (index.demo.wire) take."""
@@ -256,6 +259,10 @@ HOSTILE_RESOURCES: tuple[HostileResource, ...] = (
     HostileResource("/rate-limited-long", "GET", "Always 429 Retry-After: 3600", "rate_limited", status=429),
     HostileResource("/server-error", "GET", "Always 500", "server_error", status=500),
     HostileResource("/auth", "GET", "Always 401", "auth_required", status=401),
+    HostileResource("/post-only", "POST", "Answers 405 to GET; its 402 comes to POST (seeded without a method)",
+                    "paid", status=405, version=2, prices=_SEPOLIA_1000, undeclared=True),
+    HostileResource("/needs-token", "GET", "Answers 400 to every request shape we can build: unprobeable, not dead",
+                    "unprobeable", status=400, undeclared=True),
     HostileResource("/v1/search", "POST", "Search that validates its JSON body before asking for payment", "paid",
                     status=402, version=2, prices=_SEPOLIA_1000, listed_by_facilitator=True),
 )

@@ -7,7 +7,7 @@ from typing import Any
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from index.store import init_db, record_origin_pages, record_probes
+from index.store import init_db, record_origin_pages, record_probes, record_sources
 
 
 class StorePipeline:
@@ -43,14 +43,18 @@ class StorePipeline:
             return
         batch, self.buffer = self.buffer, []
         probes = [i for i in batch if i.get("kind", "probe") == "probe"]
-        pages = [i for i in batch if i.get("kind") == "origin"]
-        counts = await maybe_deferred_to_future(deferToThread(self._write, probes, pages))
+        pages = [i for i in batch if i.get("kind") == "page"]
+        sightings = [i for i in batch if i.get("kind") == "source"]
+        counts = await maybe_deferred_to_future(deferToThread(self._write, probes, pages, sightings))
         stats = self.crawler.stats
         stats.inc_value("x402/store/observations", counts["observations"])
         stats.inc_value("x402/store/new_resources", counts["new_resources"])
         stats.inc_value("x402/store/batches")
 
-    def _write(self, probes: list[dict[str, Any]], pages: list[dict[str, Any]]) -> dict[str, int]:
+    def _write(self, probes: list[dict[str, Any]], pages: list[dict[str, Any]],
+               sightings: list[dict[str, Any]]) -> dict[str, int]:
+        # Pages first: a homepage can arrive in the same batch as its origin's first probe.
         counts = record_probes(self.engine, probes, self.run_id)
         record_origin_pages(self.engine, pages)
+        record_sources(self.engine, sightings)
         return counts

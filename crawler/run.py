@@ -68,6 +68,7 @@ def run_crawl(
     allow_private: bool = False,
     overrides: dict[str, Any] | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    origins: list[str] | None = None,
 ) -> dict[str, Any]:
     """Probe candidates (and everything the facilitators list), store observations, return the summary."""
     from scrapy.crawler import AsyncCrawlerProcess
@@ -83,7 +84,7 @@ def run_crawl(
     settings = crawl_settings(db_url, allow_private, extra)
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler("probe")
-    process.crawl(crawler, candidates=candidates, facilitators=facilitators)
+    process.crawl(crawler, candidates=candidates, facilitators=facilitators, origins=list(origins or []))
     process.start()
     stats = crawler.stats.get_stats()
     summary = summarize(stats)

@@ -77,6 +77,10 @@ X402_RETRY_AFTER_MAX = 30.0
 X402_STORE_BATCH = 200
 # Bytes of a probe's body and of each header value kept in the observation row.
 X402_RAW_BODY_LIMIT = 64 * 1024
+# Read what each origin says about itself (/.well-known/x402, OpenAPI, llms.txt, homepage, docs).
+X402_DISCOVER_ORIGINS = True
+# Docs pages read per origin beyond its homepage (links to docs/API reference/pricing, llms.txt targets).
+X402_DOCS_PAGES = 5
 # Facilitator discovery page size (the spec allows 1..100).
 X402_DISCOVERY_PAGE_SIZE = 100
 # Seconds between progress reports (a callable in X402_PROGRESS_CALLBACK receives them).

@@ -82,15 +82,16 @@ def _print_crawl_summary(summary: dict[str, Any]) -> None:
 
 
 def _do_crawl(candidates: list[Any], facilitators: list[str], db: str, allow_private: bool, quiet: bool,
-              overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+              overrides: dict[str, Any] | None = None, origins: list[str] | None = None) -> dict[str, Any]:
     from crawler.run import crawl_ok, run_crawl
 
-    if not candidates and not facilitators:
+    if not candidates and not facilitators and not origins:
         raise CliError("nothing to crawl: give --seed, --facilitator or a seeds file with entries")
     settings = {"LOG_LEVEL": "WARNING"}
     settings.update(overrides or {})
     with CrawlProgress(quiet=quiet) as progress:
-        summary = run_crawl(candidates, facilitators, db, allow_private=allow_private, overrides=settings, progress=progress)
+        summary = run_crawl(candidates, facilitators, db, allow_private=allow_private, overrides=settings,
+                            progress=progress, origins=origins)
     # Scrapy leaves its shutdown handlers installed; give Ctrl-C back to Python.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if not crawl_ok(summary):
@@ -104,7 +105,7 @@ def _do_crawl(candidates: list[Any], facilitators: list[str], db: str, allow_pri
 @app.command()
 @friendly_errors
 def crawl(
-    seed: Annotated[list[str] | None, typer.Option("--seed", help="resource URL to probe, optionally 'METHOD URL' (repeatable)")] = None,
+    seed: Annotated[list[str] | None, typer.Option("--seed", help="resource URL to probe, optionally 'METHOD URL', or an origin URL to discover from (repeatable)")] = None,
     seeds_file: Annotated[Path | None, typer.Option("--seeds-file", help="YAML seeds file [default data/seeds.yaml when no --seed/--facilitator]")] = None,
     facilitator: Annotated[list[str] | None, typer.Option("--facilitator", help="facilitator base URL whose /discovery/resources to list (repeatable)")] = None,
     db: DbOption = None,
@@ -117,21 +118,23 @@ def crawl(
 
     Example: x402-index crawl --facilitator https://x402.org/facilitator
     """
-    from crawler.discovery.seeds import load_seeds_file, seed_candidate
+    from crawler.discovery.seeds import is_origin_seed, load_seeds_file, seed_candidate
 
-    candidates = [seed_candidate(s, "cli:--seed") for s in seed or []]
+    origins = [s.strip() for s in seed or [] if is_origin_seed(s)]
+    candidates = [seed_candidate(s, "cli:--seed") for s in seed or [] if not is_origin_seed(s)]
     facilitators = list(facilitator or [])
-    if seeds_file is None and not candidates and not facilitators:
+    if seeds_file is None and not candidates and not facilitators and not origins:
         seeds_file = DATA_DIR / "seeds.yaml"
     if seeds_file is not None:
         seeds = load_seeds_file(seeds_file)
         candidates += seeds["resources"]
         facilitators += seeds["facilitators"]
+        origins += seeds["origins"]
     overrides: dict[str, Any] = {}
     if allow_host:
         overrides["X402_ALLOW_HOSTS"] = [h.strip() for h in allow_host if h.strip()]
     overrides.update(_parse_settings(setting or []))
-    summary = _do_crawl(candidates, facilitators, db_url(db), allow_private, quiet, overrides)
+    summary = _do_crawl(candidates, facilitators, db_url(db), allow_private, quiet, overrides, origins)
     _print_crawl_summary(summary)
 
 

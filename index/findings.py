@@ -70,6 +70,12 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "route_template_invalid": (Severity.WARNING, "bazaar routeTemplate is not a safe path template and was dropped"),
         "hints_too_large": (Severity.WARNING, "input/output hints are larger than we keep; parts were dropped"),
     },
+    "discovery": {
+        "cross_origin_entry": (Severity.WARNING, "an origin's discovery document lists an endpoint on another origin; the entry was dropped"),
+        "discovery_doc_invalid": (Severity.WARNING, "a discovery document (well-known, OpenAPI, llms.txt) could not be read: malformed, too large or too complex"),
+        "declared_price_mismatch": (Severity.WARNING, "the price a discovery source declares differs from the live 402 price beyond rounding"),
+        "declared_terms_mismatch": (Severity.WARNING, "a declared accept's network, asset or payTo matches no live accept"),
+    },
 }
 
 # code -> (severity, one-line message)

@@ -91,6 +91,23 @@ class PaymentOption(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class DocPage(SQLModel, table=True):
+    """One page of an origin we read for discovery or documentation (latest fetch; the normalizer
+    reads `extracted`)."""
+
+    __tablename__ = "doc_pages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin_id: int = Field(foreign_key="origins.id", index=True)
+    url: str = Field(unique=True, index=True)
+    kind: str  # homepage | parent_homepage | docs | well_known | openapi | llms_txt | favicon
+    fetched_at: datetime = Field(default_factory=utcnow)
+    status: int | None = None  # HTTP status, None when the fetch failed
+    error_code: str | None = None
+    content_type: str | None = None
+    extracted: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+
+
 class Observation(SQLModel, table=True):
     """One probe attempt, as it happened. Append-only."""
 

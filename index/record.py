@@ -60,6 +60,8 @@ class SourceRef(_Model):
     url: str | None
     first_seen: str | None = None
     last_seen: str | None = None
+    declared: dict[str, Any] | None = Field(
+        None, description="what this source last claimed (price, terms), compared with the live 402, never trusted over it")
 
 
 class CatalogRecord(_Model):

@@ -18,7 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine, delete, select
 
-from index.models import CrawlRun, Observation, Origin, PaymentOption, Resource
+from index.declared import compare_declared
+from index.models import CrawlRun, DocPage, Observation, Origin, PaymentOption, Resource
 from index.outcomes import ANSWERED, Outcome
 from index.urls import canonical_url, origin_of, origin_slug, resource_slug
 
@@ -113,6 +114,9 @@ def _merge_sources(existing: list[dict[str, Any]], new: Iterable[dict[str, Any]]
                 break
         else:
             out.append({"kind": src.get("kind"), "url": src.get("url"), "first_seen": stamp, "last_seen": stamp})
+            s = out[-1]
+        if src.get("declared"):
+            s["declared"] = src["declared"]  # what this source last claimed (never trusted over a probe)
     return sorted(out, key=lambda s: (str(s.get("kind")), str(s.get("url"))))
 
 
@@ -131,6 +135,25 @@ def _replace_options(session: Session, resource: Resource, accepts: list[dict[st
             mime_type=acc.get("mime_type"), description=acc.get("description"), extra=acc.get("extra") or {},
             verified=bool(kept and kept.verified), verified_at=kept.verified_at if kept else None, updated_at=seen_at,
         ))
+
+
+def _declared_findings(sources: list[dict[str, Any]], accepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where a source's claims (an OpenAPI price, a registry's terms) disagree with the live 402."""
+    out: list[dict[str, Any]] = []
+    for src in sources:
+        if src.get("declared"):
+            for f in compare_declared(src["declared"], accepts):
+                out.append({**f, "where": f"source:{src.get('kind')}"})
+    return out
+
+
+def _refresh_declared_findings(session: Session, resource: Resource) -> None:
+    """Recompute the declared-vs-live findings of a resource from its sources and current terms."""
+    options = session.exec(select(PaymentOption).where(PaymentOption.resource_id == resource.id)).all()
+    accepts = [{"amount_atomic": o.amount_atomic, "network_caip2": o.network_caip2, "asset": o.asset,
+                "pay_to": o.pay_to, "scheme": o.scheme} for o in sorted(options, key=lambda o: o.position)]
+    kept = [f for f in resource.findings or [] if not str(f.get("where", "")).startswith("source:")]
+    resource.findings = kept + _declared_findings(resource.sources or [], accepts)
 
 
 def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id: int | None = None) -> dict[str, int]:
@@ -187,7 +210,8 @@ def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id
                 resource.service_name = res.get("service_name")
                 resource.tags = res.get("tags") or []
                 resource.hints = challenge.get("hints") or {}
-                resource.findings = challenge.get("findings") or []
+                resource.findings = (challenge.get("findings") or []) + _declared_findings(
+                    resource.sources or [], challenge.get("accepts") or [])
                 resource.last_paid_at = seen_at
                 resource.last_good_observation_id = obs.id
                 _replace_options(session, resource, challenge.get("accepts") or [], seen_at)
@@ -196,17 +220,50 @@ def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id
 
 
 def record_origin_pages(engine: Engine, pages: Iterable[dict[str, Any]]) -> None:
-    """Origin metadata from fetched homepages. A failed or empty fetch keeps what we had."""
+    """Pages read from origins (homepages, docs, discovery files): one DocPage row per URL, latest
+    fetch wins; a homepage's title, description and favicon go on its origin. A failed fetch keeps
+    the last extracted data."""
     with session_scope(engine) as session:
+        origins: dict[str, Origin] = {}
         for page in pages:
-            origin = session.exec(select(Origin).where(Origin.url == origin_of(page["origin"]))).first()
-            meta = page.get("meta") or {}
-            if origin is None or not meta:
-                continue
-            for field in ("title", "description", "favicon"):
-                if meta.get(field):
-                    setattr(origin, field, meta[field])
-            session.add(origin)
+            seen_at = _as_datetime(page.get("fetched_at"))
+            origin = _get_origin(session, page["origin"], seen_at, origins)
+            url = page.get("url") or origin.url + "/"
+            row = session.exec(select(DocPage).where(DocPage.url == url)).first()
+            extracted = page.get("extracted") or page.get("meta") or {}
+            if row is None:
+                row = DocPage(origin_id=origin.id, url=url, kind=page.get("page_kind") or "homepage")
+            row.fetched_at, row.status, row.error_code = seen_at, page.get("status"), page.get("error_code")
+            row.content_type = page.get("content_type")
+            if extracted or row.extracted is None:
+                row.extracted = extracted
+            session.add(row)
+            if row.kind == "homepage" and extracted:
+                for field in ("title", "description", "favicon"):
+                    if extracted.get(field):
+                        setattr(origin, field, extracted[field])
+                session.add(origin)
+            elif row.kind == "favicon" and page.get("status") == 200 and not origin.favicon:
+                origin.favicon = url
+                session.add(origin)
+
+
+def record_sources(engine: Engine, sightings: Iterable[dict[str, Any]]) -> int:
+    """Sources that named a resource after its probe was already recorded in this crawl: merged into
+    the resource with that URL and method (or, failing that, the only resource with that URL)."""
+    merged = 0
+    with session_scope(engine) as session:
+        for s in sightings:
+            url = canonical_url(s["url"])
+            rows = session.exec(select(Resource).where(Resource.url == url)).all()
+            match = [r for r in rows if r.method == (s.get("method") or "GET").upper()] or (rows if len(rows) == 1 else [])
+            for resource in match:
+                resource.sources = _merge_sources(resource.sources or [], [s["source"]], _as_datetime(s.get("seen_at")))
+                if (s["source"] or {}).get("declared") and resource.last_good_observation_id is not None:
+                    _refresh_declared_findings(session, resource)
+                session.add(resource)
+                merged += 1
+    return merged
 
 
 def start_run(engine: Engine) -> int:

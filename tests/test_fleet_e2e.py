@@ -163,7 +163,32 @@ def test_provenance_of_facilitator_listed_resources(crawled: dict[str, Any], fle
     sources = {(u, m): json.loads(s) for u, m, s in con.execute("select url, method, sources from resources")}
     for r in fleet["resources"]:
         kinds = {s["kind"] for s in sources[(_canon(r["url"]), r["method"])]}
-        assert kinds == ({"facilitator"} if r["listed_by_facilitator"] else {"seed"}), r["url"]
+        assert ("facilitator" if r["listed_by_facilitator"] else "seed") in kinds, r["url"]
+        assert set(r["expect_sources"]) <= kinds, (r["url"], kinds)  # origin files found them too
+
+
+def test_discovery_from_the_facilitator_and_origin_homepages_alone(fleet: dict[str, Any], tmp_path: Path) -> None:
+    """No resource URL given: the facilitator's paginated listing (with a 429 on one page) and what each
+    origin says about itself (well-known, OpenAPI, llms.txt, docs) find every paid resource, with the
+    right provenance, and the cross-origin entry in a well-known file is dropped."""
+    httpx.post(fleet["facilitator_reset_url"], timeout=5)
+    db = tmp_path / "disc.db"
+    seeds = [arg for o in fleet["origin_seeds"] for arg in ("--seed", o)]
+    run_cli("crawl", "--db", f"sqlite:///{db}", "--allow-host", "127.0.0.1", "--quiet", "--facilitator", fleet["facilitator"],
+            *seeds, *FAST, "-s", f"DOWNLOAD_TIMEOUT={TIMEOUT}", cwd=tmp_path)
+    con = sqlite3.connect(db)
+    found = {(u, m): (st, {s["kind"] for s in json.loads(src)}) for u, m, st, src in
+             con.execute("select url, method, status, sources from resources")}
+    for r in _paid(fleet):
+        status, kinds = found[(_canon(r["url"]), r["method"])]
+        assert status == "paid", r["url"]
+        assert kinds == set(r["expect_sources"]), (r["url"], kinds)
+    images = next(r for r in _paid(fleet) if r["url"].endswith("/images/generations"))
+    findings = json.loads(con.execute("select findings from resources where url = ?", (_canon(images["url"]),)).fetchone()[0])
+    assert any(f["code"] == "declared_price_mismatch" for f in findings)
+    pages = dict(con.execute("select kind, count(*) from doc_pages where status = 200 group by kind"))
+    assert pages.get("well_known", 0) >= 2 and pages.get("openapi", 0) >= 1 and pages.get("llms_txt", 0) >= 1
+    assert pages.get("homepage", 0) >= 3 and pages.get("docs", 0) >= 3
 
 
 def test_site_lists_every_paid_resource_with_price_and_network(crawled: dict[str, Any], fleet: dict[str, Any]) -> None:
@@ -275,7 +300,8 @@ def test_scrapy_crawl_probe_works_from_the_repo_root(fleet: dict[str, Any], tmp_
     db = tmp_path / "s.db"
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "scrapy"), "crawl", "probe", "-a", "seed=" + ", ".join(f"{r['method']} {r['url']}" for r in paid),
-         "-s", "X402_ALLOW_PRIVATE=True", "-s", f"X402_DB_URL=sqlite:///{db}", "-s", "LOG_LEVEL=WARNING"],
+         "-s", "X402_ALLOW_PRIVATE=True", "-s", f"X402_DB_URL=sqlite:///{db}", "-s", "LOG_LEVEL=WARNING",
+         "-s", "X402_DISCOVER_ORIGINS=False"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr

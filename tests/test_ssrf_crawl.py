@@ -24,22 +24,25 @@ def test_no_request_reaches_a_blocked_address(fleet: dict[str, Any], tmp_path: P
         p = counter.port
         blocked = {
             f"http://metadata.test:{p}/latest/meta-data/": "ssrf:resolves_to_reserved",
-            f"http://private.test:{p}/": "ssrf:resolves_to_private",
-            f"http://cgnat.test:{p}/": "ssrf:resolves_to_reserved",
+            f"http://private.test:{p}/x": "ssrf:resolves_to_private",
+            f"http://cgnat.test:{p}/x": "ssrf:resolves_to_reserved",
             f"http://counter.test:{p}/x": "ssrf:resolves_to_loopback",
-            f"http://127.0.0.2:{p}/": "ssrf:loopback",
-            f"http://2130706434:{p}/": "ssrf:loopback",  # decimal
-            f"http://0x7f.0.0.2:{p}/": "ssrf:loopback",  # hex
-            f"http://127.2:{p}/": "ssrf:loopback",  # short
-            f"http://[::ffff:127.0.0.2]:{p}/": "ssrf:loopback",  # IPv4-mapped IPv6
-            f"http://[64:ff9b::7f00:2]:{p}/": "ssrf:loopback",  # NAT64
-            f"http://localhost:{p}/": "ssrf:loopback",
+            f"http://127.0.0.2:{p}/x": "ssrf:loopback",
+            f"http://2130706434:{p}/x": "ssrf:loopback",  # decimal
+            f"http://0x7f.0.0.2:{p}/x": "ssrf:loopback",  # hex
+            f"http://127.2:{p}/x": "ssrf:loopback",  # short
+            f"http://[::ffff:127.0.0.2]:{p}/x": "ssrf:loopback",  # IPv4-mapped IPv6
+            f"http://[64:ff9b::7f00:2]:{p}/x": "ssrf:loopback",  # NAT64
+            f"http://localhost:{p}/x": "ssrf:loopback",
             f"http://169.254.169.254/latest/meta-data/": "ssrf:reserved",
-            "http://127.0.0.2:22/": "ssrf:bad_port",
+            "http://127.0.0.2:22/x": "ssrf:bad_port",
         }
         seeds = [arg for url in [*blocked, control["url"]] for arg in ("--seed", url)]
         db = tmp_path / "ssrf.db"
-        run_cli("crawl", "--db", f"sqlite:///{db}", "--allow-host", "127.0.0.1", "--quiet", *seeds, *FAST, *STUB, cwd=tmp_path)
+        # Origin seeds too: their discovery requests (well-known, OpenAPI, homepage) face the same guard.
+        origin_seeds = ["--seed", f"http://metadata.test:{p}", "--seed", f"http://127.0.0.2:{p}/"]
+        run_cli("crawl", "--db", f"sqlite:///{db}", "--allow-host", "127.0.0.1", "--quiet", *seeds, *origin_seeds,
+                *FAST, *STUB, cwd=tmp_path)
         assert counter.hits == 0
     con = sqlite3.connect(db)
     rows = con.execute("select r.url, r.status, o.error_code from resources r join observations o on o.resource_id = r.id").fetchall()

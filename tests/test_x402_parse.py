@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 
+from crawler.discovery import Discovered
+from crawler.discovery.openapi import parse_openapi
+from crawler.discovery.wellknown import parse_well_known
+from index.declared import compare_declared
 from index.findings import CODES, Severity, finding, table
 from index.x402 import (
     MAX_DESCRIPTION,
@@ -104,7 +108,9 @@ V1_BODY = {"x402Version": 1, "accepts": [{"scheme": "exact", "network": "base", 
                                           "asset": BASE_USDC, "extra": {"name": "USD Coin", "version": "2"}}]}
 VALID_HEADER = encode_header_json(challenge2())
 
-TRIGGERS: dict[str, Callable[[], Challenge]] = {
+LIVE = [{"amount_atomic": "100000", "network_caip2": "eip155:8453", "asset": BASE_USDC, "pay_to": PAY_TO}]
+
+TRIGGERS: dict[str, Callable[[], Any]] = {
     "no_challenge": lambda: parse_challenge(402, {}, b"<html>pay</html>"),
     "header_too_large": lambda: parse_challenge(402, {"payment-required": "A" * (MAX_HEADER_BYTES + 4)}, b""),
     "header_invalid_base64": lambda: parse_challenge(402, {"payment-required": "eyJh*IjoxfQ=="}, b""),
@@ -157,6 +163,12 @@ TRIGGERS: dict[str, Callable[[], Challenge]] = {
     "hints_too_large": lambda: parse_challenge(402, {}, json.dumps(challenge2(extensions={"bazaar": {
         "info": {"input": {"type": "http", "method": "POST", "bodyType": "json", "body": {"blob": "b" * 70_000}}},
         "schema": {}}})).encode()),
+    # discovery-time codes: produced by the discovery parsers and the declared-vs-live comparison
+    "cross_origin_entry": lambda: parse_well_known({"resources": ["https://b.example/x"]}, "https://a.example/.well-known/x402"),
+    "discovery_doc_invalid": lambda: parse_openapi(b"{not json", "https://a.example/openapi.json"),
+    "declared_price_mismatch": lambda: Discovered(findings=compare_declared({"price_usd": "0.01"}, LIVE)),
+    "declared_terms_mismatch": lambda: Discovered(findings=compare_declared(
+        {"accepts": [{"network_caip2": "eip155:8453", "pay_to": "0x1111111111111111111111111111111111111111"}]}, LIVE)),
 }
 
 

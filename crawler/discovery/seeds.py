@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from urllib.parse import urlsplit
+
 import yaml
 
 from crawler.discovery import Candidate, split_method
@@ -22,6 +24,16 @@ def seed_candidate(entry: str | dict[str, Any], source_url: str) -> Candidate:
         return cand
     method, url = split_method(entry)
     return {"url": url, "method": method, "source": {"kind": "seed", "url": source_url}}
+
+
+def is_origin_seed(entry: str) -> bool:
+    """A bare origin URL ("https://api.example.com" or with a trailing slash, no method, no query):
+    a place to discover resources, not a resource to probe."""
+    method, url = split_method(entry)
+    if method is not None:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and parts.path in ("", "/") and not parts.query
 
 
 def load_seeds_file(path: Path) -> dict[str, list[Any]]:

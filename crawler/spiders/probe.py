@@ -1,7 +1,8 @@
 """The probe spider: ask each candidate, unpaid, what it costs. It only moves data.
 
 Every attempt becomes one item (a plain dict) with a coded outcome; parsing is `index.x402`.
-Facilitator discovery pages are read here too and feed more candidates into the same crawl.
+Facilitator discovery pages, and what each origin says about itself (crawler.spiders.origins), are
+read in the same crawl and feed more candidates into it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from twisted.python.failure import Failure
 from crawler.discovery import Candidate
 from crawler.discovery.facilitator import discovery_url, parse_discovery_page
 from crawler.discovery.seeds import seed_candidate
-from index.htmlmeta import extract_meta
 from crawler.middlewares import BlockedRequest
 from crawler.resolver import blocked_reason
+from crawler.spiders.origins import OriginDiscovery
 from index.outcomes import Outcome, classify_failure, outcome_for_status
 from index.probeplan import NO_BODY, Attempt, probe_plan, refused_before_paywall
 from index.urls import canonical_url, origin_of
@@ -36,30 +37,48 @@ NON_REDIRECT_STATUSES = [s for s in range(100, 600) if s not in (301, 302, 303, 
 _GOOD_ANSWERS = frozenset({Outcome.PAID.value, Outcome.PAID_INVALID.value, Outcome.FREE.value, Outcome.AUTH_REQUIRED.value})
 
 
-class ProbeSpider(scrapy.Spider):
-    """From Python: ProbeSpider(candidates=[...], facilitators=[...]). From the scrapy command:
-    `scrapy crawl probe -a seed="URL, POST URL" -a facilitator=URL`."""
+class ProbeSpider(OriginDiscovery, scrapy.Spider):
+    """From Python: ProbeSpider(candidates=[...], facilitators=[...], origins=[...]). From the scrapy
+    command: `scrapy crawl probe -a seed="URL, POST URL" -a facilitator=URL -a origin=URL`."""
 
     name = "probe"
 
     def __init__(self, candidates: list[Candidate] | None = None, facilitators: list[str] | None = None,
-                 seed: str = "", facilitator: str = "", **kwargs: Any) -> None:
+                 origins: list[str] | None = None, seed: str = "", facilitator: str = "", origin: str = "",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.candidates = list(candidates or []) + [seed_candidate(s, "scrapy:-a seed") for s in _split(seed)]
         self.facilitators = list(facilitators or []) + _split(facilitator)
+        self.origins = list(origins or []) + _split(origin)
         self._queued: set[tuple[str, str]] = set()
+        self._finished: set[tuple[str, str]] = set()
         self._sources: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        self._origins_fetched: set[str] = set()
+        self._init_origins()
 
     # -- requests ---------------------------------------------------------------------------
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Any]:
         for fac in self.facilitators:
             yield self._discovery_request(fac, 0)
-        for cand in self.candidates:
+        for origin in self.origins:
+            for req in self.origin_requests(origin):
+                yield req
+        for item in self.candidate_requests(self.candidates):
+            yield item
+
+    def candidate_requests(self, candidates: list[Candidate]) -> Any:
+        """Probe requests for new candidates; for one already probed in this crawl, a `source` item
+        so its provenance still lands on the resource; and the discovery of each new origin."""
+        for cand in candidates:
             req = self._probe_request(cand)
             if req is not None:
                 yield req
+                yield from self.origin_requests(req.meta["url"])
+            elif cand.get("source"):
+                key = _queue_key(cand)
+                if key is not None and key in self._finished:
+                    yield {"kind": "source", "url": key[0], "method": key[1], "source": _source_with_claims(cand),
+                           "seen_at": datetime.now(UTC).isoformat()}
 
     def _discovery_request(self, facilitator: str, offset: int) -> Request:
         limit = self.settings.getint("X402_DISCOVERY_PAGE_SIZE")
@@ -79,9 +98,12 @@ class ProbeSpider(scrapy.Spider):
             return None
         key = (url, (cand.get("method") or "GET").upper())
         if attempt == 0:
+            source = _source_with_claims(cand)
+            if source and key in self._sources and source not in self._sources[key] and key in self._finished:
+                return None  # already probed: the caller records this source as a sighting
             self._sources.setdefault(key, [])
-            if cand.get("source") and cand["source"] not in self._sources[key]:
-                self._sources[key].append(cand["source"])
+            if source and source not in self._sources[key]:
+                self._sources[key].append(source)
             if key in self._queued:
                 self.crawler.stats.inc_value("x402/candidates/duplicate")
                 return None
@@ -119,10 +141,7 @@ class ProbeSpider(scrapy.Spider):
             return
         candidates, next_offset = parse_discovery_page(obj, response.url, meta["offset"], meta["limit"])
         self.crawler.stats.inc_value("x402/discovery/items", len(candidates))
-        for cand in candidates:
-            req = self._probe_request(cand)
-            if req is not None:
-                yield req
+        yield from self.candidate_requests(candidates)
         if next_offset is not None:
             yield self._discovery_request(meta["facilitator"], next_offset)
 
@@ -147,10 +166,6 @@ class ProbeSpider(scrapy.Spider):
                 return
             item["outcome"] = Outcome.UNPROBEABLE.value  # every way of asking was refused
         yield from self._finish(meta, item)
-        if outcome is Outcome.PAID:
-            home = self._homepage_request(response.url)
-            if home is not None:
-                yield home
 
     def probe_failed(self, failure: Failure) -> Any:
         request = failure.request
@@ -178,29 +193,11 @@ class ProbeSpider(scrapy.Spider):
         answered = final["outcome"] in _GOOD_ANSWERS
         resource_method = final["method"] if answered else attempts[0]["method"]
         self.crawler.stats.inc_value(f"x402/outcome/{final['outcome']}")
+        self._finished.add(meta["queue_key"])
         for item in attempts:
             item["resource_method"] = resource_method
             item["final"] = item is final
             yield item
-
-    def _homepage_request(self, url: str) -> Request | None:
-        """The origin's homepage, once per crawl, for its title, description and favicon.
-        Unlike probes, this obeys robots.txt."""
-        origin = origin_of(url)
-        if origin in self._origins_fetched:
-            return None
-        self._origins_fetched.add(origin)
-        return Request(origin + "/", callback=self.parse_homepage, errback=self.homepage_failed,
-                       headers={"Accept": "text/html,application/xhtml+xml"}, meta={"origin": origin}, dont_filter=True)
-
-    def parse_homepage(self, response: Response) -> Any:
-        self.crawler.stats.inc_value("x402/origin/homepages")
-        meta = extract_meta(response.body, response.url) if response.status == 200 and hasattr(response, "text") else {}
-        yield {"kind": "origin", "origin": response.meta["origin"], "fetched_at": datetime.now(UTC).isoformat(),
-               "status": response.status, "meta": meta}
-
-    def homepage_failed(self, failure: Failure) -> None:
-        self.crawler.stats.inc_value("x402/origin/homepage_failed")
 
     # -- items ----------------------------------------------------------------------------------
 
@@ -253,6 +250,21 @@ def _exception_names(failure: Failure) -> list[str]:
             if linked is not None:
                 pending.append(linked)
     return names
+
+
+def _source_with_claims(cand: Candidate) -> dict[str, Any] | None:
+    """The candidate's source, carrying what that source declared (price, terms), if anything."""
+    source = cand.get("source")
+    if not source:
+        return None
+    return {**source, "declared": cand["declared"]} if cand.get("declared") else dict(source)
+
+
+def _queue_key(cand: Candidate) -> tuple[str, str] | None:
+    try:
+        return canonical_url(cand["url"]), (cand.get("method") or "GET").upper()
+    except (KeyError, ValueError):
+        return None
 
 
 def _split(arg: str) -> list[str]:

@@ -15,19 +15,21 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from x402 import x402ResourceServer
-from x402.extensions.bazaar import OutputConfig, declare_discovery_extension
 from x402.http.middleware.fastapi import PaymentMiddlewareASGI
 from x402.http.types import PaymentOption, RouteConfig
 from x402.mechanisms.evm.exact import ExactEvmServerScheme
 
+from index.demo.discovery import discovery_routes
 from index.demo.facilitator import DemoFacilitator
 from index.demo.pages import FAVICON_PNG, docs_page, homepage
 from index.demo.spec import DemoOrigin, DemoResource
-from index.demo.wire import v1_challenge
+from index.demo.wire import bazaar_extension, v1_challenge
 from index.x402 import X_PAYMENT, X_PAYMENT_RESPONSE, encode_header_json
 
 
-def _page_routes(origin: DemoOrigin, base: str) -> list[Route]:
+def _page_routes(origin: DemoOrigin, base: str, peers: dict[str, str]) -> list[Route]:
+    """Homepage, docs page, favicon, and the origin's discovery documents (index.demo.discovery)."""
+
     async def home(_: Request) -> HTMLResponse:
         return HTMLResponse(homepage(origin, base))
 
@@ -37,7 +39,8 @@ def _page_routes(origin: DemoOrigin, base: str) -> list[Route]:
     async def favicon(_: Request) -> Response:
         return Response(FAVICON_PNG, media_type="image/png")
 
-    return [Route("/", home), Route("/docs", docs), Route("/favicon.png", favicon), Route("/favicon.ico", favicon)]
+    return [Route("/", home), Route("/docs", docs), Route("/favicon.png", favicon), Route("/favicon.ico", favicon),
+            *discovery_routes(origin, base, peers)]
 
 
 def _handler(res: DemoResource) -> Any:
@@ -61,13 +64,7 @@ class _Delay:
 
 
 def _route_config(origin: DemoOrigin, res: DemoResource) -> RouteConfig:
-    body = res.method in ("POST", "PUT", "PATCH")
-    extension = declare_discovery_extension(
-        input=res.body_example if body else (res.query_example or None),
-        input_schema=res.body_schema if body else (res.query_schema or None),
-        body_type="json" if body else None,
-        output=OutputConfig(example=res.output_example),
-    )
+    extension = bazaar_extension(res)
     return RouteConfig(
         accepts=[PaymentOption(scheme="exact", pay_to=res.pay_to, price=f"${p.usd}", network=p.caip2) for p in res.prices],
         description=res.description, mime_type="application/json", service_name=origin.name[:32],
@@ -75,9 +72,9 @@ def _route_config(origin: DemoOrigin, res: DemoResource) -> RouteConfig:
     )
 
 
-def v2_app(origin: DemoOrigin, base: str, facilitator: DemoFacilitator) -> Any:
+def v2_app(origin: DemoOrigin, base: str, facilitator: DemoFacilitator, peers: dict[str, str]) -> Any:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    for route in _page_routes(origin, base):
+    for route in _page_routes(origin, base, peers):
         app.router.routes.append(route)
     routes: dict[str, RouteConfig] = {}
     for res in origin.resources:
@@ -113,8 +110,8 @@ def _v1_paid_handler(res: DemoResource, base: str, facilitator: DemoFacilitator)
     return handle
 
 
-def v1_app(origin: DemoOrigin, base: str, facilitator: DemoFacilitator) -> Any:
-    routes = _page_routes(origin, base)
+def v1_app(origin: DemoOrigin, base: str, facilitator: DemoFacilitator, peers: dict[str, str]) -> Any:
+    routes = _page_routes(origin, base, peers)
     for res in origin.resources:
         if res.paid:
             routes.append(Route(res.route, _v1_paid_handler(res, base, facilitator), methods=[res.method]))
@@ -124,5 +121,7 @@ def v1_app(origin: DemoOrigin, base: str, facilitator: DemoFacilitator) -> Any:
     return _Delay(app, {r.route: r.delay for r in origin.resources if r.delay})
 
 
-def origin_app(origin: DemoOrigin, base: str, facilitator: DemoFacilitator) -> Any:
-    return (v2_app if origin.version == 2 else v1_app)(origin, base, facilitator)
+def origin_app(origin: DemoOrigin, base: str, facilitator: DemoFacilitator, peers: dict[str, str] | None = None) -> Any:
+    """The origin's ASGI app; `peers` (origin key → base URL) lets its discovery documents name
+    other origins."""
+    return (v2_app if origin.version == 2 else v1_app)(origin, base, facilitator, peers or {})

@@ -3,6 +3,16 @@
 No chain is involved. Settlement writes to an in-memory ledger and returns a made-up transaction
 hash derived from the payment's nonce. Verification checks the payment against the requirements
 (recipient, amount, network, validity window, nonce reuse).
+
+/discovery/resources behaves like a real, busy registry:
+- pages hold at most PAGE_CAP items whatever `limit` the client asks; `pagination.limit` reports the
+  size actually applied, so a client must step by it, not by what it asked for;
+- the listing spans three pages, and the first request for the second page (offset in
+  [PAGE_CAP, 2*PAGE_CAP)) in the server's lifetime answers 429 with `Retry-After: 1`; later ones
+  answer normally. `POST /__reset` re-arms that 429 (tests that need it again call it);
+- items come in the shapes registries really serve: v1 ones (`maxAmountRequired`, a `resource` and
+  an `outputSchema` in every accept), v2 ones with a full SDK-built bazaar extension or only its
+  method, `lastUpdated` as an ISO string or (one item) as epoch milliseconds.
 """
 
 from __future__ import annotations
@@ -20,9 +30,16 @@ from x402.schemas import SettleResponse, SupportedKind, SupportedResponse, Verif
 
 from index.demo.hostile import picky_extension
 from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, SOLANA_FEE_PAYER, DemoOrigin, DemoResource
-from index.demo.wire import v1_accept, v2_accept
+from index.demo.wire import bazaar_extension, v1_accept, v2_accept
 
 HOSTILE_PROVIDER = "Hostile test origin"
+PAGE_CAP = 3  # the most items one /discovery/resources page holds, whatever `limit` says
+LAST_UPDATED = "2026-11-20T12:00:00.000Z"
+# Items whose `lastUpdated` is epoch milliseconds instead of an ISO string (keyed by route).
+EPOCH_MS_ROUTES = frozenset({"/api/price"})
+EPOCH_MS = 1_795_694_400_000  # 2026-11-27T08:00:00Z
+# v2 items listed with the bazaar extension the SDK builds (the others carry only the method).
+FULL_BAZAAR_ROUTES = frozenset({"/v1/chat/completions", "/v1/embeddings"})
 
 
 def _model_dict(obj: Any) -> dict[str, Any]:
@@ -82,23 +99,24 @@ class DemoFacilitator:
 
 
 def discovery_items(origin_urls: dict[str, str]) -> list[dict[str, Any]]:
-    """What this facilitator lists: the fleet's resources flagged `listed_by_facilitator`, then the
-    hostile origin's listed ones (its picky POST search, with the bazaar body schema it validates)."""
+    """What this facilitator lists: the hostile origin's listed resources first (its picky POST
+    search, with the bazaar body schema it validates: a client reading only the first page still
+    meets it), then the fleet's resources flagged `listed_by_facilitator`."""
     items = []
-    for origin in ORIGINS:
-        for res in origin.resources:
-            if res.listed_by_facilitator:
-                items.append(_item(origin, res, origin_urls[origin.key]))
     if "hostile" in origin_urls:
         for hostile in HOSTILE_RESOURCES:
             if hostile.listed_by_facilitator:
                 res = hostile.as_demo()
                 items.append({
                     "resource": origin_urls["hostile"] + res.path, "type": "http", "x402Version": 2,
-                    "lastUpdated": "2026-11-20T12:00:00.000Z", "description": res.description,
+                    "lastUpdated": LAST_UPDATED, "description": res.description,
                     "metadata": {"provider": HOSTILE_PROVIDER},
                     "accepts": [v2_accept(res, p) for p in res.prices], "extensions": picky_extension(),
                 })
+    for origin in ORIGINS:
+        for res in origin.resources:
+            if res.listed_by_facilitator:
+                items.append(_item(origin, res, origin_urls[origin.key]))
     return items
 
 
@@ -106,15 +124,36 @@ def _item(origin: DemoOrigin, res: DemoResource, base: str) -> dict[str, Any]:
     url = base + res.path
     item: dict[str, Any] = {
         "resource": url, "type": "http", "x402Version": origin.version,
-        "lastUpdated": "2026-11-20T12:00:00.000Z", "description": res.description,
+        "lastUpdated": EPOCH_MS if res.route in EPOCH_MS_ROUTES else LAST_UPDATED, "description": res.description,
         "metadata": {"provider": origin.name},
     }
     if origin.version == 1:
         item["accepts"] = [v1_accept(res, p, url) for p in res.prices]
     else:
         item["accepts"] = [v2_accept(res, p) for p in res.prices]
-        item["extensions"] = {"bazaar": {"info": {"input": {"type": "http", "method": res.method}}}}
+        if res.route in FULL_BAZAAR_ROUTES:
+            item.update({"mimeType": "application/json", "serviceName": origin.name, "tags": list(origin.tags)})
+            item["extensions"] = bazaar_extension(res, with_method=True)
+        else:
+            item["extensions"] = {"bazaar": {"info": {"input": {"type": "http", "method": res.method}}}}
     return item
+
+
+class DiscoveryState:
+    """The listing's one stateful behaviour: the first request for page two is rate limited."""
+
+    def __init__(self) -> None:
+        self.page_two_limited = False
+
+    def should_limit(self, offset: int) -> bool:
+        """True exactly once per lifetime (or per reset): for the first request of page two."""
+        if PAGE_CAP <= offset < 2 * PAGE_CAP and not self.page_two_limited:
+            self.page_two_limited = True
+            return True
+        return False
+
+    def reset(self) -> None:
+        self.page_two_limited = False
 
 
 def facilitator_app(facilitator: DemoFacilitator, origin_urls: dict[str, str]) -> Starlette:
@@ -134,17 +173,27 @@ def facilitator_app(facilitator: DemoFacilitator, origin_urls: dict[str, str]) -
         result = await facilitator.settle(body.get("paymentPayload") or {}, body.get("paymentRequirements") or {})
         return JSONResponse(result.model_dump(by_alias=True, exclude_none=True))
 
+    state = DiscoveryState()
+
     async def discovery(request: Request) -> JSONResponse:
         try:
-            limit = max(1, min(100, int(request.query_params.get("limit", 20))))
+            limit = max(1, min(PAGE_CAP, int(request.query_params.get("limit", 20))))
             offset = max(0, int(request.query_params.get("offset", 0)))
         except ValueError:
             return JSONResponse({"error": "limit and offset must be integers"}, status_code=400)
+        if state.should_limit(offset):
+            return JSONResponse({"error": "rate limited, retry later"}, status_code=429, headers={"Retry-After": "1"})
         items = discovery_items(origin_urls)
         return JSONResponse({"x402Version": 2, "items": items[offset:offset + limit],
                              "pagination": {"limit": limit, "offset": offset, "total": len(items)}})
 
+    async def reset(_: Request) -> JSONResponse:
+        """Test hook: re-arm the once-per-lifetime 429 of page two."""
+        state.reset()
+        return JSONResponse({"ok": True})
+
     return Starlette(routes=[
         Route("/supported", supported), Route("/verify", verify, methods=["POST"]),
         Route("/settle", settle, methods=["POST"]), Route("/discovery/resources", discovery),
+        Route("/__reset", reset, methods=["POST"]),
     ])

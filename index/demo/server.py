@@ -6,7 +6,9 @@ JSON line describing the fleet (its manifest), and serves until SIGTERM or Ctrl-
 
 Ports from N, in order: weather, ai, chain, facilitator (N..N+3, the well-behaved fleet), then the
 hostile origin (N+4), the HTTPS origin with a self-signed certificate (N+5), and the hit counter
-(N+6, on 127.0.0.2: every other server listens on 127.0.0.1).
+(N+6, on 127.0.0.2: every other server listens on 127.0.0.1). No other ports: the discovery
+documents (index.demo.discovery) are routes on the origins themselves, and the facilitator's
+`POST /__reset` re-arms its once-per-lifetime 429 on the second discovery page.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from typing import Any
 import uvicorn
 
 from index.demo.apps import origin_app
-from index.demo.facilitator import DemoFacilitator, facilitator_app
+from index.demo.discovery import declared_usd, discovery_urls, dropped_entries, expect_sources
+from index.demo.facilitator import PAGE_CAP, DemoFacilitator, facilitator_app
 from index.demo.hostile import COUNTER_HOST, HitCounter, HostileOrigin
 from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, TLS_EXPECT_OUTCOME, TLS_ORIGIN, Price
 from index.demo.tls import self_signed_certificate
@@ -60,7 +63,18 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
     `seeds` lists every resource the facilitator does not, except redirects that leave 127.0.0.0/8
     (`expect.leaves_loopback`): crawled with the SSRF guard lifted, those would really connect there.
     Resources marked `undeclared` are seeded as a bare URL, so the crawler must find their method.
-    `guarded_seeds` lists the redirects whose `blocked` needs the guard on (`expect.needs_ssrf_guard`)."""
+    `guarded_seeds` lists the redirects whose `blocked` needs the guard on (`expect.needs_ssrf_guard`).
+
+    Discovery from origins: `origin_seeds` lists the well-behaved origins' base URLs, and each
+    resource's `expect_sources` the source kinds (facilitator, well_known, openapi, llms_txt, docs,
+    seed) a crawl from `--facilitator <facilitator> --seed <each origin_seeds URL>` must record on it
+    ([] for what that crawl cannot reach: the hostile and TLS origins are not seeded). `declared_usd`
+    gives the prices an origin's own documents declare, by kind (the ai OpenAPI declares $0.50 for
+    images, whose live 402 asks $1). `discovery_urls` says where each document lives,
+    `dropped_entries` which entries a crawler must drop (another origin's URL in weather's
+    /.well-known/x402). The facilitator pages by at most `facilitator_page_size` whatever `limit`
+    says, answers 429 (Retry-After: 1) to the first request for page two in its lifetime, and
+    `facilitator_reset_url` (POST) re-arms that."""
     resources = []
     for origin in ORIGINS:
         base = origin_urls[origin.key]
@@ -72,6 +86,7 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
                 "listed_by_facilitator": res.listed_by_facilitator, "description": res.description,
                 "accepts": _terms(res.prices, res.pay_to) if res.paid else [],
                 "hostile": False, "expect": {"outcome": outcome, "findings": []},
+                "expect_sources": expect_sources(origin, res), "declared_usd": declared_usd(origin, res),
             })
     for h in HOSTILE_RESOURCES if "hostile" in origin_urls else ():
         expect: dict[str, Any] = {"outcome": h.outcome, "findings": list(h.findings)}
@@ -84,6 +99,7 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
             "status": h.status, "version": h.version, "listed_by_facilitator": h.listed_by_facilitator,
             "description": h.description, "accepts": _terms(h.prices, h.pay_to), "hostile": True, "expect": expect,
             "undeclared": h.undeclared,
+            "expect_sources": ["facilitator"] if h.listed_by_facilitator else [], "declared_usd": {},
         })
     if TLS_ORIGIN.key in origin_urls:
         for res in TLS_ORIGIN.resources:
@@ -93,10 +109,16 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
                 "listed_by_facilitator": res.listed_by_facilitator, "description": res.description,
                 "accepts": _terms(res.prices, res.pay_to), "hostile": True,
                 "expect": {"outcome": TLS_EXPECT_OUTCOME, "findings": []},
+                "expect_sources": ["facilitator"] if res.listed_by_facilitator else [], "declared_usd": {},
             })
     seeds = [r["url"] if r.get("undeclared") else f"{r['method']} {r['url']}" for r in resources
              if not r["listed_by_facilitator"] and not r["expect"].get("leaves_loopback")]
     out: dict[str, Any] = {"origins": origin_urls, "facilitator": facilitator_url, "resources": resources, "seeds": seeds}
+    out["origin_seeds"] = [origin_urls[o.key] for o in ORIGINS if o.key in origin_urls]
+    out["discovery_urls"] = discovery_urls(origin_urls)
+    out["dropped_entries"] = dropped_entries(origin_urls)
+    out["facilitator_page_size"] = PAGE_CAP
+    out["facilitator_reset_url"] = facilitator_url + "/__reset"
     if counter_url:
         out["counter"] = counter_url
     if "hostile" in origin_urls:
@@ -137,7 +159,7 @@ async def _serve(base_port: int, tls_dir: Path) -> None:
     counter_url = f"http://{counter_host}:{ports['counter']}"
     origin_urls = {key: urls[key] for key in PORT_KEYS if key not in ("facilitator", "counter")}
     facilitator = DemoFacilitator()
-    apps = {o.key: origin_app(o, urls[o.key], facilitator) for o in (*ORIGINS, TLS_ORIGIN)}
+    apps = {o.key: origin_app(o, urls[o.key], facilitator, origin_urls) for o in (*ORIGINS, TLS_ORIGIN)}
     apps["facilitator"] = facilitator_app(facilitator, origin_urls)
     certfile, keyfile = self_signed_certificate(tls_dir, HOST)
     tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from index.networks import lookup_asset, to_caip2
+from index.networks import lookup_asset, lookup_network, to_caip2
 
 # Throwaway receiving addresses (no keys exist for them; nothing here touches a chain).
 PAY_TO_WEATHER = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
@@ -27,6 +27,12 @@ class Price:
         caip2 = to_caip2(self.network)
         assert caip2, self.network
         return caip2
+
+    @property
+    def network_name(self) -> str:
+        """The network's display name ("Base Sepolia"), as docs pages write it."""
+        network = lookup_network(self.caip2)
+        return network.name if network else self.network
 
     @property
     def atomic(self) -> str:

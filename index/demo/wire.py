@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from x402.extensions.bazaar import OutputConfig, declare_discovery_extension
+
 from index.demo.spec import SOLANA_FEE_PAYER, DemoResource, Price
 from index.networks import lookup_asset
 
@@ -47,3 +49,20 @@ def v1_challenge(res: DemoResource, url: str, error: str = "X-PAYMENT header is 
 def v2_accept(res: DemoResource, price: Price) -> dict[str, Any]:
     return {"scheme": "exact", "network": price.caip2, "asset": price.asset, "amount": price.atomic,
             "payTo": res.pay_to, "maxTimeoutSeconds": 300, "extra": _extra(price)}
+
+
+def bazaar_extension(res: DemoResource, with_method: bool = False) -> dict[str, Any]:
+    """The bazaar discovery extension the official SDK builds for a resource (`{"bazaar": {info,
+    schema}}`): its example query or body, their JSON-Schema, and its output example. The SDK
+    middleware fills in the method from the route; `with_method` writes it in, as a facilitator's
+    catalog holds it."""
+    body = res.method in ("POST", "PUT", "PATCH")
+    ext = declare_discovery_extension(
+        input=res.body_example if body else (res.query_example or None),
+        input_schema=res.body_schema if body else (res.query_schema or None),
+        body_type="json" if body else None,
+        output=OutputConfig(example=res.output_example),
+    )
+    if with_method:
+        ext["bazaar"]["info"]["input"]["method"] = res.method
+    return ext

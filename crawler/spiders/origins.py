@@ -1,0 +1,194 @@
+"""Origin-level discovery for the probe spider: what an origin says about itself.
+
+For every origin the crawl meets (an origin seed, or the origin of any candidate) we read, once:
+`/.well-known/x402` and its draft twin, `/openapi.json|yaml`, `/llms.txt`, the homepage, and up to
+`X402_DOCS_PAGES` docs pages those point at. Each file becomes a `page` item (stored per origin for
+the normalizer) and its listed endpoints become candidates, confirmed by a live probe like any other.
+Parsing is pure and lives in crawler.discovery and index.docs; this mixin only moves data.
+
+robots.txt: obeyed for HTML, OpenAPI and llms.txt; not consulted for `/.well-known/x402`, which
+exists to be read by x402 clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawler.discovery import Candidate, Discovered
+from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
+from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
+from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
+from index.docs import extract_page
+from index.outcomes import classify_failure
+from index.urls import canonical_url, origin_of
+from index.x402 import safe_json_loads
+
+# Link kinds (index.docs) worth following from a homepage as documentation.
+DOCS_LINK_KINDS = frozenset({"docs", "api", "reference", "pricing", "llms", "openapi"})
+HTML_ACCEPT = "text/html,application/xhtml+xml,text/markdown;q=0.9,text/plain;q=0.8"
+
+
+class OriginDiscovery:
+    """Mixin for ProbeSpider (which provides `_probe_request`, `crawler`, `settings`)."""
+
+    crawler: Any
+    settings: Any
+
+    def _init_origins(self) -> None:
+        self._origins_seen: set[str] = set()
+        self._docs_budget: dict[str, int] = {}
+        self._docs_queued: set[str] = set()
+
+    def origin_requests(self, url: str) -> Iterator[Request]:
+        """Every discovery request for the origin of `url`, the first time the crawl meets it."""
+        if not self.settings.getbool("X402_DISCOVER_ORIGINS"):
+            return
+        try:
+            origin = origin_of(url)
+        except ValueError:
+            return
+        if origin in self._origins_seen:
+            return
+        self._origins_seen.add(origin)
+        self._docs_budget[origin] = self.settings.getint("X402_DOCS_PAGES")
+        self.crawler.stats.inc_value("x402/origins/discovered")
+        for path in WELL_KNOWN_PATHS:
+            yield self._origin_file(origin, path, "well_known", obey_robots=False)
+        for path in OPENAPI_PATHS:
+            yield self._origin_file(origin, path, "openapi")
+        yield self._origin_file(origin, LLMS_PATH, "llms_txt")
+        yield self._origin_file(origin, "/", "homepage", accept=HTML_ACCEPT)
+        host = urlsplit(origin).hostname or ""
+        if host.startswith("api.") and host.count(".") >= 2:
+            # An api. subdomain seldom has a homepage of its own; its parent domain's says who runs it.
+            parent = origin.replace("//api.", "//", 1)
+            yield self._origin_file(origin, "/", "parent_homepage", accept=HTML_ACCEPT, base=parent)
+
+    def _origin_file(self, origin: str, path: str, kind: str, *, obey_robots: bool = True,
+                     accept: str = "application/json, application/yaml;q=0.9, text/plain;q=0.8", base: str | None = None) -> Request:
+        return Request((base or origin) + path, callback=self.parse_origin_file, errback=self.origin_file_failed,
+                       headers={"Accept": accept}, dont_filter=True,
+                       meta={"origin": origin, "page_kind": kind, "dont_obey_robotstxt": not obey_robots,
+                             "handle_httpstatus_all": True, "dont_redirect": False})
+
+    def _docs_request(self, origin: str, url: str) -> Request | None:
+        try:
+            url = canonical_url(url)
+        except ValueError:
+            return None
+        if origin_of(url) != origin or url in self._docs_queued or self._docs_budget.get(origin, 0) <= 0:
+            return None
+        self._docs_budget[origin] -= 1
+        self._docs_queued.add(url)
+        return Request(url, callback=self.parse_origin_file, errback=self.origin_file_failed,
+                       headers={"Accept": HTML_ACCEPT}, dont_filter=True,
+                       meta={"origin": origin, "page_kind": "docs", "handle_httpstatus_all": True})
+
+    # -- callbacks ----------------------------------------------------------------------------
+
+    def parse_origin_file(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        origin, kind = meta["origin"], meta["page_kind"]
+        self.crawler.stats.inc_value(f"x402/origins/files/{kind}/{response.status}")
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")[:200] or None
+        page = {"kind": "page", "origin": origin, "url": response.url, "page_kind": kind,
+                "fetched_at": datetime.now(UTC).isoformat(), "status": response.status, "error_code": None,
+                "content_type": content_type, "extracted": {}}
+        if response.status != 200:
+            yield page
+            return
+        source_kind = {"homepage": "docs", "parent_homepage": "docs"}.get(kind, kind)
+        found: Discovered | None = None
+        if kind == "well_known":
+            try:
+                found = parse_well_known(safe_json_loads(response.body), response.url)
+            except (ValueError, UnicodeDecodeError):
+                page["error_code"] = "invalid_json"
+        elif kind == "openapi":
+            found = parse_openapi(response.body, response.url)
+        elif kind == "llms_txt":
+            found = parse_llms_txt(response.body[:1_000_000].decode("utf-8", "replace"), response.url)
+        if found is not None:
+            page["extracted"] = {"candidates": len(found.candidates), "findings": found.findings, "info": found.info,
+                                 "docs_links": found.docs_links[:50]}
+            yield page
+            yield from self._discovered(origin, found.candidates, source_kind)
+            for link in found.docs_links:
+                req = self._docs_request(origin, link)
+                if req is not None:
+                    yield req
+            return
+        if kind in ("homepage", "parent_homepage", "docs"):
+            extract = extract_page(response.body, response.url, content_type)
+            page["extracted"] = extract
+            yield page
+            if kind == "parent_homepage":
+                return
+            if kind == "homepage" and not extract.get("favicon"):
+                yield Request(origin + "/favicon.ico", callback=self.parse_favicon, errback=self.origin_file_failed,
+                              dont_filter=True, meta={"origin": origin, "page_kind": "favicon", "handle_httpstatus_all": True,
+                                                      "download_maxsize": 256 * 1024})
+            yield from self._discovered(origin, _docs_candidates(extract, response.url), "docs")
+            for link in extract.get("links") or []:
+                if link.get("kind") in DOCS_LINK_KINDS:
+                    req = self._docs_request(origin, link["url"])
+                    if req is not None:
+                        yield req
+
+    def parse_favicon(self, response: Response) -> Iterator[dict[str, Any]]:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")[:200] or None
+        is_image = response.status == 200 and bool(content_type and content_type.startswith("image/")) and len(response.body) > 0
+        yield {"kind": "page", "origin": response.meta["origin"], "url": response.url, "page_kind": "favicon",
+               "fetched_at": datetime.now(UTC).isoformat(), "status": response.status if is_image else None,
+               "error_code": None if is_image else "not_an_image", "content_type": content_type, "extracted": {}}
+
+    def origin_file_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+        request = failure.request
+        meta = request.meta
+        _, code = classify_failure([cls.__name__ for cls in type(failure.value).__mro__], str(failure.value))
+        self.crawler.stats.inc_value(f"x402/origins/failed/{meta.get('page_kind')}")
+        yield {"kind": "page", "origin": meta["origin"], "url": request.url, "page_kind": meta.get("page_kind"),
+               "fetched_at": datetime.now(UTC).isoformat(), "status": None, "error_code": code,
+               "content_type": None, "extracted": {}}
+
+    def _discovered(self, origin: str, candidates: list[Candidate], source_kind: str) -> Iterator[Any]:
+        """Probe requests (or late source sightings) for candidates an origin listed itself."""
+        for cand in candidates:
+            try:
+                if origin_of(cand["url"]) != origin:
+                    self.crawler.stats.inc_value("x402/candidates/cross_origin_dropped")
+                    continue
+            except (KeyError, ValueError):
+                continue
+            cand.setdefault("source", {"kind": source_kind, "url": origin})
+            yield from self.candidate_requests([cand])
+
+
+def _docs_candidates(extract: dict[str, Any], page_url: str) -> list[Candidate]:
+    """Endpoints a docs page shows how to call: its curl (and similar) examples, which carry the
+    method, the full URL with its example query, and the example body. Bare mentions such as
+    "GET /v1/forecast" are not probed: without the page's example they name the route, not a call."""
+    out: list[Candidate] = []
+    seen: set[tuple[str, str]] = set()
+    for ex in extract.get("examples") or []:
+        url, method = ex.get("url"), (ex.get("method") or "GET").upper()
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            continue
+        try:
+            key = (canonical_url(url), method)
+        except ValueError:
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        cand: Candidate = {"url": url, "method": method, "source": {"kind": "docs", "url": page_url}}
+        if ex.get("body") is not None:
+            cand["body"] = ex["body"]
+        out.append(cand)
+    return out[:100]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -21,6 +22,9 @@ class StorePipeline:
         self.run_id = crawler.settings.get("X402_CRAWL_RUN_ID")
         self.buffer: list[dict[str, Any]] = []
         self.engine: Any = None
+        # One writer at a time: flushes run in worker threads, and two overlapping SQLite write
+        # transactions fail with "database is locked" instead of waiting.
+        self._write_lock = threading.Lock()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -53,8 +57,8 @@ class StorePipeline:
 
     def _write(self, probes: list[dict[str, Any]], pages: list[dict[str, Any]],
                sightings: list[dict[str, Any]]) -> dict[str, int]:
-        # Pages first: a homepage can arrive in the same batch as its origin's first probe.
-        counts = record_probes(self.engine, probes, self.run_id)
-        record_origin_pages(self.engine, pages)
-        record_sources(self.engine, sightings)
+        with self._write_lock:
+            counts = record_probes(self.engine, probes, self.run_id)
+            record_origin_pages(self.engine, pages)
+            record_sources(self.engine, sightings)
         return counts

@@ -225,6 +225,7 @@ def record_origin_pages(engine: Engine, pages: Iterable[dict[str, Any]]) -> None
     the last extracted data."""
     with session_scope(engine) as session:
         origins: dict[str, Origin] = {}
+        touched: dict[int, Origin] = {}
         for page in pages:
             seen_at = _as_datetime(page.get("fetched_at"))
             origin = _get_origin(session, page["origin"], seen_at, origins)
@@ -238,14 +239,34 @@ def record_origin_pages(engine: Engine, pages: Iterable[dict[str, Any]]) -> None
             if extracted or row.extracted is None:
                 row.extracted = extracted
             session.add(row)
-            if row.kind == "homepage" and extracted:
-                for field in ("title", "description", "favicon"):
-                    if extracted.get(field):
-                        setattr(origin, field, extracted[field])
-                session.add(origin)
-            elif row.kind == "favicon" and page.get("status") == 200 and not origin.favicon:
-                origin.favicon = url
-                session.add(origin)
+            session.flush()
+            touched[origin.id] = origin
+        for origin in touched.values():
+            _derive_origin_meta(session, origin)
+
+
+_META_PRIORITY = ("homepage", "parent_homepage", "openapi")
+
+
+def _derive_origin_meta(session: Session, origin: Origin) -> None:
+    """An origin's title, description and favicon from its pages, in order of trust: its homepage,
+    then (for an api. subdomain) its parent domain's homepage, then OpenAPI `info`; a favicon found
+    only at /favicon.ico comes last. A field no page gives keeps its last value."""
+    pages = {p.kind: p for p in session.exec(select(DocPage).where(DocPage.origin_id == origin.id)).all()}
+    for field in ("title", "description", "favicon"):
+        for kind in _META_PRIORITY:
+            page = pages.get(kind)
+            data = (page.extracted or {}) if page else {}
+            data = (data.get("info") or {}) if kind == "openapi" else data
+            value = data.get(field) if isinstance(data, dict) else None
+            if isinstance(value, str) and value.strip():
+                setattr(origin, field, value[:500])
+                break
+        else:
+            icon = pages.get("favicon")
+            if field == "favicon" and icon is not None and icon.status == 200:
+                origin.favicon = icon.url
+    session.add(origin)
 
 
 def record_sources(engine: Engine, sightings: Iterable[dict[str, Any]]) -> int:

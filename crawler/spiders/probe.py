@@ -83,7 +83,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
     def _discovery_request(self, facilitator: str, offset: int) -> Request:
         limit = self.settings.getint("X402_DISCOVERY_PAGE_SIZE")
         return Request(
-            discovery_url(facilitator, offset, limit), callback=self.parse_discovery, errback=self.discovery_failed,
+            discovery_url(facilitator, offset, limit, kind=None), callback=self.parse_discovery, errback=self.discovery_failed,
             meta={"facilitator": facilitator, "offset": offset, "limit": limit, "dont_obey_robotstxt": True},
             dont_filter=True,
         )

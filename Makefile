@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8402
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test install install-test clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: install
 ## make test: install with test extras and run the whole suite
 test: install-test
 	$(BIN)/python -m pytest -q
+
+## make bench: loopback probe throughput, ours vs a bare Scrapy spider (bench/README.md)
+bench: install
+	$(BIN)/python bench/probe.py --n 5000 --repeat 3
 
 clean:
 	rm -rf $(VENV) public data/catalog.db data/demo .pytest_cache

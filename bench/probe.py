@@ -1,8 +1,9 @@
 """Probe throughput: our crawler against a bare Scrapy spider, on one loopback x402 server.
 
     .venv/bin/python bench/probe.py [--n 5000] [--repeat 1]
-    .venv/bin/python bench/probe.py --profile            # cProfile a 3000-probe run of ours
-    .venv/bin/python bench/probe.py --variants           # measure candidate tunings (bench/variants.py)
+    .venv/bin/python bench/probe.py --profile            # cProfile 3000-probe runs (baseline, ours) → bench/out/
+    .venv/bin/python bench/probe.py --variants --only bulk,inline+bulk   # prototype tunings (bench/variants.py)
+    .venv/bin/python bench/probe.py --variant bulk       # the whole bench with one tuning applied to ours
 
 A server process (`bench/server402.py`) answers N paid endpoints `/r/<i>` with a v2 402. Then, each
 in its own subprocess (Twisted's reactor cannot restart), alternately:
@@ -15,7 +16,9 @@ in its own subprocess (Twisted's reactor cannot restart), alternately:
 
 Rate = N / Scrapy's `elapsed_time_seconds` (engine open → close, final flush included, interpreter
 start-up excluded). Peak RSS is the child's `VmHWM`. The last line printed is one JSON object.
-Only 127.0.0.1 is ever contacted.
+Each run also reports its CPU per probe and the CPU other processes used meanwhile ("other load"):
+on a shared machine the rate moves with the neighbours, CPU per probe much less. Only 127.0.0.1 is
+ever contacted. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -663,7 +666,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--servers", type=int, default=1, help="server processes (one port each)")
     parser.add_argument("--capacity-seconds", type=float, default=2.0, help="how long to drive the server alone")
     parser.add_argument("--variant", default="", help="apply one prototype tuning of bench/variants.py to ours")
-    parser.add_argument("--profile", action="store_true", help="cProfile one run of ours instead of benchmarking")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile one run of the baseline and one of ours (bench/out/*.prof) instead of benchmarking")
     parser.add_argument("--profile-n", type=int, default=3000, help="probes in the --profile run")
     parser.add_argument("--variants", action="store_true",
                         help="compare the baseline, ours, and ours with each prototype tuning (bench/variants.py)")
@@ -672,7 +676,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--src", default="", help="import crawler/index from this tree (e.g. a `git archive` of a commit)")
     parser.add_argument("--only", default="", help="with --variants: comma-separated variant names")
     parser.add_argument("--no-plain", action="store_true",
-                        help="with --variants: skip ours as is (e.g. when it cannot complete); ratios are then vs the first")
+                        help="with --variants: skip ours as is (e.g. when it cannot complete)")
     # internal: child processes
     parser.add_argument("--child", choices=["baseline", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--ports", help=argparse.SUPPRESS)

@@ -79,9 +79,13 @@ _ERROR_RULES: tuple[tuple[str, Outcome, str], ...] = (
     ("_DataLoss", Outcome.UNREACHABLE, "data_loss"),
     ("ResponseDataLossError", Outcome.UNREACHABLE, "data_loss"),
     ("PotentialDataLoss", Outcome.UNREACHABLE, "data_loss"),
+    ("ConnectionAborted", Outcome.UNREACHABLE, "connection_lost"),
+)
+
+# Wrappers that report many causes: used only when neither a specific class nor the message says more.
+_WRAPPER_RULES: tuple[tuple[str, Outcome, str], ...] = (
     ("ConnectionLost", Outcome.UNREACHABLE, "connection_lost"),
     ("ConnectionDone", Outcome.UNREACHABLE, "connection_lost"),
-    ("ConnectionAborted", Outcome.UNREACHABLE, "connection_lost"),
     ("ResponseNeverReceived", Outcome.UNREACHABLE, "no_response"),
     ("ResponseFailed", Outcome.UNREACHABLE, "response_failed"),
     ("ConnectError", Outcome.UNREACHABLE, "connect_error"),
@@ -106,17 +110,16 @@ _MESSAGE_RULES: tuple[tuple[str, Outcome, str], ...] = (
 def classify_failure(exception_names: list[str], message: str = "") -> tuple[Outcome, str]:
     """The outcome and error code of a failed download, from the exception class names found along
     its chain (outermost first, wrapped reasons after) and its message."""
-    # The most specific cause wins over the wrapper that reported it, so look at rules in order.
+    # The most specific cause wins over the wrapper that reported it.
     names = set(exception_names)
     for name, outcome, code in _ERROR_RULES:
-        if name in names and name not in ("ResponseNeverReceived", "ResponseFailed", "ConnectionLost",
-                                           "ConnectionDone", "ConnectError", "DownloadFailedError"):
+        if name in names:
             return outcome, code
     lowered = message.lower()
     for fragment, outcome, code in _MESSAGE_RULES:
         if fragment in lowered:
             return outcome, code
-    for name, outcome, code in _ERROR_RULES:
+    for name, outcome, code in _WRAPPER_RULES:
         if name in names:
             return outcome, code
     return Outcome.UNREACHABLE, "error"

@@ -24,6 +24,7 @@ from crawler.discovery import Candidate, Discovered
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
 from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
 from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
+from crawler.failures import exception_names
 from index.docs import extract_page
 from index.outcomes import classify_failure
 from index.urls import canonical_url, origin_of
@@ -151,7 +152,7 @@ class OriginDiscovery:
     def origin_file_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request = failure.request
         meta = request.meta
-        _, code = classify_failure([cls.__name__ for cls in type(failure.value).__mro__], str(failure.value))
+        _, code = classify_failure(exception_names(failure), str(failure.value))
         self.crawler.stats.inc_value(f"x402/origins/failed/{meta.get('page_kind')}")
         yield {"kind": "page", "origin": meta["origin"], "url": request.url, "page_kind": meta.get("page_kind"),
                "fetched_at": datetime.now(UTC).isoformat(), "status": None, "error_code": code,

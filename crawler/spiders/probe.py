@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from crawler.discovery import Candidate
 from crawler.discovery.facilitator import discovery_url, parse_discovery_page
 from crawler.discovery.seeds import seed_candidate
+from crawler.failures import exception_names
 from crawler.middlewares import BlockedRequest
 from crawler.resolver import blocked_reason
 from crawler.spiders.origins import OriginDiscovery
@@ -176,7 +177,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
                               body=response.body, latency=request.meta.get("download_latency"),
                               error_code="redirect_not_followed")
         else:
-            outcome, code = classify_failure(_exception_names(failure), str(failure.value))
+            outcome, code = classify_failure(exception_names(failure), str(failure.value))
             if isinstance(failure.value, BlockedRequest):
                 outcome, code = Outcome.BLOCKED, f"ssrf:{failure.value.reason}"
             elif outcome is Outcome.UNREACHABLE and code == "dns":
@@ -230,26 +231,6 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 def _plan(cand: Candidate, url: str) -> list[Attempt]:
     body = cand["body"] if "body" in cand else NO_BODY
     return probe_plan(url, cand.get("method"), body, cand.get("hints"))
-
-
-def _exception_names(failure: Failure) -> list[str]:
-    """Class names along a failure's chain: the exception, its causes, and the reasons Twisted's
-    HTTP client wraps (ResponseNeverReceived / ResponseFailed keep the real errors in `reasons`)."""
-    names: list[str] = []
-    pending: list[Any] = [failure.value]
-    seen = 0
-    while pending and seen < 20:
-        exc = pending.pop(0)
-        seen += 1
-        if isinstance(exc, Failure):
-            exc = exc.value
-        for cls in type(exc).__mro__:
-            names += [cls.__name__, f"{cls.__module__}.{cls.__name__}"]
-        pending.extend(getattr(exc, "reasons", None) or [])
-        for linked in (exc.__cause__, exc.__context__):
-            if linked is not None:
-                pending.append(linked)
-    return names
 
 
 def _source_with_claims(cand: Candidate) -> dict[str, Any] | None:

@@ -1,24 +1,48 @@
 """Normalize: database rows → CatalogRecord. Reads the store, never the network.
 
-Every value on a record comes from an observation (or our registries); nothing is guessed.
+Every value on a record comes from an observation, a page we fetched, a source's listing (marked as
+such) or our registries; the rules are in docs/methodology.md and the pure modules this one calls:
+describe (words), examples (example request), pricing (sanity), health (windows, terms history),
+trust (tier, risk notes), jsonld. The only clock is the newest probe time in the database, so two
+builds of one database are byte-identical.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from index.categories import classify
-from index.models import Origin, PaymentOption, Resource
+from index import describe, pricing
+from index.categories import classify_fields
+from index.docs import docs_for
+from index.examples import example_request
+from index.health import HISTORY_SPAN, Sample, terms_changes, window_figures
+from index.jsonld import json_ld, site_link
+from index.models import DocPage, Observation, Origin, PaymentOption, Resource
 from index.networks import atomic_to_decimal, format_decimal, lookup_asset, lookup_network
-from index.record import AcceptRecord, CatalogRecord, Hints, OriginRef, SourceRef
+from index.record import (
+    AcceptRecord,
+    BuyInstructions,
+    CatalogRecord,
+    Conformance,
+    ExampleRequest,
+    Health,
+    Hints,
+    OriginRef,
+    PricingSanity,
+    SourceRef,
+)
+from index.trust import Facts, price_changed_recently, risk_notes, tier
 
-_VERSION_SEGMENT = re.compile(r"^(v\d+|api)$", re.IGNORECASE)
+DOC_KINDS = ("docs", "homepage", "parent_homepage")  # pages docs_for reads, best first
+DECLARED_KINDS = ("openapi", "well_known", "facilitator", "llms_txt", "docs", "seed")  # whose declared terms win
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -29,99 +53,275 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def readable_path(url: str) -> str:
-    """'/v1/chat/completions' → 'Chat completions'; version and 'api' segments are dropped."""
-    segments = [s for s in urlsplit(url).path.split("/") if s and not _VERSION_SEGMENT.match(s)]
-    if not segments:
-        return "Root"
-    text = " ".join(re.sub(r"[-_.]+", " ", s) for s in segments[-2:])
-    return text[:1].upper() + text[1:]
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def accept_record(opt: PaymentOption, hints: dict[str, Any]) -> AcceptRecord:
-    """One payment option with human amounts, USD only for registered stablecoins."""
-    net = lookup_network(opt.network_caip2)
-    asset = lookup_asset(opt.network_caip2, opt.asset)
+readable_path = describe.readable_path  # kept importable from here
+
+
+def accept_record(opt: Any, hints: dict[str, Any]) -> AcceptRecord:
+    """One payment option (a PaymentOption row, or a declared accept dict) with human amounts, USD
+    only for registered stablecoins."""
+    get = opt.get if isinstance(opt, dict) else (lambda k, d=None: getattr(opt, k, d))
+    caip2, atomic = get("network_caip2"), get("amount_atomic")
+    net = lookup_network(caip2)
+    asset = lookup_asset(caip2, get("asset"))
     amount = price_usd = None
-    if asset is not None and opt.amount_atomic is not None:
-        human = atomic_to_decimal(int(opt.amount_atomic), asset.decimals)
+    if asset is not None and atomic is not None:
+        human = atomic_to_decimal(int(atomic), asset.decimals)
         amount = format_decimal(human)
         price_usd = float(human) if asset.usd_pegged else None
+    verified_at = get("verified_at")
     return AcceptRecord(
-        scheme=opt.scheme, network=opt.network, network_caip2=opt.network_caip2,
+        scheme=get("scheme"), network=get("network"), network_caip2=caip2,
         network_name=net.name if net else None, testnet=net.testnet if net else None,
-        pay_to=opt.pay_to, asset=opt.asset, asset_symbol=asset.symbol if asset else None,
-        asset_decimals=asset.decimals if asset else None, max_amount_required_atomic=opt.amount_atomic,
-        amount=amount, price_usd=price_usd, max_timeout_seconds=opt.max_timeout_seconds,
-        mime_type=opt.mime_type, description=opt.description, verified=opt.verified,
-        verified_at=_iso(opt.verified_at),
+        pay_to=get("pay_to"), asset=get("asset"), asset_symbol=asset.symbol if asset else None,
+        asset_decimals=asset.decimals if asset else None, max_amount_required_atomic=atomic,
+        amount=amount, price_usd=price_usd, max_timeout_seconds=get("max_timeout_seconds"),
+        mime_type=get("mime_type"), description=get("description"), verified=bool(get("verified", False)),
+        verified_at=_iso(verified_at) if isinstance(verified_at, datetime) else verified_at,
         hints=Hints(input=hints.get("input"), output=hints.get("output"), source=hints.get("source")),
     )
 
 
-def example_body(hints: dict[str, Any]) -> Any:
-    """An example request body the server published in its own hints (bazaar `body`), if any."""
-    inp = hints.get("input")
-    if isinstance(inp, dict) and inp.get("body") is not None and hints.get("source") == "bazaar":
-        return inp["body"]
-    return None
+@dataclass
+class _Draft:
+    """A record before the category-wide pricing pass."""
+
+    fields: dict[str, Any]
+    facts: Facts
+    primary_atomic: int | None
+    primary_decimals: int | None
+    primary_usd: Decimal | None
+    finding_codes: list[str] = field(default_factory=list)
 
 
-def build_record(res: Resource, origin: Origin, options: list[PaymentOption], generated_at: str) -> CatalogRecord:
+def _declared(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sources' declared dicts, the most specific kind first."""
+    rank = {k: i for i, k in enumerate(DECLARED_KINDS)}
+    ordered = sorted((s for s in sources if isinstance(s.get("declared"), dict)),
+                     key=lambda s: (rank.get(str(s.get("kind")), len(rank)), str(s.get("url"))))
+    return [s["declared"] for s in ordered]
+
+
+def _declared_accepts(declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for d in declared:
+        accepts = [a for a in d.get("accepts") or [] if isinstance(a, dict)]
+        if accepts:
+            return accepts
+    return []
+
+
+def _primary(accepts: list[AcceptRecord]) -> AcceptRecord | None:
+    """The accept a price comparison uses: the cheapest in USD, else the first with known decimals."""
+    priced = [a for a in accepts if a.price_usd is not None and a.max_amount_required_atomic is not None]
+    if priced:
+        return min(priced, key=lambda a: (a.price_usd, a.network_caip2 or ""))
+    return next((a for a in accepts if a.asset_decimals is not None and a.max_amount_required_atomic is not None), None)
+
+
+def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts: list[dict[str, Any]],
+           samples: list[Sample], history: list[tuple[datetime, list[dict[str, Any]]]],
+           window_end: datetime, generated_at: str, site_url: str) -> _Draft:
     hints = res.hints or {}
-    accepts = [accept_record(o, hints) for o in sorted(options, key=lambda o: o.position)]
-    provider = res.service_name or origin.title or origin.host
+    sources = res.sources or []
+    declared = _declared(sources)
+    ever_paid = res.last_paid_at is not None
+    if ever_paid:
+        accepts = [accept_record(o, hints) for o in sorted(options, key=lambda o: o.position)]
+        terms_source = "probe"
+    else:
+        listed = _declared_accepts(declared)
+        accepts = [accept_record(a, {}) for a in listed]
+        kind = next((s.get("kind") for s in sources if (s.get("declared") or {}).get("accepts")), "source")
+        terms_source = f"declared:{kind}"
+    path = urlsplit(res.url).path
+    docs = docs_for(extracts, path, res.method) if extracts else {}
     description = res.description or next((a.description for a in accepts if a.description), None)
+    provider = describe.provider_name(res.service_name, origin.title, origin.host)
+    category = classify_fields(
+        tags=" ".join([*(res.tags or []), res.service_name or ""]), path=path.replace("/", " "),
+        description=" ".join(filter(None, [description, *(a.description for a in accepts)])),
+        context=" ".join(filter(None, [origin.title, origin.description])),
+    )
+    summary, summary_derived = describe.summary(description, res.method, res.url, origin.host)
+    example = example_request(res.url, res.method, hints, docs.get("example_body"), declared)
+    primary = _primary(accepts)
     prices = [a.price_usd for a in accepts if a.price_usd is not None]
-    return CatalogRecord(
-        slug=res.slug,
-        title=f"{provider} · {readable_path(res.url)}",
-        url=res.url,
-        method=res.method,
-        category=classify(description, urlsplit(res.url).path.replace("/", " "), " ".join(res.tags or []), res.service_name),
-        summary=description or f"Paid {res.method} endpoint {urlsplit(res.url).path} on {origin.host}.",
-        example_request_body=example_body(hints),
-        accepts=accepts,
+    price_usd = min(prices) if prices else None
+    network_names = sorted({a.network_name or a.network or "" for a in accepts} - {""})
+    price_text = describe.price_phrase(
+        primary.price_usd if primary else None, primary.amount if primary else None,
+        primary.asset_symbol if primary else None,
+        primary.max_amount_required_atomic if primary else (accepts[0].max_amount_required_atomic if accepts else None))
+    seo = describe.seo(provider, res.url, summary, price_text, network_names)
+    title = describe.title(provider, res.url)
+    page_path = f"r/{res.slug}.html"
+    page = site_link(site_url, page_path)
+    buy = BuyInstructions(command=f"x402-index test-buy {res.slug}", pay_command=f"x402-index test-buy {res.slug} --pay",
+                          page=f"{page}#test-buy")
+    findings = [f for f in (res.findings or []) if isinstance(f, dict)] if ever_paid else []
+    errors = sum(1 for f in findings if f.get("severity") == "error")
+    warnings = sum(1 for f in findings if f.get("severity") == "warning")
+    verified_at = [a.verified_at for a in accepts if a.verified and a.verified_at]
+    windows = window_figures(samples, window_end)
+    changes = terms_changes(history)
+    auth_notes = [n["text"] for n in docs.get("notes") or [] if n.get("kind") == "auth_alternative" and n.get("text")]
+    usd = Decimal(str(primary.price_usd)) if primary and primary.price_usd is not None else None
+    atomic = int(primary.max_amount_required_atomic) if primary and primary.max_amount_required_atomic else None
+    offer = None
+    if primary is not None and primary.amount is not None:
+        offer = {"price": primary.amount, "currency": primary.asset_symbol or primary.asset,
+                 "network": primary.network, "asset": primary.asset}
+
+    facts = Facts(
+        status=res.status or "unknown", ever_paid=ever_paid, last_paid_at=_aware(res.last_paid_at),
+        window_end=window_end, url=res.url, verified=bool(verified_at) and res.status == "paid",
+        origin_identified=bool(origin.title or origin.description), error_findings=errors,
+        networks_testnet=[a.testnet for a in accepts], pay_tos=[a.pay_to for a in accepts if a.pay_to],
+        unknown_assets=sum(1 for a in accepts if a.asset_symbol is None), changes=changes, auth_notes=auth_notes,
+    )
+    null_reasons: dict[str, str] = {}
+    if example.body is None and example.null_reason:
+        null_reasons["example_request_body"] = example.null_reason
+    if price_usd is None:
+        null_reasons["price_usd"] = ("no accept is in a USD stablecoin we know" if accepts else "no accepts")
+    if res.x402_version is None:
+        null_reasons["x402_version"] = "never answered a usable 402"
+    if not verified_at:
+        null_reasons["last_verified"] = "no successful test-buy of a current accept"
+    if res.last_seen is None:
+        null_reasons["last_seen"] = "the server never answered our probe"
+    for name in ("title", "description", "favicon"):
+        if getattr(origin, name) is None:
+            null_reasons[f"origin.{name}"] = f"the origin's pages gave no {name}"
+    prompt = describe.example_prompt(res.url, example.url, example.body)
+    if prompt is None:
+        null_reasons["example_prompt"] = "no example request to phrase a prompt from"
+    fields = dict(
+        generated_at=generated_at, slug=res.slug, title=title, url=res.url, category=category, summary=summary,
+        seo=seo, use_cases=describe.use_cases(category, res.url, provider),
+        ideal_buyer=describe.ideal_buyer(category, res.url, provider),
+        example_prompt=prompt,
+        example_request_body=example.body, accepts=accepts,
         origin=OriginRef(slug=origin.slug, host=origin.host, title=origin.title, description=origin.description,
                          url=origin.url, favicon=origin.favicon),
-        status=res.status or "unknown",
-        x402_version=res.x402_version,
-        networks=sorted({a.network_caip2 for a in accepts if a.network_caip2}),
-        price_usd=min(prices) if prices else None,
-        first_seen=_iso(res.first_seen) or "",
-        last_seen=_iso(res.last_seen),
-        last_probed_at=_iso(res.last_probed_at),
-        last_paid_at=_iso(res.last_paid_at),
-        findings=res.findings or [],
-        sources=[SourceRef(**s) for s in res.sources or []],
-        tags=list(res.tags or []),
-        generated_at=generated_at,
+        axon_deep_link=buy.page, method=res.method, tags=list(res.tags or []),
+        example_request=ExampleRequest(method=example.method, url=example.url, content_type=example.content_type,
+                                       body=example.body, source=example.source),
+        test_buy=buy, status=res.status or "unknown", terms_source=terms_source, x402_version=res.x402_version,
+        networks=sorted({a.network_caip2 for a in accepts if a.network_caip2}), price_usd=price_usd,
+        first_seen=_iso(res.first_seen), last_seen=_iso(res.last_seen), last_probed_at=_iso(res.last_probed_at),
+        last_paid_at=_iso(res.last_paid_at), last_verified=max(verified_at) if verified_at else None,
+        conformance=Conformance(grade=None if not ever_paid else ("C" if errors else "B" if warnings else "A"),
+                                errors=errors, warnings=warnings, findings=findings),
+        health=Health(window_end=generated_at, windows=windows), terms_changes=changes,
+        sources=[SourceRef(**s) for s in sources],
+        null_reasons=null_reasons,
+        derived_fields=sorted(["seo", "use_cases", "ideal_buyer", "example_prompt", "category", "title",
+                               "pricing_sanity", "trust_tier", "risk_notes", "json_ld",
+                               *(["summary"] if summary_derived else []),
+                               *(["example_request_body"] if example.source in ("schema", "docs") else [])]),
+        json_ld_parts=dict(slug=res.slug, name=title, description=seo["description"], url=res.url, category=category,
+                           page=page, origin_page=site_link(site_url, f"o/{origin.slug}.html"), origin_url=origin.url,
+                           origin_name=provider, status=res.status or "unknown", offer=offer,
+                           buy_target=buy.page),
+    )
+    return _Draft(fields, facts, atomic, primary.asset_decimals if primary else None, usd,
+                  [str(f.get("code")) for f in findings])
+
+
+def _finish(draft: _Draft, peers: list[int]) -> CatalogRecord:
+    fields, facts = draft.fields, draft.facts
+    check = pricing.sanity(draft.primary_atomic, draft.primary_decimals, peers)
+    facts.decimal_suspect = pricing.decimal_suspect(draft.primary_atomic, draft.primary_decimals,
+                                                    draft.primary_usd, draft.finding_codes)
+    suspect = bool(facts.decimal_suspect)
+    tier_name, reasons = tier(facts)
+    null_reasons = fields.pop("null_reasons")
+    if check.ratio is None:
+        null_reasons["pricing_sanity.ratio"] = (
+            f"fewer than {pricing.MIN_PEERS} comparable prices in the category" if draft.primary_atomic is not None
+            else "no price in an asset with known decimals")
+    return CatalogRecord(
+        **{k: v for k, v in fields.items() if k != "json_ld_parts"},
+        pricing_sanity=PricingSanity(flag=check.flag, ratio=check.ratio, median_category_atomic=check.median_atomic,
+                                     peers=check.peers, decimals=draft.primary_decimals),
+        pricing_decimal_suspect=suspect,
+        pricing_review_required=pricing.review_required(check.flag, suspect, price_changed_recently(facts)),
+        trust_tier=tier_name, trust_reasons=reasons, risk_notes=risk_notes(facts),
+        json_ld=json_ld(**fields["json_ld_parts"]), null_reasons=null_reasons,
     )
 
 
-def build_records(engine: Engine, slug: str | None = None) -> list[CatalogRecord]:
-    """Every resource that has ever answered a usable 402 (or just the one with `slug`), as catalog
-    records sorted by slug. `generated_at` is the newest probe time in the whole catalog."""
+def finish_records(drafts: Iterable[_Draft]) -> list[CatalogRecord]:
+    """Pricing sanity needs the whole category: peers are the other records' primary atomic prices
+    in the same category on assets with the same decimals."""
+    drafts = list(drafts)
+    groups: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for i, d in enumerate(drafts):
+        if d.primary_atomic is not None and d.primary_decimals is not None:
+            groups.setdefault((d.fields["category"], d.primary_decimals), []).append((i, d.primary_atomic))
+    out = []
+    for i, d in enumerate(drafts):
+        members = groups.get((d.fields["category"], d.primary_decimals or -1), [])
+        peers = [atomic for j, atomic in members if j != i]
+        out.append(_finish(d, peers))
+    return out
+
+
+def _in_catalog(res: Resource) -> bool:
+    """Resources that ever answered a usable 402, and those a source listed with terms."""
+    return res.last_paid_at is not None or bool(_declared_accepts(_declared(res.sources or [])))
+
+
+def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -> list[CatalogRecord]:
+    """Every catalog resource (or just the one with `slug`) as records sorted by slug."""
     with Session(engine) as session:
-        generated = session.exec(select(func.max(Resource.last_probed_at))).one()
-        query = select(Resource).where(Resource.last_paid_at.is_not(None))
+        newest = _aware(session.exec(select(func.max(Resource.last_probed_at))).one())
+        window_end = newest or datetime(1970, 1, 1, tzinfo=UTC)
+        query = select(Resource)
         if slug is not None:
             query = query.where(Resource.slug == slug)
-        resources = session.exec(query).all()
-        origin_query, option_query = select(Origin), select(PaymentOption)
-        if slug is not None:  # one record: read only its rows (a whole build reads every row once)
-            origin_query = origin_query.where(Origin.id.in_({r.origin_id for r in resources}))
-            option_query = option_query.where(PaymentOption.resource_id.in_([r.id for r in resources]))
-        origins = {o.id: o for o in session.exec(origin_query).all()}
+        resources = [r for r in session.exec(query).all() if _in_catalog(r)]
+        ids = [r.id for r in resources]
+        origins = {o.id: o for o in session.exec(select(Origin).where(Origin.id.in_({r.origin_id for r in resources}))).all()}
         options: dict[int, list[PaymentOption]] = {}
-        for opt in session.exec(option_query).all():
+        for opt in session.exec(select(PaymentOption).where(PaymentOption.resource_id.in_(ids))).all():
             options.setdefault(opt.resource_id, []).append(opt)
-    generated_at = _iso(generated) or _iso(datetime(1970, 1, 1, tzinfo=UTC))
-    records = [build_record(r, origins[r.origin_id], options.get(r.id, []), generated_at) for r in resources]
-    return sorted(records, key=lambda r: r.slug)
+        extracts: dict[int, list[dict[str, Any]]] = {}
+        rank = {k: i for i, k in enumerate(DOC_KINDS)}
+        pages = session.exec(select(DocPage).where(DocPage.origin_id.in_(set(origins)), DocPage.kind.in_(DOC_KINDS))).all()
+        for page in sorted(pages, key=lambda p: (rank[p.kind], p.url)):
+            if page.extracted:
+                extracts.setdefault(page.origin_id, []).append(page.extracted)
+        samples: dict[int, list[Sample]] = {}
+        history: dict[int, list[tuple[datetime, list[dict[str, Any]]]]] = {}
+        since = window_end - HISTORY_SPAN
+        rows = session.exec(
+            select(Observation.resource_id, Observation.observed_at, Observation.outcome, Observation.latency_ms,
+                   Observation.parsed)
+            .where(Observation.final.is_(True), Observation.observed_at > since, Observation.resource_id.in_(ids))
+            .order_by(Observation.resource_id, Observation.observed_at, Observation.id)
+        ).all()
+        for rid, at, outcome, latency, parsed in rows:
+            at = _aware(at)
+            samples.setdefault(rid, []).append(Sample(at, outcome, latency))
+            if outcome == "paid" and isinstance(parsed, dict):
+                history.setdefault(rid, []).append((at, parsed.get("accepts") or []))
+    generated_at = _iso(window_end) or ""
+    drafts = [_draft(r, origins[r.origin_id], options.get(r.id, []), extracts.get(r.origin_id, []),
+                     samples.get(r.id, []), history.get(r.id, []), window_end, generated_at, site_url)
+              for r in resources]
+    if slug is not None and drafts:  # one record still needs its category's peers
+        return [r for r in build_records(engine, None, site_url) if r.slug == slug]
+    return sorted(finish_records(drafts), key=lambda r: r.slug)
 
 
-def find_record(engine: Engine, slug: str) -> CatalogRecord | None:
+def find_record(engine: Engine, slug: str, site_url: str = "") -> CatalogRecord | None:
     """One record by slug, or None."""
-    found = build_records(engine, slug)
+    found = build_records(engine, slug, site_url)
     return found[0] if found else None

@@ -11,6 +11,8 @@ import yaml
 from index.paths import DATA_DIR
 
 FALLBACK = "other"
+# How much a keyword counts, by where it was found.
+WEIGHTS = {"tags": 3, "path": 3, "description": 2, "context": 1}
 
 
 @dataclass(frozen=True)
@@ -18,23 +20,54 @@ class Category:
     name: str
     title: str
     keywords: tuple[str, ...]
+    use_cases: tuple[str, ...] = ()
+    buyer: str = "Agents that need {thing} per call."
 
 
 @lru_cache(maxsize=1)
 def categories() -> tuple[Category, ...]:
     raw = yaml.safe_load((DATA_DIR / "categories.yaml").read_text())["categories"]
-    return tuple(Category(c["name"], c["title"], tuple(k.lower() for k in c.get("keywords") or [])) for c in raw)
+    return tuple(Category(c["name"], c["title"], tuple(k.lower() for k in c.get("keywords") or []),
+                          tuple(c.get("use_cases") or ()), c.get("buyer") or Category.buyer) for c in raw)
+
+
+def category(name: str) -> Category:
+    for cat in categories():
+        if cat.name == name:
+            return cat
+    return next(c for c in categories() if c.name == FALLBACK)
 
 
 def _words(text: str) -> str:
     return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
 
 
-def classify(*texts: str | None) -> str:
-    """The first category in taxonomy order whose keyword appears as whole word(s) in the texts."""
-    haystack = _words(" ".join(t for t in texts if t))
+def scores(*, tags: str | None = None, path: str | None = None, description: str | None = None,
+           context: str | None = None) -> dict[str, int]:
+    """Score of every category with at least one keyword hit (see data/categories.yaml)."""
+    fields = {"tags": tags, "path": path, "description": description, "context": context}
+    haystacks = {k: _words(v) for k, v in fields.items() if v}
+    out: dict[str, int] = {}
     for cat in categories():
+        total = 0
         for kw in cat.keywords:
-            if _words(kw) in haystack:
-                return cat.name
-    return FALLBACK
+            needle = _words(kw)
+            total += sum(WEIGHTS[k] for k, hay in haystacks.items() if needle in hay)
+        if total:
+            out[cat.name] = total
+    return out
+
+
+def classify_fields(*, tags: str | None = None, path: str | None = None, description: str | None = None,
+                    context: str | None = None) -> str:
+    """The best-scoring category; ties go to the one listed first; no hit → "other"."""
+    found = scores(tags=tags, path=path, description=description, context=context)
+    if not found:
+        return FALLBACK
+    order = [c.name for c in categories()]
+    return max(found, key=lambda name: (found[name], -order.index(name)))
+
+
+def classify(*texts: str | None) -> str:
+    """Classify free texts of equal weight (treated as description)."""
+    return classify_fields(description=" ".join(t for t in texts if t))

@@ -170,7 +170,7 @@ def _do_build(db: str, out_dir: Path, base_url: str, quiet: bool) -> dict[str, i
     from index.site import build_site
     from index.store import init_db
 
-    records = build_records(init_db(db))
+    records = build_records(init_db(db), site_url=base_url)
 
     def progress(done: int, total: int) -> None:
         if not quiet:
@@ -218,6 +218,7 @@ def query(
 def show(
     slug: Annotated[str, typer.Argument(help="the resource's slug (see `query`)")],
     db: DbOption = None,
+    base_url: Annotated[str, typer.Option("--base-url", help="public URL of the site, for the record's links")] = "",
 ) -> None:
     """Print one full catalog record as JSON.
 
@@ -226,7 +227,7 @@ def show(
     from index.catalog import find_record
     from index.store import init_db
 
-    record = find_record(init_db(db_url(db)), slug)
+    record = find_record(init_db(db_url(db)), slug, site_url=base_url)
     if record is None:
         raise CliError(f"no resource with slug {slug!r}")
     sys.stdout.write(json.dumps(record.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n")

@@ -120,6 +120,7 @@ class Observation(SQLModel, table=True):
     observed_at: datetime = Field(default_factory=utcnow)
     method: str = "GET"  # the method this attempt used (a probe may try several)
     attempt: int = 0  # position in the probe's plan (index.probeplan)
+    final: bool = True  # the probe's last attempt (its outcome is the probe's); earlier ones are history
     final_url: str | None = None  # where redirects led, when they did
     robots: str | None = None  # the robots.txt policy applied to this request (see crawler/spiders/probe.py)
     outcome: str

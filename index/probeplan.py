@@ -32,7 +32,7 @@ class Attempt:
         return self.body is not NO_BODY
 
 
-def _body_schema(hints: dict[str, Any]) -> dict[str, Any] | None:
+def body_schema(hints: dict[str, Any]) -> dict[str, Any] | None:
     """The JSON Schema of the request body a source declared (index.hints keeps it under
     input_schema.properties.body, for bazaar and v1 alike)."""
     return _input_part_schema(hints, "body")
@@ -51,7 +51,7 @@ def _examples_are_values(hints: dict[str, Any]) -> bool:
     return hints.get("source") == "bazaar"
 
 
-def _query_example(hints: dict[str, Any]) -> dict[str, str]:
+def query_example(hints: dict[str, Any]) -> dict[str, str]:
     inp = hints.get("input") if isinstance(hints.get("input"), dict) else {}
     query = inp.get("queryParams") if _examples_are_values(hints) else None
     if not isinstance(query, dict):
@@ -63,7 +63,7 @@ def _query_example(hints: dict[str, Any]) -> dict[str, str]:
             if isinstance(v, str | int | float) and not isinstance(v, bool)}
 
 
-def _with_query(url: str, extra: dict[str, str]) -> str:
+def with_query(url: str, extra: dict[str, str]) -> str:
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     missing = {k: v for k, v in extra.items() if k not in query}
@@ -83,7 +83,7 @@ def probe_plan(url: str, method: str | None = None, body: Any = NO_BODY,
     declared = (method or (inp.get("method") if isinstance(inp.get("method"), str) else None) or "").upper() or None
     first_method = declared or "GET"
     example_body = body if body is not NO_BODY else (inp.get("body", NO_BODY) if _examples_are_values(hints) else NO_BODY)
-    schema = _body_schema(hints)
+    schema = body_schema(hints)
     sample = sample_from_schema(schema) if schema else None
 
     attempts: list[Attempt] = []
@@ -97,9 +97,9 @@ def probe_plan(url: str, method: str | None = None, body: Any = NO_BODY,
         add(Attempt(first_method, url, example_body if example_body is not NO_BODY else {}, "declared"))
     else:
         add(Attempt(first_method, url, NO_BODY, "declared" if declared else "default"))
-        query = _query_example(hints)
+        query = query_example(hints)
         if query:
-            add(Attempt(first_method, _with_query(url, query), NO_BODY, "example_query"))
+            add(Attempt(first_method, with_query(url, query), NO_BODY, "example_query"))
     post = first_method if first_method in BODY_METHODS else "POST"
     add(Attempt(post, url, {}, "post_empty"))
     if example_body is not NO_BODY and example_body is not None:

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from index.categories import categories
 from index.networks import lookup_network
 from index.paths import TEMPLATES_DIR
-from index.record import SCHEMA_VERSION, CatalogRecord, index_entry
+from index.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, index_entry, json_schema
 from index.urls import is_http_url
 
 
@@ -131,6 +131,7 @@ def build_site(
     writer.write("index.json", dumps({
         "schema_version": SCHEMA_VERSION, "generated_at": generated_at, "counts": counts, "resources": entries,
     }))
+    writer.write(SCHEMA_ID, dumps(json_schema()))
     writer.write("catalog.jsonl", "".join(dumps(r.model_dump(mode="json"), indent=None) for r in records))
     static = TEMPLATES_DIR / "static"
     for path in sorted(static.iterdir()):

@@ -182,7 +182,7 @@ def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id
             challenge = probe.get("challenge") or None
             obs = Observation(
                 resource_id=resource.id, crawl_run_id=crawl_run_id, observed_at=seen_at, method=method,
-                attempt=probe.get("attempt") or 0, final_url=probe.get("final_url"), robots=probe.get("robots"),
+                attempt=probe.get("attempt") or 0, final=bool(final), final_url=probe.get("final_url"), robots=probe.get("robots"),
                 outcome=outcome.value, http_status=probe.get("http_status"), latency_ms=probe.get("latency_ms"),
                 error_code=probe.get("error_code"), x402_version=(challenge or {}).get("x402_version"),
                 raw_headers=probe.get("headers") or {}, raw_body=probe.get("body"), parsed=challenge,

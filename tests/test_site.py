@@ -7,24 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from index.record import AcceptRecord, CatalogRecord, OriginRef
+from index.record import CatalogRecord
 from index.site import SiteWriter, UnsafePath, build_site, format_usd
+from tests.records import sample_record
 
 XSS = '</script><script>alert(1)</script><img src=x onerror=alert(2)>'
 
 
 def record(slug: str = "a-example-x", title: str = "A · X", url: str = "https://a.example/x", summary: str = "Does X") -> CatalogRecord:
-    return CatalogRecord(
-        slug=slug, title=title, url=url, method="GET", category="data", summary=summary,
-        accepts=[AcceptRecord(scheme="exact", network="base", network_caip2="eip155:8453", network_name="Base",
-                              testnet=False, pay_to="0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
-                              asset="0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", asset_symbol="USDC", asset_decimals=6,
-                              max_amount_required_atomic="10000", amount="0.01", price_usd=0.01)],
-        origin=OriginRef(slug="a-example", host="a.example", url="https://a.example", title=title),
-        status="paid", x402_version=2, networks=["eip155:8453"], price_usd=0.01,
-        first_seen="2026-11-20T10:00:00Z", last_seen="2026-11-20T10:00:00Z", last_probed_at="2026-11-20T10:00:00Z",
-        generated_at="2026-11-20T10:00:00Z",
-    )
+    return sample_record(slug=slug, title=title, url=url, summary=summary)
 
 
 def test_hostile_text_is_escaped_and_bad_urls_are_not_links(tmp_path: Path) -> None:

@@ -1,0 +1,81 @@
+"""Pricing sanity: is a price plausible for its category, and does it look like a units mistake?
+
+Pure functions over atomic amounts (ints) and asset decimals; the thresholds below are published in
+docs/methodology.md (a test keeps the two in step).
+
+- `sanity(price, decimals, peers)`: peers are the atomic prices of the category's *other* resources
+  on assets with the same decimals. With fewer than MIN_PEERS of them the flag is `unknown`.
+  ratio = price / median(peers); `cheap_outlier` below CHEAP_RATIO, `expensive_outlier` above
+  EXPENSIVE_RATIO, `normal` between.
+- `decimal_suspect(...)`: the amount looks like a units mistake (decimal dollars written as an amount,
+  ≥ 10^12 atomic on a 6-decimal asset, more than MAX_PLAUSIBLE_USD a call, or a dust amount on an
+  18-decimal asset that reads like 6-decimal thinking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from statistics import median
+
+MIN_PEERS = 3
+CHEAP_RATIO = 0.1
+EXPENSIVE_RATIO = 10.0
+SIX_DECIMAL_SUSPECT_ATOMIC = 10**12  # $1,000,000 a call in a 6-decimal stablecoin
+MAX_PLAUSIBLE_USD = Decimal(100)
+EIGHTEEN_DECIMAL_DUST_ATOMIC = 10**6  # 10^-12 of a token: someone wrote 6-decimal units
+# Parser findings that mean the server wrote the amount in the wrong units.
+DECIMAL_FINDINGS = frozenset({"amount_not_atomic"})
+
+
+@dataclass(frozen=True)
+class Sanity:
+    flag: str  # normal | cheap_outlier | expensive_outlier | unknown
+    ratio: float | None
+    median_atomic: int | None
+    peers: int
+
+
+def significant(value: float, digits: int = 4) -> float:
+    """`value` rounded to `digits` significant digits (a stable, readable float)."""
+    return float(f"{value:.{digits}g}")
+
+
+def sanity(price_atomic: int | None, decimals: int | None, peers: Sequence[int]) -> Sanity:
+    """Flag a price against its category's peers (atomic prices with the same decimals)."""
+    if price_atomic is None or decimals is None or len(peers) < MIN_PEERS:
+        return Sanity("unknown", None, None, len(peers))
+    mid = median(sorted(peers))
+    median_atomic = int(mid)  # median of ints: .5 dropped for display; ratio uses the exact value
+    if mid <= 0:
+        return Sanity("unknown", None, median_atomic, len(peers))
+    ratio = price_atomic / mid
+    if ratio < CHEAP_RATIO:
+        flag = "cheap_outlier"
+    elif ratio > EXPENSIVE_RATIO:
+        flag = "expensive_outlier"
+    else:
+        flag = "normal"
+    return Sanity(flag, significant(ratio), median_atomic, len(peers))
+
+
+def decimal_suspect(price_atomic: int | None, decimals: int | None, usd: Decimal | None,
+                    finding_codes: Sequence[str] = ()) -> list[str]:
+    """Why the amount looks like a units mistake (empty when it does not)."""
+    reasons: list[str] = []
+    if DECIMAL_FINDINGS.intersection(finding_codes):
+        reasons.append("the server wrote the amount as a decimal, not atomic units")
+    if price_atomic is not None and decimals == 6 and price_atomic >= SIX_DECIMAL_SUSPECT_ATOMIC:
+        reasons.append(f"{price_atomic} atomic units on a 6-decimal asset is at least $1,000,000")
+    if usd is not None and usd > MAX_PLAUSIBLE_USD:
+        reasons.append(f"more than ${MAX_PLAUSIBLE_USD} a call")
+    if price_atomic is not None and decimals == 18 and 0 < price_atomic < EIGHTEEN_DECIMAL_DUST_ATOMIC:
+        reasons.append("a dust amount on an 18-decimal asset (6-decimal units?)")
+    return reasons
+
+
+def review_required(flag: str, suspect: bool, price_changed_recently: bool) -> bool:
+    """A human should look before buying: a units mistake, an expensive outlier, or a recent change.
+    A cheap outlier alone costs a buyer nothing, so it is flagged but does not require review."""
+    return suspect or flag == "expensive_outlier" or price_changed_recently

@@ -26,7 +26,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Hints(_Model):
+class Hints(BaseModel):
+    """Input/output hints as the server gave them. Other catalogs add keys here (seed 000 has a
+    `request` descriptor), so other keys are allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
     input: Any = None
     output: Any = None
     source: str | None = Field(None, description="where the hints came from: bazaar | outputSchema | openapi")

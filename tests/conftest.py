@@ -23,6 +23,28 @@ def fleet() -> Iterator[dict[str, Any]]:
         yield running.manifest
 
 
+FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
+TIMEOUT = 5  # the hostile origin's drip and silent endpoints cost this much (twice: one retry)
+
+
+@pytest.fixture(scope="session")
+def crawled_fleet(fleet: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One crawl and build of the whole fleet, as `make demo` runs it (guard on, only 127.0.0.1 let
+    through). Tests read it; a test that needs to change the database copies it first."""
+    import httpx
+
+    work = tmp_path_factory.mktemp("e2e")
+    db = f"sqlite:///{work / 'catalog.db'}"
+    hits_before = httpx.get(fleet["hits_url"], timeout=5).json()["hits"]
+    seeds = [arg for s in [*fleet["seeds"], *fleet["guarded_seeds"]] for arg in ("--seed", s)]
+    crawl = run_cli("crawl", "--db", db, "--allow-host", "127.0.0.1", "--quiet", "--facilitator", fleet["facilitator"],
+                    *seeds, *FAST, "-s", f"DOWNLOAD_TIMEOUT={TIMEOUT}", cwd=work)
+    hits_after = httpx.get(fleet["hits_url"], timeout=5).json()["hits"]
+    build = run_cli("build", "--db", db, "--out", str(work / "public"), "--quiet", cwd=work)
+    return {"work": work, "db": db, "db_path": work / "catalog.db", "crawl": crawl, "build": build, "out": work / "public",
+            "counter_hits": hits_after - hits_before}
+
+
 def run_cli(*args: str, cwd: Path | None = None, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """Run `x402-index` in a subprocess (a crawl needs a fresh Twisted reactor each time). The tests
     package is importable there (for stub components named in settings)."""

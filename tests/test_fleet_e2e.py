@@ -17,24 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, run_cli
-
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
-TIMEOUT = 5  # the hostile origin's drip and silent endpoints cost this much (twice: one retry)
-
+from tests.conftest import FAST, ROOT, TIMEOUT, run_cli
 
 @pytest.fixture(scope="module")
-def crawled(fleet: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    work = tmp_path_factory.mktemp("e2e")
-    db = f"sqlite:///{work / 'catalog.db'}"
-    hits_before = httpx.get(fleet["hits_url"], timeout=5).json()["hits"]
-    seeds = [arg for s in [*fleet["seeds"], *fleet["guarded_seeds"]] for arg in ("--seed", s)]
-    crawl = run_cli("crawl", "--db", db, "--allow-host", "127.0.0.1", "--quiet", "--facilitator", fleet["facilitator"],
-                    *seeds, *FAST, "-s", f"DOWNLOAD_TIMEOUT={TIMEOUT}", cwd=work)
-    hits_after = httpx.get(fleet["hits_url"], timeout=5).json()["hits"]
-    build = run_cli("build", "--db", db, "--out", str(work / "public"), "--quiet", cwd=work)
-    return {"work": work, "db": db, "db_path": work / "catalog.db", "crawl": crawl, "build": build, "out": work / "public",
-            "counter_hits": hits_after - hits_before}
+def crawled(crawled_fleet: dict[str, Any]) -> dict[str, Any]:
+    return crawled_fleet
 
 
 def _paid(fleet: dict[str, Any]) -> list[dict[str, Any]]:

@@ -234,11 +234,17 @@ def _plan(cand: Candidate, url: str) -> list[Attempt]:
 
 
 def _source_with_claims(cand: Candidate) -> dict[str, Any] | None:
-    """The candidate's source, carrying what that source declared (price, terms), if anything."""
+    """The candidate's source, carrying what that source declared (price, terms, input hints, an
+    example body), if anything. The catalog reads the hints and example when the live 402 has none."""
     source = cand.get("source")
     if not source:
         return None
-    return {**source, "declared": cand["declared"]} if cand.get("declared") else dict(source)
+    declared = dict(cand.get("declared") or {})
+    if cand.get("hints"):
+        declared["hints"] = cand["hints"]
+    if cand.get("body") is not None:
+        declared["example_body"] = cand["body"]
+    return {**source, "declared": declared} if declared else dict(source)
 
 
 def _queue_key(cand: Candidate) -> tuple[str, str] | None:

@@ -24,7 +24,21 @@ class _DemoteWarnings(logging.Filter):
         return True
 
 
+class _RobotsFetchFailures(logging.Filter):
+    """A robots.txt that cannot be downloaded (TLS refused, connection reset) is the server's state:
+    Scrapy logs it at ERROR with a traceback; it becomes one INFO line (the request itself then gets
+    its own coded outcome)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING and str(record.msg).startswith("Error downloading"):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 _FILTER = _DemoteWarnings()
+_ROBOTS_FILTER = _RobotsFetchFailures()
+ROBOTS_LOGGER = "scrapy.downloadermiddlewares.robotstxt"
 
 
 class WorldLogs:
@@ -33,6 +47,9 @@ class WorldLogs:
             logger = logging.getLogger(name)
             if _FILTER not in logger.filters:
                 logger.addFilter(_FILTER)
+        robots = logging.getLogger(ROBOTS_LOGGER)
+        if _ROBOTS_FILTER not in robots.filters:
+            robots.addFilter(_ROBOTS_FILTER)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> WorldLogs:

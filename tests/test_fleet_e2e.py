@@ -294,3 +294,10 @@ def test_scrapy_crawl_probe_works_from_the_repo_root(fleet: dict[str, Any], tmp_
     assert proc.returncode == 0, proc.stderr
     con = sqlite3.connect(db)
     assert con.execute("select count(*) from resources where status = 'paid'").fetchone()[0] == 2
+
+
+def test_a_quiet_crawl_of_hostile_servers_prints_no_tracebacks(crawled: dict[str, Any]) -> None:
+    """What remote servers do (self-signed TLS, resets, bombs) is data on the observation, not a
+    traceback or an ERROR line on the operator's terminal."""
+    stderr = crawled["crawl"].stderr
+    assert "Traceback" not in stderr and " ERROR: " not in stderr, stderr[-3000:]

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from index.console import CrawlProgress, err, out
+from index.migrate import UnversionedDatabase
 from index.paths import DATA_DIR, DEFAULT_OUT_DIR, db_url
 
 # Scrapy finds our project settings from any working directory, not only next to scrapy.cfg.
@@ -54,7 +55,7 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (CliError, FileNotFoundError, ValueError, OSError) as exc:
+        except (CliError, FileNotFoundError, ValueError, OSError, UnversionedDatabase) as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(1) from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence against bare tracebacks
@@ -316,6 +317,24 @@ def _reset_sqlite(url: str) -> None:
         raise CliError("the demo needs a SQLite database URL (it is recreated on every run)")
     for suffix in ("", "-wal", "-shm"):
         Path(parsed.database + suffix).unlink(missing_ok=True)
+
+
+db_app = typer.Typer(help="Database schema: migrations (Alembic).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+@friendly_errors
+def db_upgrade(db: DbOption = None) -> None:
+    """Apply every schema migration the database lacks (every command also does this on open).
+
+    Example: x402-index db upgrade --db postgresql+psycopg://user@localhost/x402
+    """
+    from index.migrate import current, head
+    from index.store import init_db
+
+    engine = init_db(db_url(db))
+    out.print(f"database at schema revision {current(engine)} (head {head()})", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m index.cli`

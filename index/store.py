@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine, delete, select
+from sqlmodel import Session, create_engine, delete, select
 
 from index.declared import compare_declared
 from index.models import CrawlRun, DocPage, Observation, Origin, PaymentOption, Resource
@@ -51,10 +51,19 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
+def dispose_engine(url: str) -> None:
+    """Close and forget this process's engine for `url` (its pooled connections)."""
+    engine = _ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
 def init_db(url: str) -> Engine:
-    """Engine with every table created (idempotent)."""
+    """Engine of a database at the newest schema (migrations applied; idempotent)."""
+    from index.migrate import upgrade
+
     engine = get_engine(url)
-    SQLModel.metadata.create_all(engine)
+    upgrade(engine)
     return engine
 
 

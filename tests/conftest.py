@@ -45,6 +45,50 @@ def crawled_fleet(fleet: dict[str, Any], tmp_path_factory: pytest.TempPathFactor
             "counter_hits": hits_after - hits_before}
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[str]:
+    """A throwaway PostgreSQL server for the session (tests/pgcluster.py); skipped, saying why, only
+    where no PostgreSQL binaries exist (`make test` installs them on Debian)."""
+    from tests.pgcluster import find_bin_dir, throwaway_cluster
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
+    with throwaway_cluster(bin_dir) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_cluster: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(pg_cluster, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    url = pg_cluster.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        from index.store import dispose_engine
+
+        dispose_engine(url)
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on a SQLite file and on a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalog.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
 def run_cli(*args: str, cwd: Path | None = None, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """Run `x402-index` in a subprocess (a crawl needs a fresh Twisted reactor each time). The tests
     package is importable there (for stub components named in settings)."""

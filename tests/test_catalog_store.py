@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from index.catalog import build_records
@@ -41,12 +41,12 @@ def _probe(at: str, outcome: str = "paid", challenge: dict[str, Any] | None = No
     return probe
 
 
-def _engine(tmp_path: Path) -> Any:
-    return init_db(f"sqlite:///{tmp_path / 'c.db'}")
+@pytest.fixture
+def engine(db_url: str) -> Any:
+    return init_db(db_url)
 
 
-def test_a_price_change_is_history_a_risk_and_asks_for_review(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_a_price_change_is_history_a_risk_and_asks_for_review(engine: Any) -> None:
     record_probes(engine, [_probe("2026-11-20T10:00:00+00:00")])
     record_probes(engine, [_probe("2026-11-21T10:00:00+00:00", challenge=_challenge(amount="5000"))])
     [record] = build_records(engine)
@@ -58,8 +58,7 @@ def test_a_price_change_is_history_a_risk_and_asks_for_review(tmp_path: Path) ->
     assert (windows["24h"].samples, windows["7d"].samples, windows["7d"].uptime_pct) == (1, 2, 100.0)
 
 
-def test_pay_to_change_is_an_error_risk(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_pay_to_change_is_an_error_risk(engine: Any) -> None:
     record_probes(engine, [_probe("2026-11-20T10:00:00+00:00")])
     record_probes(engine, [_probe("2026-11-20T11:00:00+00:00", challenge=_challenge(pay_to="0x" + "1" * 40))])
     [record] = build_records(engine)
@@ -67,8 +66,7 @@ def test_pay_to_change_is_an_error_risk(tmp_path: Path) -> None:
     assert note.severity == "error" and "0x1111" in (note.detail or "")
 
 
-def test_down_then_stale(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_down_then_stale(engine: Any) -> None:
     record_probes(engine, [_probe("2026-11-01T10:00:00+00:00")])
     record_probes(engine, [_probe("2026-11-02T10:00:00+00:00", outcome="timeout", error_code="timeout")])
     [record] = build_records(engine)
@@ -84,8 +82,7 @@ def test_down_then_stale(tmp_path: Path) -> None:
     assert w24.uptime_pct == 0.0 and w24.p50_latency_ms is None
 
 
-def test_listed_but_never_confirmed_is_indexed_external_with_declared_terms(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_listed_but_never_confirmed_is_indexed_external_with_declared_terms(engine: Any) -> None:
     live = _challenge()
     declared = {"type": "http", "x402_version": 2, "accepts": live["accepts"]}
     source = {"kind": "facilitator", "url": "https://fac.example/discovery/resources", "declared": declared}
@@ -102,8 +99,7 @@ def test_listed_but_never_confirmed_is_indexed_external_with_declared_terms(tmp_
     assert [r.slug for r in build_records(engine)] == [record.slug]
 
 
-def test_a_verified_accept_makes_the_tier_verified_until_its_terms_change(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_a_verified_accept_makes_the_tier_verified_until_its_terms_change(engine: Any) -> None:
     record_probes(engine, [_probe("2026-11-20T10:00:00+00:00")])
     with Session(engine) as s:
         opt = s.exec(select(PaymentOption).where(PaymentOption.position == 0)).one()
@@ -118,8 +114,7 @@ def test_a_verified_accept_makes_the_tier_verified_until_its_terms_change(tmp_pa
     assert record.trust_tier == "live" and not any(a.verified for a in record.accepts)  # no origin pages here
 
 
-def test_two_builds_of_one_database_are_byte_identical(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_two_builds_of_one_database_are_byte_identical(engine: Any) -> None:
     record_probes(engine, [_probe("2026-11-20T10:00:00+00:00"), _probe("2026-11-20T10:00:00+00:00", outcome="timeout")])
     first = [json.dumps(r.model_dump(mode="json"), sort_keys=True) for r in build_records(engine)]
     second = [json.dumps(r.model_dump(mode="json"), sort_keys=True) for r in build_records(engine)]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import deque
+from collections import Counter, deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,7 +96,9 @@ class DemoFacilitator:
     def __init__(self) -> None:
         self.used_nonces: set[tuple[str, str, str, str]] = set()  # (network, token, payer, nonce), as EIP-3009 keys them
         self.ledger: list[dict[str, Any]] = []
-        self.requests: deque[dict[str, Any]] = deque(maxlen=MAX_LOGGED_REQUESTS)  # what PaymentSpy saw
+        self.requests: deque[dict[str, Any]] = deque(maxlen=MAX_LOGGED_REQUESTS)  # what PaymentSpy saw, latest
+        self.request_counts: Counter[str] = Counter()  # "origin METHOD path" -> requests seen, all time
+        self.payments_received: list[dict[str, Any]] = []  # every request that carried a payment header
 
     def get_supported(self) -> SupportedResponse:
         kinds = [SupportedKind(x402_version=2, scheme="exact", network=n) for n in ("eip155:8453", "eip155:84532")]
@@ -178,8 +180,11 @@ class PaymentSpy:
         if scope["type"] == "http":
             names = [k for k, _ in scope.get("headers") or []]
             header = next((h.decode().upper() for h in self.HEADERS if h in names), None)
-            self.facilitator.requests.append({"origin": self.origin, "method": scope.get("method"),
-                                              "path": scope.get("path"), "payment_header": header})
+            seen = {"origin": self.origin, "method": scope.get("method"), "path": scope.get("path"), "payment_header": header}
+            self.facilitator.requests.append(seen)
+            self.facilitator.request_counts[f"{self.origin} {seen['method']} {seen['path']}"] += 1
+            if header:
+                self.facilitator.payments_received.append(seen)
         await self.app(scope, receive, send)
 
 
@@ -278,10 +283,11 @@ def facilitator_app(facilitator: DemoFacilitator, origin_urls: dict[str, str]) -
         return JSONResponse({"ok": True})
 
     async def payments(_: Request) -> JSONResponse:
-        """Test hook: the requests the origins saw (with any payment header) and the ledger."""
-        sent = [r for r in facilitator.requests if r["payment_header"]]
-        return JSONResponse({"requests": list(facilitator.requests), "payments_received": len(sent),
-                             "ledger": facilitator.ledger})
+        """Test hook: what the origins saw (counts per "origin METHOD path", every request that carried a
+        payment header, the latest requests) and the ledger."""
+        return JSONResponse({"request_counts": dict(facilitator.request_counts),
+                             "payments_received": facilitator.payments_received, "ledger": facilitator.ledger,
+                             "recent_requests": list(facilitator.requests)[-100:]})
 
     return Starlette(routes=[
         Route("/supported", supported), Route("/verify", verify, methods=["POST"]),

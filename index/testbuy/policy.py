@@ -45,7 +45,7 @@ class Outcome(StrEnum):
 SPENT_OUTCOMES = (Outcome.SUCCESS, Outcome.REJECTED, Outcome.UNRECONCILED)
 
 
-class Refusal(Exception):
+class Refusal(ValueError):
     """A rule refused the test-buy before anything was signed. `code` is stable, `message` human."""
 
     def __init__(self, code: str, message: str, detail: str | None = None) -> None:

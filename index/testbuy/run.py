@@ -72,7 +72,8 @@ class BuyResult:
     url: str | None = None
     method: str | None = None
     dry_run: bool = True
-    diff: list[str] = field(default_factory=list)
+    diff: list[str] = field(default_factory=list)  # the quote's differences from the catalog
+    details: list[str] = field(default_factory=list)  # a refusal's reasons, one per rule broken
     probe: dict[str, Any] = field(default_factory=dict)  # the fresh unpaid probe: status, version, accepts
     selection: dict[str, Any] | None = None
     plan: dict[str, Any] | None = None  # exactly what is (or would be) signed
@@ -180,8 +181,8 @@ class TestBuyer:
         except Refusal as refusal:
             result.outcome, result.reason = Outcome.REFUSED, refusal.code
             result.message = self._redact(refusal.message)
-            if refusal.detail and not result.diff:
-                result.diff = self._redact(refusal.detail).splitlines()
+            if refusal.detail:
+                result.details = self._redact(refusal.detail).splitlines()
             self._record(result, entry, None)
             return result
 
@@ -265,7 +266,7 @@ class TestBuyer:
             again = parse_challenge(answer.status, answer.headers, answer.body)
             result.reason = str((receipt or {}).get("errorReason") or again.error or "payment_refused")[:80]
         result.message = {
-            Outcome.SUCCESS: "paid: the server answered with a receipt",
+            Outcome.SUCCESS: f"HTTP {answer.status} with a receipt of settlement",
             Outcome.REJECTED: "the server refused the payment (402 again): not settled",
             Outcome.UNRECONCILED: "the payment was sent but its end is unknown: it may have been settled. Not retried.",
         }[result.outcome]
@@ -301,7 +302,7 @@ class TestBuyer:
             "resource_id": entry.resource_id if entry else None, "slug": result.slug,
             "url": result.url or "(not found)", "method": result.method or "GET",
             "dry_run": result.dry_run, "outcome": (outcome or result.outcome).value, "reason": reason or result.reason,
-            "detail": self._redact("\n".join([result.message, *result.diff]).strip()) or None, "payer": result.payer,
+            "detail": self._redact("\n".join([result.message, *result.diff, *result.details]).strip()) or None, "payer": result.payer,
             **(ledger.selection_fields(sel) if sel else {}), **extra,
         }
         if outcome is None:
@@ -312,7 +313,7 @@ class TestBuyer:
 
     def _finish(self, row: int, result: BuyResult) -> None:
         ledger.update(self.engine, row, outcome=result.outcome.value, reason=result.reason, finished_at=datetime.now(UTC),
-                      detail=self._redact("\n".join([result.message, *result.diff]).strip()) or None,
+                      detail=self._redact("\n".join([result.message, *result.diff, *result.details]).strip()) or None,
                       http_status=result.http_status, latency_ms=result.latency_ms, response_type=result.response_type,
                       response_size=result.response_size, tx=result.tx,
                       receipt=result.receipt if isinstance(result.receipt, dict) else None)

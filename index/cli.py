@@ -325,6 +325,7 @@ def _run_test_buy(target: str, pay: bool, max_amount: str, network: str, mainnet
     return result, EXIT_CODES[result.outcome]
 
 
+DEFAULT_WALLET = Path.home() / ".x402-index" / "wallet.key"  # outside any repository
 wallet_app = typer.Typer(help="A throwaway wallet for test-buys on testnets and the demo fleet.", no_args_is_help=True)
 app.add_typer(wallet_app, name="wallet")
 
@@ -332,7 +333,7 @@ app.add_typer(wallet_app, name="wallet")
 @wallet_app.command("new")
 @friendly_errors
 def wallet_new(
-    out_file: Annotated[Path, typer.Option("--out", help="key file to write (mode 0600; never overwritten)")] = Path("x402-wallet.key"),
+    out_file: Annotated[Path, typer.Option("--out", help="key file to write (mode 0600; never overwritten)")] = DEFAULT_WALLET,
 ) -> None:
     """Write a fresh random private key to a file readable only by you, and print its address.
 

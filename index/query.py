@@ -121,7 +121,7 @@ def load_entries(location: str | Path, details: bool = False) -> list[dict[str, 
     if details:
         try:
             full = {e["slug"]: e for e in _jsonl_entries(_read(_sibling(loc, remote, "catalog.jsonl"), remote))}
-        except (OSError, ValueError):
+        except Exception:  # noqa: BLE001 - details are optional: a build without catalog.jsonl still answers
             full = {}
         if full:
             entries = [{**full.get(e.get("slug"), {}), **e} for e in entries]

@@ -103,7 +103,8 @@ def new_key_file(path: Path) -> str:
     """Write a fresh random key to `path` (mode 0600, refused if the file exists); returns its address."""
     key = PrivateKey(secrets.token_hex(32))
     address = key.address
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.fchmod(fd, 0o600)  # whatever the umask said

@@ -190,3 +190,24 @@ def test_parse_usd_refuses(value: str) -> None:
 
 def test_parse_usd() -> None:
     assert parse_usd("$0.25") == Decimal("0.25") and parse_usd(0.1) == Decimal("0.1")
+
+
+def test_the_address_guard_checks_what_names_resolve_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from index.testbuy.fetch import Blocked, guard
+
+    for url in ("http://127.0.0.1:8080/x", "http://localhost/x", "http://10.0.0.1/x", "ftp://x.example/y", "http://2130706433/x"):
+        with pytest.raises(Blocked):
+            guard(url)
+    guard("http://127.0.0.1:8080/x", allow_private=True)
+    guard("http://127.0.0.1:8080/x", allow_hosts=frozenset({"127.0.0.1"}))
+
+    def resolve(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        address = {"metadata.example": "169.254.169.254", "public.example": "93.184.216.34"}[host]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, 80))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    with pytest.raises(Blocked, match="resolves to"):
+        guard("http://metadata.example/latest")
+    guard("https://public.example/pay")  # no connection is made: only the name is resolved (stubbed)

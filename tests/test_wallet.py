@@ -64,3 +64,16 @@ def test_the_key_never_prints_and_is_redacted_in_any_spelling() -> None:
 def test_malformed_keys(text: str) -> None:
     with pytest.raises(WalletError):
         PrivateKey(text)
+
+
+def test_wallet_new_command(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    path = tmp_path / "w.key"
+    proc = run_cli("wallet", "new", "--out", str(path), cwd=tmp_path)
+    key = load_key(path)
+    assert key is not None and key.address in proc.stdout and stat.S_IMODE(path.stat().st_mode) == 0o600
+    hexkey = path.read_text().splitlines()[-1][2:]
+    assert hexkey not in proc.stdout and hexkey not in proc.stderr
+    again = run_cli("wallet", "new", "--out", str(path), cwd=tmp_path, check=False)
+    assert again.returncode == 1 and "not overwritten" in again.stderr

@@ -7,6 +7,7 @@ Every attempt leaves one `test_buys` row. A payment's row is written before it l
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -122,8 +123,6 @@ def raw_accepts(obj: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _body_bytes(body: Any) -> bytes | None:
-    import json
-
     return None if body is NO_BODY else json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -147,7 +146,7 @@ class TestBuyer:
 
     def run(self, req: BuyRequest) -> BuyResult:
         result = BuyResult(Outcome.REFUSED, dry_run=not req.pay)
-        entry = None
+        entry = sel = None
         if not req.target.startswith(("http://", "https://")):
             result.slug = req.target
         try:
@@ -183,7 +182,7 @@ class TestBuyer:
             result.message = self._redact(refusal.message)
             if refusal.detail:
                 result.details = self._redact(refusal.detail).splitlines()
-            self._record(result, entry, None)
+            self._record(result, entry, sel)
             return result
 
     # -- steps ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -184,32 +185,44 @@ def _do_build(db: str, out_dir: Path, base_url: str, quiet: bool) -> dict[str, i
 @friendly_errors
 def query(
     index: Annotated[str, typer.Option("--index", help="build folder, index.json, catalog.jsonl, or their URL")] = str(DEFAULT_OUT_DIR),
-    q: Annotated[str | None, typer.Option("--q", help="words that must all appear in title, summary or URL")] = None,
+    q: Annotated[str | None, typer.Option("--q", "--text", help="words that must all appear in title, summary, description, tags or URL")] = None,
     category: Annotated[str | None, typer.Option("--category", help="category name, e.g. ai")] = None,
     network: Annotated[str | None, typer.Option("--network", help="CAIP-2 id or v1 name, e.g. eip155:8453 or base")] = None,
     max_price: Annotated[float | None, typer.Option("--max-price", help="maximum price per call in USD")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+    status: Annotated[str | None, typer.Option("--status", help="latest probe outcome, e.g. paid")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="HTTP method, e.g. POST")] = None,
+    trust_tier: Annotated[str | None, typer.Option("--trust-tier", help="trust tier, e.g. verified, conformant; 'unknown' for none")] = None,
+    verified: Annotated[bool, typer.Option("--verified", help="only resources with an accept proven by a test-buy")] = False,
+    sort: Annotated[str | None, typer.Option("--sort", help="price | name | last_verified")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="at most this many results")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json | jsonl")] = "table",
 ) -> None:
-    """Filter the published catalog.
+    """Filter the published catalog (a local build or the URL of a published one).
 
-    Example: x402-index query --network eip155:8453 --max-price 0.01 --format json
+    Example: x402-index query --network eip155:8453 --max-price 0.01 --sort price --format json
     """
     from rich.table import Table
 
-    from index.query import filter_entries, load_entries
+    from index.query import Query, search
     from index.site import format_usd
 
-    if fmt not in ("table", "json"):
-        raise CliError("--format must be table or json")
-    rows = filter_entries(load_entries(index), q=q, category=category, network=network, max_price=max_price)
+    if fmt not in ("table", "json", "jsonl"):
+        raise CliError("--format must be table, json or jsonl")
+    rows = search(index, Query(q=q, category=category, network=network, max_price=max_price, status=status, method=method,
+                               trust_tier=trust_tier, verified_only=verified, sort=sort, limit=limit))
     if fmt == "json":
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
+    if fmt == "jsonl":
+        sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        return
     table = Table(show_lines=False)
-    for col in ("title", "price", "networks", "category", "method", "url"):
+    for col in ("title", "price", "networks", "category", "method", "status", "url"):
         table.add_column(col)
     for e in rows:
-        table.add_row(e["title"], format_usd(e["price_usd"]), ", ".join(e["networks"]), e["category"], e["method"], e["url"])
+        mark = " ✓" if e.get("verified") else ""
+        table.add_row(e["title"] + mark, format_usd(e["price_usd"]), ", ".join(e["networks"]), e["category"], e["method"],
+                      e.get("status") or "", e["url"])
     out.print(table)
     out.print(f"{len(rows)} resources", highlight=False)
 
@@ -232,6 +245,143 @@ def show(
     if record is None:
         raise CliError(f"no resource with slug {slug!r}")
     sys.stdout.write(json.dumps(record.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+KeyFileOption = Annotated[Path | None, typer.Option("--key-file", help="file holding the wallet's private key (0600), or env X402_PRIVATE_KEY; never on the command line")]
+MaxAmountOption = Annotated[str, typer.Option("--max-amount", help="most USD one payment may cost, checked on the accept selected")]
+NetworkOption = Annotated[str, typer.Option("--network", help="network to pay on: CAIP-2 id or v1 name")]
+MainnetOption = Annotated[bool, typer.Option("--mainnet", help="allow a mainnet network (real money)")]
+BudgetOption = Annotated[str, typer.Option("--daily-budget", help="most USD all test-buys may spend in 24 hours (from the test_buys table)")]
+AllowPrivateOption = Annotated[bool, typer.Option("--allow-private", help="allow loopback and private addresses (the demo fleet); off by default")]
+AllowHostOption = Annotated[list[str] | None, typer.Option("--allow-host", help="let this one host through even if private (repeatable)")]
+
+
+@app.command("test-buy")
+def test_buy(
+    target: Annotated[str, typer.Argument(help="the resource's slug (see `query`) or its URL")],
+    pay: Annotated[bool, typer.Option("--pay", help="sign and send the payment (default: a dry run that signs nothing)")] = False,
+    max_amount: MaxAmountOption = "0.10",
+    network: NetworkOption = "eip155:84532",
+    mainnet: MainnetOption = False,
+    accept_changes: Annotated[bool, typer.Option("--accept-changes", help="buy even when the live quote differs from the catalog")] = False,
+    db: DbOption = None,
+    allow_private: AllowPrivateOption = False,
+    allow_host: AllowHostOption = None,
+    key_file: KeyFileOption = None,
+    method: Annotated[str | None, typer.Option("--method", help="HTTP method, when the URL is catalogued under several")] = None,
+    daily_budget: BudgetOption = "1.00",
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds each request may take")] = 30.0,
+    fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+) -> None:
+    """Pay one endpoint once, safely, and record the proof (a dry run unless --pay).
+
+    Probes it unpaid, checks the live quote against the catalog and every safety rule, then (with
+    --pay) signs once with the official x402 SDK, sends, and records the receipt. Exit code: 0 paid
+    or dry run, 1 refused or rejected, 3 unreconciled (the payment may have been spent).
+
+    Example: X402_PRIVATE_KEY=... x402-index test-buy api-example-com-v1-weather --pay --max-amount 0.01
+    """
+    from index.wallet import WalletError, load_key, redact
+
+    key = None
+    try:
+        if fmt not in ("text", "json"):
+            raise CliError("--format must be text or json")
+        key = load_key(key_file) if (pay or key_file) else None
+        result, code = _run_test_buy(target, pay, max_amount, network, mainnet, accept_changes, db, allow_private,
+                                     allow_host, key, method, daily_budget, timeout)
+    except (CliError, WalletError, ValueError, OSError) as exc:
+        err.print(f"error: {redact(str(exc), key)}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except Exception as exc:  # noqa: BLE001 - never a traceback (it could hold a key), always redacted
+        if os.environ.get("X402_INDEX_DEBUG"):
+            raise
+        err.print(f"internal error: {type(exc).__name__}: {redact(str(exc), key)}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if fmt == "json":
+        sys.stdout.write(redact(json.dumps(result.to_dict(), indent=2, default=str), key) + "\n")
+    else:
+        from index.testbuy.report import lines
+
+        for line in lines(result, now=time.time()):
+            out.print(redact(line, key), markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def _run_test_buy(target: str, pay: bool, max_amount: str, network: str, mainnet: bool, accept_changes: bool,
+                  db: str | None, allow_private: bool, allow_host: list[str] | None, key: Any, method: str | None,
+                  daily_budget: str, timeout: float) -> tuple[Any, int]:
+    from index.store import init_db
+    from index.testbuy import BuyRequest, Limits, TestBuyer
+    from index.testbuy.policy import parse_usd
+    from index.testbuy.report import EXIT_CODES
+
+    if timeout <= 0:
+        raise CliError("--timeout must be positive")
+    limits = Limits(network=network, mainnet=mainnet, max_usd=parse_usd(max_amount, "--max-amount"),
+                    daily_budget_usd=parse_usd(daily_budget, "--daily-budget"))
+    request = BuyRequest(target=target, pay=pay, limits=limits, accept_changes=accept_changes, method=method,
+                         allow_private=allow_private, allow_hosts=frozenset(h.strip() for h in allow_host or [] if h.strip()),
+                         timeout=timeout)
+    result = TestBuyer(init_db(db_url(db)), key).run(request)
+    return result, EXIT_CODES[result.outcome]
+
+
+DEFAULT_WALLET = Path.home() / ".x402-index" / "wallet.key"  # outside any repository
+wallet_app = typer.Typer(help="A throwaway wallet for test-buys on testnets and the demo fleet.", no_args_is_help=True)
+app.add_typer(wallet_app, name="wallet")
+
+
+@wallet_app.command("new")
+@friendly_errors
+def wallet_new(
+    out_file: Annotated[Path, typer.Option("--out", help="key file to write (mode 0600; never overwritten)")] = DEFAULT_WALLET,
+) -> None:
+    """Write a fresh random private key to a file readable only by you, and print its address.
+
+    Example: x402-index wallet new --out ~/.x402/test.key
+    """
+    from index.wallet import new_key_file
+
+    if out_file.exists():
+        raise CliError(f"{out_file} exists; not overwritten")
+    address = new_key_file(out_file)
+    out.print(f"wrote a throwaway key for {address} to {out_file} (mode 0600); the key itself is not shown", highlight=False)
+    out.print(f"use it with: x402-index test-buy <slug> --key-file {out_file}  (add --pay to pay)", highlight=False)
+
+
+@app.command()
+@friendly_errors
+def mcp(
+    index: Annotated[str, typer.Option("--index", help="build folder, index.json, catalog.jsonl, or their URL")] = str(DEFAULT_OUT_DIR),
+    db: DbOption = None,
+    enable_payment: Annotated[bool, typer.Option("--enable-payment", help="let callers of test_buy pay (pay=true); without it every test_buy is a dry run")] = False,
+    key_file: KeyFileOption = None,
+    max_amount: MaxAmountOption = "0.10",
+    network: NetworkOption = "eip155:84532",
+    mainnet: MainnetOption = False,
+    daily_budget: BudgetOption = "1.00",
+    allow_private: AllowPrivateOption = False,
+    allow_host: AllowHostOption = None,
+) -> None:
+    """Serve the catalog to agents over MCP (stdio): search_resources, get_resource, test_buy.
+
+    The caps given here bound every test_buy; callers can only lower them.
+
+    Example: x402-index mcp --index https://x402-index.example/ --db sqlite:///data/catalog.db
+    """
+    from index.mcp_server import ServerConfig, serve_stdio
+    from index.testbuy.policy import check_network_choice, parse_usd
+    from index.wallet import load_key
+
+    key = load_key(key_file) if enable_payment else None
+    if enable_payment and key is None:
+        raise CliError("--enable-payment needs a key: set X402_PRIVATE_KEY or pass --key-file")
+    check_network_choice(network, mainnet)
+    config = ServerConfig(index=index, db=db_url(db), pay_enabled=enable_payment, max_usd=parse_usd(max_amount, "--max-amount"),
+                          network=network, mainnet=mainnet, daily_budget_usd=parse_usd(daily_budget, "--daily-budget"),
+                          allow_private=allow_private, allow_hosts=frozenset(h.strip() for h in allow_host or [] if h.strip()))
+    serve_stdio(config, key)
 
 
 def _serve_forever(directory: Path, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
@@ -296,12 +446,54 @@ def demo(
         _print_crawl_summary(summary)
         counts = _do_build(db, out_dir, f"http://127.0.0.1:{port}", quiet)
         out.print(f"built {counts['resources']} resources into {out_dir}/", highlight=False)
+        _print_demo_test_buy(m, db, out_dir, port)
 
         def ready(url: str) -> None:
             out.print(f"\n[bold]x402-index demo is live at {url}[/bold]  (Ctrl-C to stop)", highlight=False)
 
         _serve_forever(out_dir, "127.0.0.1", port, on_ready=ready)
     out.print("stopped the site and the demo fleet", highlight=False)
+
+
+def _self_command() -> str:
+    """How the user invoked us (`.venv/bin/x402-index` under `make demo`), to print runnable commands."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if Path(argv0).name == "x402-index":
+        path = Path(argv0)
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+    return "x402-index"
+
+
+def _print_demo_test_buy(manifest: dict[str, Any], db: str, out_dir: Path, port: int) -> None:
+    """Write a throwaway key beside the demo database and print the one command that test-buys a
+    fleet resource with it, then the rebuild that shows the accept verified."""
+    from sqlalchemy.engine import make_url
+
+    from index.demo.spec import DEMO_TEST_BUY
+    from index.store import init_db
+    from index.testbuy.ledger import find_entry
+    from index.wallet import new_key_file
+
+    origin, path = DEMO_TEST_BUY
+    entry = find_entry(init_db(db), manifest["origins"][origin] + path)
+    if entry is None:
+        return
+    database = make_url(db).database or "."
+    key_file = Path(database).parent / "wallet.key"
+    key_file.unlink(missing_ok=True)
+    address = new_key_file(key_file)
+    cmd = _self_command()
+    out.print(
+        f"\n[bold]Test-buy a fleet resource[/bold] with a throwaway key ({address}, in {key_file}). No chain is involved: "
+        "the fleet's local facilitator checks the EIP-712 signature for real and settles into its own in-memory "
+        "ledger; no real money moves. In another terminal, while the demo runs:", highlight=False)
+    out.print(f"  {cmd} test-buy {entry.slug} --pay --key-file {key_file} --db {db} --allow-host 127.0.0.1",
+              markup=False, highlight=False)
+    out.print(f"then rebuild, and the resource page shows the accept verified:\n  {cmd} build --db {db} --out {out_dir} "
+              f"--base-url http://127.0.0.1:{port} --quiet", markup=False, highlight=False)
 
 
 def _interrupt(_signum: int, _frame: Any) -> None:

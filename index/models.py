@@ -143,3 +143,43 @@ class CrawlRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+
+
+class TestBuy(SQLModel, table=True):
+    """One `test-buy` attempt: a dry run, a refusal, or a payment sent (index.testbuy). Written before
+    a payment is sent (outcome `unreconciled`) and completed from the answer, so a crash or a timeout
+    leaves the possible spend on record. The daily budget is summed from these rows."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+    __tablename__ = "test_buys"
+    __table_args__ = (Index("ix_test_buy_time", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    resource_id: int | None = Field(default=None, foreign_key="resources.id", index=True)  # None: URL not in the catalog
+    slug: str | None = None
+    url: str
+    method: str = "GET"
+    dry_run: bool = True
+    outcome: str  # dry_run | refused | success | rejected | unreconciled (index.testbuy.policy.Outcome)
+    reason: str | None = None  # a short code for refusals and failures
+    detail: str | None = Field(default=None, sa_column=Column(Text))  # human text (redacted), e.g. the quote diff
+    x402_version: int | None = None
+    option_position: int | None = None  # the live accepts[] index that was selected
+    scheme: str | None = None
+    network: str | None = None  # CAIP-2
+    asset: str | None = None
+    amount_atomic: str | None = None
+    amount_usd: float | None = None
+    pay_to: str | None = None
+    payer: str | None = None  # our wallet's address (public), when a key was used
+    nonce: str | None = None  # the EIP-3009 nonce signed (public once sent)
+    valid_before: int | None = None
+    payment_sha256: str | None = None  # hash of the payment header sent; the header itself is not kept
+    http_status: int | None = None
+    latency_ms: float | None = None
+    response_type: str | None = None
+    response_size: int | None = None
+    tx: str | None = None  # the receipt's transaction
+    receipt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from index.query import filter_entries, load_entries
+from index.query import Query, filter_entries, get_record, load_entries, record_entry, search, sort_entries
 
 ENTRIES = [
     {"slug": "a", "title": "Weather · Forecast", "summary": "Seven-day forecast", "url": "https://w.example/f",
@@ -45,3 +45,65 @@ def test_load_from_folder_and_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("[]")
     with pytest.raises(ValueError):
         load_entries(tmp_path / "bad.json")
+
+
+def test_status_method_trust_tier_and_verified_filters() -> None:
+    entries = [
+        {**ENTRIES[0], "status": "paid", "method": "GET", "trust_tier": "verified", "verified": True, "last_verified": "2026-11-20T10:00:00Z"},
+        {**ENTRIES[1], "status": "paid", "method": "POST", "accepts": [{"verified": False}, {"verified": True, "verified_at": "2026-11-21T10:00:00Z"}]},
+        {**ENTRIES[2], "status": "timeout", "method": "GET", "trust_tier": "stale", "accepts": [{"verified": False}]},
+    ]
+    assert slugs(filter_entries(entries, status="paid")) == ["a", "b"]
+    assert slugs(filter_entries(entries, method="post")) == ["b"]
+    assert slugs(filter_entries(entries, trust_tier="verified")) == ["a"]
+    assert slugs(filter_entries(entries, trust_tier="unknown")) == ["b"]  # no tier published: unknown
+    assert slugs(filter_entries(entries, verified_only=True)) == ["a", "b"]
+    with pytest.raises(ValueError, match="catalog.jsonl"):
+        filter_entries(ENTRIES, verified_only=True)  # index.json alone says nothing about verification
+
+
+def test_text_search_reads_description_and_tags() -> None:
+    entries = [{**ENTRIES[0], "tags": ["meteo"]}, {**ENTRIES[1], "description": "Large language models"}]
+    assert slugs(filter_entries(entries, q="METEO")) == ["a"]
+    assert slugs(filter_entries(entries, q="language models")) == ["b"]
+
+
+def test_sorts_and_limit(tmp_path: Path) -> None:
+    entries = [{**ENTRIES[0], "last_verified": "2026-11-20T10:00:00Z"}, {**ENTRIES[1], "last_verified": "2026-11-21T10:00:00Z"}, ENTRIES[2]]
+    assert slugs(sort_entries(entries, "price")) == ["a", "b", "c"]  # unknown price last
+    assert slugs(sort_entries(entries, "name")) == ["b", "c", "a"]  # AI, Sol, Weather
+    assert slugs(sort_entries(entries, "last_verified")) == ["b", "a", "c"]
+    with pytest.raises(ValueError):
+        sort_entries(entries, "popularity")
+    (tmp_path / "index.json").write_text(json.dumps({"resources": entries}))
+    assert slugs(search(tmp_path, Query(sort="price", limit=2))) == ["a", "b"]
+    with pytest.raises(ValueError):
+        search(tmp_path, Query(limit=-1))
+
+
+def _record(slug: str, verified: bool, **extra: object) -> dict:
+    return {"slug": slug, "title": f"T {slug}", "url": f"https://x.example/{slug}", "method": "GET", "category": "data",
+            "summary": "s", "accepts": [{"network_caip2": "eip155:8453", "verified": verified,
+                                         "verified_at": "2026-11-21T10:00:00Z" if verified else None}],
+            "origin": {"slug": "x-example", "host": "x.example", "url": "https://x.example"}, "status": "paid",
+            "x402_version": 2, "networks": ["eip155:8453"], "price_usd": 0.01, "first_seen": "2026-11-20T10:00:00Z",
+            "last_seen": None, "last_probed_at": None, "generated_at": "2026-11-21T10:00:00Z", "tags": ["t"], **extra}
+
+
+def test_catalog_jsonl_details_are_merged_and_new_fields_carried(tmp_path: Path) -> None:
+    records = [_record("p", True, trust_tier="verified", some_future_field=1), _record("q", False)]
+    (tmp_path / "catalog.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    plain = [{k: v for k, v in record_entry(r).items() if k not in ("tags", "accepts", "verified", "last_verified")} for r in records]
+    (tmp_path / "index.json").write_text(json.dumps({"resources": plain}))
+    assert "verified" not in load_entries(tmp_path)[0]
+    detailed = load_entries(tmp_path, details=True)
+    assert [(e["slug"], e["verified"], e["last_verified"], e["trust_tier"] if "trust_tier" in e else None) for e in detailed] == \
+        [("p", True, "2026-11-21T10:00:00Z", "verified"), ("q", False, None, None)]
+    assert slugs(search(tmp_path, Query(verified_only=True))) == ["p"]
+    assert slugs(search(tmp_path / "catalog.jsonl", Query(trust_tier="verified"))) == ["p"]
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "p.json").write_text(json.dumps(records[0]))
+    assert get_record(tmp_path, "p")["some_future_field"] == 1
+    assert get_record(tmp_path, "nope") is None and get_record(tmp_path / "catalog.jsonl", "q")["slug"] == "q"
+    with pytest.raises(ValueError):
+        get_record(tmp_path, "../etc/passwd")

@@ -1,8 +1,14 @@
 """The fleet's local facilitator: /supported, /verify, /settle and /discovery/resources.
 
-No chain is involved. Settlement writes to an in-memory ledger and returns a made-up transaction
-hash derived from the payment's nonce. Verification checks the payment against the requirements
-(recipient, amount, network, validity window, nonce reuse).
+No chain is involved. Verification does what the token contract would: it recovers the EIP-712
+signer of the EIP-3009 TransferWithAuthorization (domain from OUR asset registry, as the contract
+holds it, so a payment signed over a server's spoofed `extra.name` fails), and checks the network,
+the recipient, the amount, the validity window and nonce reuse. Settlement writes to an in-memory
+ledger and returns a made-up transaction hash derived from the payment's nonce.
+
+Test hooks: every fleet origin app is wrapped by `PaymentSpy`, which logs each request it sees and
+whether it carried a payment header; `GET /__payments` returns that log and the ledger, so a test
+can prove that a refused test-buy sent nothing and that a failed one paid once.
 
 /discovery/resources behaves like a real, busy registry:
 - pages hold at most PAGE_CAP items whatever `limit` the client asks; `pagination.limit` reports the
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter, deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,8 +38,11 @@ from x402.schemas import SettleResponse, SupportedKind, SupportedResponse, Verif
 from index.demo.hostile import picky_extension
 from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, SOLANA_FEE_PAYER, DemoOrigin, DemoResource
 from index.demo.wire import bazaar_extension, v1_accept, v2_accept
+from index.networks import lookup_asset, lookup_network, to_caip2
+from index.x402 import PAYMENT_SIGNATURE, X_PAYMENT
 
 HOSTILE_PROVIDER = "Hostile test origin"
+MAX_LOGGED_REQUESTS = 10_000  # PaymentSpy's log keeps the latest ones
 PAGE_CAP = 3  # the most items one /discovery/resources page holds, whatever `limit` says
 LAST_UPDATED = "2026-11-20T12:00:00.000Z"
 # Items whose `lastUpdated` is epoch milliseconds instead of an ISO string (keyed by route).
@@ -48,12 +58,47 @@ def _model_dict(obj: Any) -> dict[str, Any]:
     return dict(obj or {})
 
 
+TRANSFER_WITH_AUTHORIZATION = [
+    {"name": "from", "type": "address"}, {"name": "to", "type": "address"}, {"name": "value", "type": "uint256"},
+    {"name": "validAfter", "type": "uint256"}, {"name": "validBefore", "type": "uint256"}, {"name": "nonce", "type": "bytes32"},
+]
+EIP712_DOMAIN = [
+    {"name": "name", "type": "string"}, {"name": "version", "type": "string"}, {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
+
+def recover_signer(auth: dict[str, Any], signature: str, chain_id: int, token: str, name: str, version: str) -> str | None:
+    """The address that signed this EIP-3009 authorization under the token's EIP-712 domain; None
+    when the signature or the fields are malformed."""
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    try:
+        message = {"from": auth["from"], "to": auth["to"], "value": int(auth["value"]),
+                   "validAfter": int(auth["validAfter"]), "validBefore": int(auth["validBefore"]), "nonce": auth["nonce"]}
+        typed = {"types": {"EIP712Domain": EIP712_DOMAIN, "TransferWithAuthorization": TRANSFER_WITH_AUTHORIZATION},
+                 "primaryType": "TransferWithAuthorization",
+                 "domain": {"name": name, "version": version, "chainId": chain_id, "verifyingContract": token},
+                 "message": message}
+        return str(Account.recover_message(encode_typed_data(full_message=typed), signature=signature))
+    except Exception:  # noqa: BLE001 - any malformed input is an invalid signature
+        return None
+
+
+def _digits(value: Any) -> int | None:
+    return int(value) if isinstance(value, str | int) and not isinstance(value, bool) and str(value).isdigit() else None
+
+
 class DemoFacilitator:
     """Usable in-process by the SDK's resource server, and over HTTP by everyone else."""
 
     def __init__(self) -> None:
-        self.used_nonces: set[str] = set()
+        self.used_nonces: set[tuple[str, str, str, str]] = set()  # (network, token, payer, nonce), as EIP-3009 keys them
         self.ledger: list[dict[str, Any]] = []
+        self.requests: deque[dict[str, Any]] = deque(maxlen=MAX_LOGGED_REQUESTS)  # what PaymentSpy saw, latest
+        self.request_counts: Counter[str] = Counter()  # "origin METHOD path" -> requests seen, all time
+        self.payments_received: list[dict[str, Any]] = []  # every request that carried a payment header
 
     def get_supported(self) -> SupportedResponse:
         kinds = [SupportedKind(x402_version=2, scheme="exact", network=n) for n in ("eip155:8453", "eip155:84532")]
@@ -62,24 +107,44 @@ class DemoFacilitator:
         return SupportedResponse(kinds=kinds, extensions=["bazaar"], signers={})
 
     def check(self, payload: dict[str, Any], requirements: dict[str, Any]) -> tuple[str | None, str | None]:
-        """(invalid reason or None, payer)."""
-        auth = ((payload.get("payload") or {}).get("authorization")) or {}
-        payer = auth.get("from")
+        """(invalid reason or None, payer): what the token contract and a careful facilitator check."""
+        inner = payload.get("payload") if isinstance(payload.get("payload"), dict) else {}
+        auth = inner.get("authorization") if isinstance(inner.get("authorization"), dict) else {}
+        payer = auth.get("from") if isinstance(auth.get("from"), str) else None
+        signature = inner.get("signature")
+        if not auth or not payer or not isinstance(signature, str):
+            return "invalid_payload", payer
+        caip2 = to_caip2(requirements.get("network"))
+        net = lookup_network(caip2)
+        accepted = payload.get("accepted") if isinstance(payload.get("accepted"), dict) else {}
+        if net is None or net.namespace != "eip155" or to_caip2(payload.get("network") or accepted.get("network")) != caip2:
+            return "invalid_network", payer
+        token = lookup_asset(caip2, requirements.get("asset"))
+        if token is None or not token.eip712_name or not token.eip712_version:
+            return "invalid_payment_requirements", payer  # no such token contract on this ledger
         amount = requirements.get("amount", requirements.get("maxAmountRequired"))
-        if not auth:
+        value, valid_after, valid_before = _digits(auth.get("value")), _digits(auth.get("validAfter")), _digits(auth.get("validBefore"))
+        if value is None or valid_after is None or valid_before is None or not isinstance(auth.get("nonce"), str):
             return "invalid_payload", payer
         if str(auth.get("to", "")).lower() != str(requirements.get("payTo", "")).lower():
             return "invalid_exact_evm_payload_recipient_mismatch", payer
-        if str(auth.get("value")) != str(amount):
+        if str(value) != str(amount):
             return "invalid_exact_evm_payload_authorization_value", payer
         now = int(time.time())
-        if int(auth.get("validBefore", 0)) < now:
+        if valid_before <= now:
             return "invalid_exact_evm_payload_authorization_valid_before", payer
-        if int(auth.get("validAfter", 0)) > now:
+        if valid_after > now:
             return "invalid_exact_evm_payload_authorization_valid_after", payer
-        if auth.get("nonce") in self.used_nonces:
+        signer = recover_signer(auth, signature, int(net.chain_id), token.address, token.eip712_name, token.eip712_version)
+        if signer is None or signer.lower() != payer.lower():
+            return "invalid_exact_evm_payload_signature", payer
+        if self._nonce_key(caip2 or "", token.address, payer, auth["nonce"]) in self.used_nonces:
             return "duplicate_settlement", payer
         return None, payer
+
+    @staticmethod
+    def _nonce_key(network: str, token: str, payer: str, nonce: str) -> tuple[str, str, str, str]:
+        return network, token.lower(), payer.lower(), nonce.lower()
 
     async def verify(self, payload: Any, requirements: Any) -> VerifyResponse:
         reason, payer = self.check(_model_dict(payload), _model_dict(requirements))
@@ -91,11 +156,36 @@ class DemoFacilitator:
         network = r.get("network", "")
         if reason:
             return SettleResponse(success=False, error_reason=reason, transaction="", network=network, payer=payer)
-        nonce = p["payload"]["authorization"]["nonce"]
-        self.used_nonces.add(nonce)
-        tx = "0x" + hashlib.sha256(f"demo-ledger:{nonce}".encode()).hexdigest()
-        self.ledger.append({"tx": tx, "payer": payer, "network": network, "at": datetime.now(UTC).isoformat()})
+        auth = p["payload"]["authorization"]
+        caip2 = to_caip2(network) or network
+        self.used_nonces.add(self._nonce_key(caip2, str(r.get("asset")), str(payer), auth["nonce"]))
+        tx = "0x" + hashlib.sha256(f"demo-ledger:{auth['nonce']}".encode()).hexdigest()
+        self.ledger.append({"tx": tx, "payer": payer, "to": auth["to"], "value": str(auth["value"]), "asset": r.get("asset"),
+                            "network": caip2, "nonce": auth["nonce"], "at": datetime.now(UTC).isoformat()})
         return SettleResponse(success=True, transaction=tx, network=network, payer=payer)
+
+
+class PaymentSpy:
+    """ASGI wrapper of a fleet origin: logs every request (origin, method, path, payment header if
+    any) in the facilitator's `requests`, then lets the app answer."""
+
+    HEADERS = (PAYMENT_SIGNATURE.lower().encode(), X_PAYMENT.lower().encode())
+
+    def __init__(self, app: Any, facilitator: DemoFacilitator, origin: str) -> None:
+        self.app = app
+        self.facilitator = facilitator
+        self.origin = origin
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            names = [k for k, _ in scope.get("headers") or []]
+            header = next((h.decode().upper() for h in self.HEADERS if h in names), None)
+            seen = {"origin": self.origin, "method": scope.get("method"), "path": scope.get("path"), "payment_header": header}
+            self.facilitator.requests.append(seen)
+            self.facilitator.request_counts[f"{self.origin} {seen['method']} {seen['path']}"] += 1
+            if header:
+                self.facilitator.payments_received.append(seen)
+        await self.app(scope, receive, send)
 
 
 def discovery_items(origin_urls: dict[str, str]) -> list[dict[str, Any]]:
@@ -192,8 +282,15 @@ def facilitator_app(facilitator: DemoFacilitator, origin_urls: dict[str, str]) -
         state.reset()
         return JSONResponse({"ok": True})
 
+    async def payments(_: Request) -> JSONResponse:
+        """Test hook: what the origins saw (counts per "origin METHOD path", every request that carried a
+        payment header, the latest requests) and the ledger."""
+        return JSONResponse({"request_counts": dict(facilitator.request_counts),
+                             "payments_received": facilitator.payments_received, "ledger": facilitator.ledger,
+                             "recent_requests": list(facilitator.requests)[-100:]})
+
     return Starlette(routes=[
         Route("/supported", supported), Route("/verify", verify, methods=["POST"]),
         Route("/settle", settle, methods=["POST"]), Route("/discovery/resources", discovery),
-        Route("/__reset", reset, methods=["POST"]),
+        Route("/__reset", reset, methods=["POST"]), Route("/__payments", payments),
     ])

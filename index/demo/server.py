@@ -5,10 +5,11 @@ a subprocess for `make demo` and the tests.
 JSON line describing the fleet (its manifest), and serves until SIGTERM or Ctrl-C.
 
 Ports from N, in order: weather, ai, chain, facilitator (N..N+3, the well-behaved fleet), then the
-hostile origin (N+4), the HTTPS origin with a self-signed certificate (N+5), and the hit counter
-(N+6, on 127.0.0.2: every other server listens on 127.0.0.1). No other ports: the discovery
-documents (index.demo.discovery) are routes on the origins themselves, and the facilitator's
-`POST /__reset` re-arms its once-per-lifetime 429 on the second discovery page.
+hostile origin (N+4), the HTTPS origin with a self-signed certificate (N+5), the hit counter
+(N+6, on 127.0.0.2: every other server listens on 127.0.0.1), and the buyer-test origin (N+7,
+index.demo.buyer). No other ports: the discovery documents (index.demo.discovery) are routes on the
+origins themselves, the facilitator's `POST /__reset` re-arms its once-per-lifetime 429 on the second
+discovery page, and its `GET /__payments` tells what payments the origins received.
 """
 
 from __future__ import annotations
@@ -30,15 +31,17 @@ from typing import Any
 import uvicorn
 
 from index.demo.apps import origin_app
+from index.demo.buyer import BuyerOrigin, buyer_manifest
 from index.demo.discovery import declared_usd, discovery_urls, dropped_entries, expect_sources
-from index.demo.facilitator import PAGE_CAP, DemoFacilitator, facilitator_app
+from index.demo.facilitator import PAGE_CAP, DemoFacilitator, PaymentSpy, facilitator_app
 from index.demo.hostile import COUNTER_HOST, HitCounter, HostileOrigin
 from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, TLS_EXPECT_OUTCOME, TLS_ORIGIN, Price
 from index.demo.tls import self_signed_certificate
 
 HOST = "127.0.0.1"
 # Port order after the base port; never reorder (existing ports stay where they were).
-PORT_KEYS = [o.key for o in ORIGINS] + ["facilitator", "hostile", TLS_ORIGIN.key, "counter"]
+PORT_KEYS = [o.key for o in ORIGINS] + ["facilitator", "hostile", TLS_ORIGIN.key, "counter", "buyer"]
+NOT_CRAWLED = ("facilitator", "counter", "buyer")  # not in the manifest's `origins`
 
 
 def _bind(port: int, host: str = HOST) -> socket.socket:
@@ -55,7 +58,8 @@ def _terms(prices: tuple[Price, ...], pay_to: str) -> list[dict[str, Any]]:
              "asset": p.asset, "pay_to": pay_to} for p in prices]
 
 
-def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str | None = None) -> dict[str, Any]:
+def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str | None = None,
+             buyer_url: str | None = None) -> dict[str, Any]:
     """What the fleet serves: origins, facilitator, and every resource with its expected terms and
     the crawl result it must produce (`expect`). `paid` is true only for the well-behaved SDK
     resources; hostile ones (`hostile: true`) say what a crawl must record in `expect` instead.
@@ -74,7 +78,11 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
     `dropped_entries` which entries a crawler must drop (another origin's URL in weather's
     /.well-known/x402). The facilitator pages by at most `facilitator_page_size` whatever `limit`
     says, answers 429 (Retry-After: 1) to the first request for page two in its lifetime, and
-    `facilitator_reset_url` (POST) re-arms that."""
+    `facilitator_reset_url` (POST) re-arms that.
+
+    Test-buys: `payments_url` (the facilitator's `GET /__payments`) lists every request the origins
+    received, with the payment header it carried if any, and the facilitator's ledger; `buyer`
+    describes the buyer-test origin (index.demo.buyer), which no demo crawl seeds."""
     resources = []
     for origin in ORIGINS:
         base = origin_urls[origin.key]
@@ -119,6 +127,9 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
     out["dropped_entries"] = dropped_entries(origin_urls)
     out["facilitator_page_size"] = PAGE_CAP
     out["facilitator_reset_url"] = facilitator_url + "/__reset"
+    out["payments_url"] = facilitator_url + "/__payments"
+    if buyer_url:
+        out["buyer"] = buyer_manifest(buyer_url)
     if counter_url:
         out["counter"] = counter_url
     if "hostile" in origin_urls:
@@ -157,9 +168,11 @@ async def _serve(base_port: int, tls_dir: Path) -> None:
     urls[TLS_ORIGIN.key] = f"https://{HOST}:{ports[TLS_ORIGIN.key]}"
     counter_host = socks["counter"].getsockname()[0]
     counter_url = f"http://{counter_host}:{ports['counter']}"
-    origin_urls = {key: urls[key] for key in PORT_KEYS if key not in ("facilitator", "counter")}
+    origin_urls = {key: urls[key] for key in PORT_KEYS if key not in NOT_CRAWLED}
     facilitator = DemoFacilitator()
-    apps = {o.key: origin_app(o, urls[o.key], facilitator, origin_urls) for o in (*ORIGINS, TLS_ORIGIN)}
+    apps: dict[str, Any] = {o.key: PaymentSpy(origin_app(o, urls[o.key], facilitator, origin_urls), facilitator, o.key)
+                            for o in (*ORIGINS, TLS_ORIGIN)}
+    apps["buyer"] = PaymentSpy(BuyerOrigin(urls["buyer"], facilitator).app(), facilitator, "buyer")
     apps["facilitator"] = facilitator_app(facilitator, origin_urls)
     certfile, keyfile = self_signed_certificate(tls_dir, HOST)
     tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)}
@@ -185,7 +198,7 @@ async def _serve(base_port: int, tls_dir: Path) -> None:
         if any(t.done() for t in tasks):
             break
         await asyncio.sleep(0.02)
-    print(json.dumps(manifest(origin_urls, urls["facilitator"], counter_url)), flush=True)
+    print(json.dumps(manifest(origin_urls, urls["facilitator"], counter_url, urls["buyer"])), flush=True)
     try:
         await asyncio.gather(*tasks)
     finally:

@@ -171,6 +171,10 @@ ORIGINS: tuple[DemoOrigin, ...] = (
 )
 
 
+# The resource `make demo` invites a test-buy of: v2 (official SDK), Base Sepolia first, $0.001.
+DEMO_TEST_BUY = ("weather", "/v1/forecast?city=Lisbon")
+
+
 def paid_resources() -> list[tuple[DemoOrigin, DemoResource]]:
     return [(o, r) for o in ORIGINS for r in o.resources if r.paid]
 

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from index.networks import to_caip2
-from index.record import CatalogRecord, OriginRef, index_entry
+from index.record import IndexEntry
 
 MAX_REMOTE_BYTES = 64 * 1024 * 1024
 SORTS = ("price", "name", "last_verified")
@@ -87,8 +87,10 @@ def record_entry(obj: dict[str, Any]) -> dict[str, Any]:
     leaves out: tags, trust tier, verification, and a compact view of the accepts. Fields this code
     does not know (a newer build's) are carried, never refused."""
     origin = obj.get("origin") if isinstance(obj.get("origin"), dict) else {}
-    record = CatalogRecord.model_construct(**{**obj, "origin": OriginRef.model_construct(**origin)})
-    entry = index_entry(record).model_dump(mode="json")
+    slug = obj.get("slug")
+    entry = {name: obj.get(name) for name in IndexEntry.model_fields if name not in ("origin", "href", "page")}
+    entry.pop("trust_tier", None)
+    entry.update({"origin": origin.get("host"), "href": f"r/{slug}.json", "page": f"r/{slug}.html"})
     accepts = [a for a in obj.get("accepts") or [] if isinstance(a, dict)]
     verified_at = [str(a["verified_at"]) for a in accepts if a.get("verified") and a.get("verified_at")]
     entry.update({

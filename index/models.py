@@ -65,6 +65,11 @@ class Resource(SQLModel, table=True):
     sources: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType))
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime | None = None  # last time the server answered HTTP at all
+    # the due-queue (index.schedule): when to probe again, failure streak, retirement
+    next_probe_at: datetime | None = Field(default=None, index=True)  # None: due now
+    consecutive_failures: int = 0
+    failing_since: datetime | None = None
+    retired_at: datetime | None = None
 
 
 class PaymentOption(SQLModel, table=True):
@@ -135,14 +140,33 @@ class Observation(SQLModel, table=True):
 
 
 class CrawlRun(SQLModel, table=True):
-    """One `crawl` invocation: when, and what its stats said."""
+    """One crawl run: when, what its stats said, and what changed. A run killed before it finished
+    has no `finished_at`; the next `crawl` resumes it."""
 
     __tablename__ = "crawl_runs"
 
     id: int | None = Field(default=None, primary_key=True)
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    kind: str = "full"  # full | incremental
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
+    changes: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSONType))  # counts by change kind
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))  # state at start (index.changes)
+
+
+class ResourceChange(SQLModel, table=True):
+    """Something that changed about a resource, found by comparing states around a crawl run."""
+
+    __tablename__ = "resource_changes"
+    __table_args__ = (Index("ix_change_time", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    crawl_run_id: int | None = Field(default=None, foreign_key="crawl_runs.id", index=True)
+    resource_id: int = Field(foreign_key="resources.id", index=True)
+    at: datetime
+    kind: str  # added | price_changed | pay_to_changed | went_down | recovered | removed | retired
+    before: Any = Field(default=None, sa_column=Column(JSONType))
+    after: Any = Field(default=None, sa_column=Column(JSONType))
 
 
 class TestBuy(SQLModel, table=True):

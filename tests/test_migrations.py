@@ -46,3 +46,22 @@ def test_a_database_made_without_migrations_is_refused(tmp_path: Path) -> None:
     proc = run_cli("build", "--db", f"sqlite:///{db}", "--out", str(tmp_path / "out"), cwd=tmp_path, check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "migrations" in proc.stderr
     get_engine(f"sqlite:///{db}").dispose()
+
+
+def test_upgrading_a_populated_database_keeps_its_rows(db_url: str) -> None:
+    """Columns added by later migrations get defaults on existing rows (0001 → head)."""
+    from sqlalchemy import text
+
+    from index.migrate import upgrade
+    from index.store import get_engine
+
+    engine = get_engine(db_url)
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO crawl_runs (started_at) VALUES ('2026-11-20 10:00:00')"))
+        conn.execute(text("INSERT INTO origins (url, host, slug, first_seen) VALUES ('https://a.example', 'a.example', 'a-example', '2026-11-20 10:00:00')"))
+        conn.execute(text("INSERT INTO resources (url, method, origin_id, slug, first_seen) VALUES ('https://a.example/x', 'GET', 1, 'a-example-x', '2026-11-20 10:00:00')"))
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT kind FROM crawl_runs")).scalar() == "full"
+        assert conn.execute(text("SELECT consecutive_failures FROM resources")).scalar() == 0

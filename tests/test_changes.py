@@ -99,3 +99,24 @@ def test_an_unfinished_run_is_found_with_what_it_already_probed(db_url: str) -> 
     assert found is not None and found.id == run_id
     assert probed_in_run(engine, run_id) == {("https://a.example/a", "GET")}
     assert finish_run(engine, run_id, {})["added"] == 1
+
+
+def test_due_queue(db_url: str) -> None:
+    from index.dueq import discovery_due, plan
+
+    engine = init_db(db_url)
+    assert discovery_due(engine, T0)
+    run_id = begin_run(engine, "full")
+    record_probes(engine, [_probe("a", T0), _probe("b", T0, outcome="timeout")], run_id)
+    finish_run(engine, run_id, {"discovery": True})
+    due, known = plan(engine, T0 + timedelta(hours=1))
+    assert due == [] and known == [("https://a.example/a", "GET"), ("https://a.example/b", "GET")]
+    # b failed once: due again after one interval; a succeeded: due after one interval too
+    due, known = plan(engine, T0 + DEFAULT_INTERVAL)
+    assert [c["url"] for c in due] == ["https://a.example/a", "https://a.example/b"]
+    assert due[0]["hints"]["source"] == "bazaar"  # the last probe's hints steer the next one
+    due, _ = plan(engine, T0 + DEFAULT_INTERVAL, limit=1)
+    assert len(due) == 1
+    due, known = plan(engine, T0, everything=True, done={("https://a.example/a", "GET")})
+    assert [c["url"] for c in due] == ["https://a.example/b"] and known == [("https://a.example/a", "GET")]
+    assert not discovery_due(engine, datetime.now(UTC))

@@ -69,14 +69,23 @@ def run_crawl(
     overrides: dict[str, Any] | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
     origins: list[str] | None = None,
+    run_id: int | None = None,
+    known: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """Probe candidates (and everything the facilitators list), store observations, return the summary."""
+    """Probe candidates (and everything the facilitators list), store observations, return the summary.
+
+    `run_id`: the crawl run the observations belong to (index.changes.begin_run; the caller finishes
+    it). Without one, a run is begun and finished here. `known`: (url, method) of resources not to
+    probe in this run: discovery only records them as sightings."""
     from scrapy.crawler import AsyncCrawlerProcess
 
-    from index.store import finish_run, init_db, start_run
+    from index.changes import begin_run, finish_run
+    from index.store import init_db
 
     engine = init_db(db_url)
-    run_id = start_run(engine)
+    own_run = run_id is None
+    if run_id is None:
+        run_id = begin_run(engine, "full")
     extra = dict(overrides or {})
     extra["X402_CRAWL_RUN_ID"] = run_id
     if progress is not None:
@@ -84,10 +93,13 @@ def run_crawl(
     settings = crawl_settings(db_url, allow_private, extra)
     process = AsyncCrawlerProcess(settings)
     crawler = process.create_crawler("probe")
-    process.crawl(crawler, candidates=candidates, facilitators=facilitators, origins=list(origins or []))
+    process.crawl(crawler, candidates=candidates, facilitators=facilitators, origins=list(origins or []),
+                  known=list(known or []))
     process.start()
     stats = crawler.stats.get_stats()
     summary = summarize(stats)
-    finish_run(engine, run_id, {**summary, "run_id": run_id})
     summary["run_id"] = run_id
+    summary["discovery"] = bool(facilitators or origins)
+    if own_run:
+        summary["changes"] = finish_run(engine, run_id, summary)
     return summary

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, or_, select
 
 from index.models import CrawlRun, Observation, PaymentOption, Resource, ResourceChange
 from index.schedule import DEFAULT_INTERVAL, after_probe
@@ -103,11 +103,22 @@ def unfinished_run(engine: Engine) -> CrawlRun | None:
 
 
 def probed_in_run(engine: Engine, run_id: int) -> set[tuple[str, str]]:
-    """(url, method) of every resource with a final observation in this run (its probe is done)."""
+    """(url, method) of every probe done in this run: the method it was asked with first (the
+    candidate's) and the method its resource is stored under (a GET refused with 405 may be paid by
+    POST). A probe's attempts are stored in one transaction, so a stored first attempt means done."""
     with Session(engine) as session:
-        rows = session.exec(select(Resource.url, Resource.method).join(Observation, Observation.resource_id == Resource.id)
-                            .where(Observation.crawl_run_id == run_id, Observation.final.is_(True))).all()
-    return {(url, method) for url, method in rows}
+        rows = session.exec(
+            select(Resource.url, Resource.method, Observation.method, Observation.attempt, Observation.final)
+            .join(Observation, Observation.resource_id == Resource.id)
+            .where(Observation.crawl_run_id == run_id,
+                   or_(Observation.final.is_(True), Observation.attempt == 0))).all()  # type: ignore[union-attr]
+    done: set[tuple[str, str]] = set()
+    for url, res_method, obs_method, attempt, final in rows:
+        if final:
+            done.add((url, res_method))
+        if attempt == 0:
+            done.add((url, obs_method))
+    return done
 
 
 def finish_run(engine: Engine, run_id: int, stats: dict[str, Any], interval: timedelta = DEFAULT_INTERVAL) -> dict[str, int]:

@@ -84,16 +84,15 @@ def _print_crawl_summary(summary: dict[str, Any]) -> None:
 
 
 def _do_crawl(candidates: list[Any], facilitators: list[str], db: str, allow_private: bool, quiet: bool,
-              overrides: dict[str, Any] | None = None, origins: list[str] | None = None) -> dict[str, Any]:
+              overrides: dict[str, Any] | None = None, origins: list[str] | None = None,
+              run_id: int | None = None, known: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     from crawler.run import crawl_ok, run_crawl
 
-    if not candidates and not facilitators and not origins:
-        raise CliError("nothing to crawl: give --seed, --facilitator or a seeds file with entries")
     settings = {"LOG_LEVEL": "WARNING"}
     settings.update(overrides or {})
     with CrawlProgress(quiet=quiet) as progress:
         summary = run_crawl(candidates, facilitators, db, allow_private=allow_private, overrides=settings,
-                            progress=progress, origins=origins)
+                            progress=progress, origins=origins, run_id=run_id, known=known)
     # Scrapy leaves its shutdown handlers installed; give Ctrl-C back to Python.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if not crawl_ok(summary):
@@ -114,18 +113,28 @@ def crawl(
     allow_private: Annotated[bool, typer.Option("--allow-private", help="allow loopback and private addresses (the demo fleet, tests); off by default")] = False,
     allow_host: Annotated[list[str] | None, typer.Option("--allow-host", help="let the SSRF guard through for this one host even if private, e.g. your own facilitator (repeatable)")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", "-s", help="override a crawl setting, NAME=VALUE (repeatable)")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="probe every known resource now and read every discovery source")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="probe at most this many due resources (the most overdue first)")] = None,
+    interval: Annotated[str, typer.Option("--interval", help="re-probe live resources this often; failing ones back off from it")] = "6h",
     quiet: QuietOption = False,
 ) -> None:
-    """Probe candidate endpoints unpaid and store what they answer.
+    """Probe what is due, unpaid, store what it answers, and report what changed.
+
+    Incremental: a resource is re-probed when due (live ones every --interval, failing ones backing off); discovery sources (seeds, facilitators, origins) are read when named on the command line or when the last read is a day old. A run that was killed is resumed first.
 
     Example: x402-index crawl --facilitator https://x402.org/facilitator
     """
     from crawler.discovery.seeds import is_origin_seed, load_seeds_file, seed_candidate
+    from index.crawljob import change_lines, finish, prepare
+    from index.schedule import parse_every
+    from index.store import init_db
 
+    every = parse_every(interval)
+    explicit = bool(seed or facilitator or seeds_file)
     origins = [s.strip() for s in seed or [] if is_origin_seed(s)]
     candidates = [seed_candidate(s, "cli:--seed") for s in seed or [] if not is_origin_seed(s)]
     facilitators = list(facilitator or [])
-    if seeds_file is None and not candidates and not facilitators and not origins:
+    if seeds_file is None and not explicit:
         seeds_file = DATA_DIR / "seeds.yaml"
     if seeds_file is not None:
         seeds = load_seeds_file(seeds_file)
@@ -136,8 +145,99 @@ def crawl(
     if allow_host:
         overrides["X402_ALLOW_HOSTS"] = [h.strip() for h in allow_host if h.strip()]
     overrides.update(_parse_settings(setting or []))
-    summary = _do_crawl(candidates, facilitators, db_url(db), allow_private, quiet, overrides, origins)
+    db = db_url(db)
+    engine = init_db(db)
+    job = prepare(engine, seeds=candidates, facilitators=facilitators, origins=origins, explicit=explicit,
+                  everything=everything, limit=limit)
+    if job.resumed:
+        err.print(f"resuming crawl run {job.run_id} ({job.already_probed} resources already probed)", highlight=False)
+    if not job.candidates and not job.facilitators and not job.origins:
+        finish(engine, job, {"probed": 0}, every)
+        out.print("nothing due: every known resource was probed recently (use --all to probe them now)", highlight=False)
+        return
+    summary = _do_crawl(job.candidates, job.facilitators, db, allow_private, quiet, overrides, job.origins,
+                        run_id=job.run_id, known=job.known)
+    counts = finish(engine, job, summary, every)
     _print_crawl_summary(summary)
+    _print_changes(counts, change_lines(engine, job.run_id))
+
+
+def _print_changes(counts: dict[str, int], lines: list[str]) -> None:
+    found = {k: v for k, v in counts.items() if v}
+    if not found:
+        out.print("changes: none", highlight=False)
+        return
+    out.print("changes: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in found.items()), highlight=False)
+    for line in lines:
+        out.print("  " + line, highlight=False, markup=False)
+
+
+@app.command("runs")
+@friendly_errors
+def runs_command(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="how many runs, newest first")] = 20,
+    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+) -> None:
+    """List crawl runs: when, what they probed, and what changed.
+
+    Example: x402-index runs --limit 5
+    """
+    from rich.table import Table
+
+    from index.crawljob import runs
+    from index.store import init_db
+
+    if fmt not in ("table", "json"):
+        raise CliError("--format must be table or json")
+    rows = runs(init_db(db_url(db)), limit)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table()
+    for col in ("run", "kind", "started", "finished", "probed", "paid", "added", "price", "payTo", "down", "recovered", "removed", "retired"):
+        table.add_column(col)
+    for r in rows:
+        c = r["changes"]
+        table.add_row(str(r["id"]), r["kind"], r["started_at"][:19], (r["finished_at"] or "unfinished")[:19],
+                      str(r["probed"] if r["probed"] is not None else "—"), str(r["paid"] if r["paid"] is not None else "—"),
+                      str(c["added"]), str(c["price_changed"]), str(c["pay_to_changed"]), str(c["went_down"]),
+                      str(c["recovered"]), str(c["removed"]), str(c["retired"]))
+    out.print(table)
+
+
+@app.command("run")
+@friendly_errors
+def run_command(
+    every: Annotated[str, typer.Option("--every", help="how often to crawl and build, e.g. 30m, 6h, 1d")] = "6h",
+    db: DbOption = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="output folder of the build")] = DEFAULT_OUT_DIR,
+    base_url: Annotated[str, typer.Option("--base-url", help="public URL the site will be served from")] = "",
+    allow_host: Annotated[list[str] | None, typer.Option("--allow-host", help="passed to crawl (repeatable)")] = None,
+    seed: Annotated[list[str] | None, typer.Option("--seed", help="passed to crawl (repeatable)")] = None,
+    facilitator: Annotated[list[str] | None, typer.Option("--facilitator", help="passed to crawl (repeatable)")] = None,
+    setting: Annotated[list[str] | None, typer.Option("--set", "-s", help="passed to crawl, NAME=VALUE (repeatable)")] = None,
+    iterations: Annotated[int | None, typer.Option("--iterations", min=1, help="stop after this many cycles")] = None,
+) -> None:
+    """Crawl then build, again and again, until SIGTERM or Ctrl-C (which stop it between steps).
+
+    Example: x402-index run --every 6h --out public --base-url https://x402-index.example
+    """
+    from index.crawljob import StopFlag, run_loop
+    from index.schedule import parse_every
+
+    period = parse_every(every)
+    database = db_url(db)
+    crawl_args = ["--db", database, "--quiet"]
+    for flag, values in (("--allow-host", allow_host), ("--seed", seed), ("--facilitator", facilitator), ("--set", setting)):
+        for value in values or []:
+            crawl_args += [flag, value]
+    build_args = ["--db", database, "--out", str(out_dir), "--quiet"] + (["--base-url", base_url] if base_url else [])
+    stop = StopFlag()
+    stop.install()
+    cycles = run_loop(crawl_args, build_args, period, stop, iterations,
+                      say=lambda text: out.print(text, highlight=False, markup=False))
+    out.print(f"stopped after {cycles} cycle(s)", highlight=False)
 
 
 def _parse_settings(pairs: list[str]) -> dict[str, str]:

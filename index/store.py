@@ -294,20 +294,3 @@ def record_sources(engine: Engine, sightings: Iterable[dict[str, Any]]) -> int:
                 session.add(resource)
                 merged += 1
     return merged
-
-
-def start_run(engine: Engine) -> int:
-    with session_scope(engine) as session:
-        run = CrawlRun()
-        session.add(run)
-        session.flush()
-        return int(run.id)
-
-
-def finish_run(engine: Engine, run_id: int, stats: dict[str, Any]) -> None:
-    with session_scope(engine) as session:
-        run = session.get(CrawlRun, run_id)
-        if run is not None:
-            run.finished_at = datetime.now(UTC)
-            run.stats = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()}
-            session.add(run)

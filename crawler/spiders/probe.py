@@ -46,7 +46,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     def __init__(self, candidates: list[Candidate] | None = None, facilitators: list[str] | None = None,
                  origins: list[str] | None = None, seed: str = "", facilitator: str = "", origin: str = "",
-                 **kwargs: Any) -> None:
+                 known: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.candidates = list(candidates or []) + [seed_candidate(s, "scrapy:-a seed") for s in _split(seed)]
         self.facilitators = list(facilitators or []) + _split(facilitator)
@@ -54,6 +54,13 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         self._queued: set[tuple[str, str]] = set()
         self._finished: set[tuple[str, str]] = set()
         self._sources: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # Resources this run leaves alone (not due, or already probed before a crash): discovery
+        # that names one records a sighting of its source instead of probing it.
+        for url, method in known or []:
+            key = (url, method.upper())
+            self._queued.add(key)
+            self._finished.add(key)
+            self._sources.setdefault(key, [])
         self._init_origins()
 
     # -- requests ---------------------------------------------------------------------------
@@ -195,6 +202,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         resource_method = final["method"] if answered else attempts[0]["method"]
         self.crawler.stats.inc_value(f"x402/outcome/{final['outcome']}")
         self._finished.add(meta["queue_key"])
+        stored_as = (meta["url"], resource_method)
+        if stored_as != meta["queue_key"]:  # a GET refused, paid by POST: a later "POST url" is the same resource
+            self._queued.add(stored_as)
+            self._finished.add(stored_as)
+            self._sources.setdefault(stored_as, [])
         for item in attempts:
             item["resource_method"] = resource_method
             item["final"] = item is final

@@ -10,7 +10,8 @@ settles through the fleet's facilitator, which checks the signature for real. Wh
 - `spoofed_domain`: Base Sepolia USDC, with the EIP-712 domain name of mainnet USDC;
 - `zero_pay_to`: the Base Sepolia accept pays the zero address;
 - `long_timeout`: maxTimeoutSeconds of ten years;
-- `drift`: terms a test changes through `POST /__terms` (restored by `POST /__reset`);
+- `drift`: terms a test changes through `POST /__terms` (restored by `POST /__reset`); the same hook
+  can make any path answer another status (404 for a removed endpoint, 503 for an outage);
 - `crash_after_pay`, `hang_after_pay`, `redirect_after_pay`: settle the payment, then answer 500,
   answer only after HANG_SECONDS, or redirect to `/__landing`.
 
@@ -85,6 +86,7 @@ class BuyerOrigin:
         self.base = base
         self.facilitator = facilitator
         self.overrides: dict[str, dict[str, str]] = {}
+        self.statuses: dict[str, int] = {}  # path → status answered instead of the 402 (removal, outage)
 
     def challenge(self, case: BuyerCase) -> dict[str, Any]:
         res = DemoResource(case.path, "GET", case.description, case.prices, PAY_TO_BUYER)
@@ -114,6 +116,8 @@ class BuyerOrigin:
 
     def handler(self, case: BuyerCase) -> Any:
         async def handle(request: Request) -> Response:
+            if case.path in self.statuses:
+                return JSONResponse({"error": "injected by /__terms"}, status_code=self.statuses[case.path])
             header = request.headers.get(PAYMENT_SIGNATURE)
             if not header:
                 return self._unpaid(case)
@@ -141,16 +145,21 @@ class BuyerOrigin:
 
     def app(self) -> Starlette:
         async def terms(request: Request) -> JSONResponse:
-            """Test hook: {"path", "amount"?, "payTo"?} changes the terms that path asks."""
+            """Test hook: {"path", "amount"?, "payTo"?, "status"?} changes the terms that path asks, or
+            makes it answer `status` (e.g. 404, 503) instead."""
             body = await request.json()
             path = body.get("path")
             if path not in {c.path for c in BUYER_CASES}:
                 return JSONResponse({"error": "unknown path"}, status_code=400)
             self.overrides[path] = {k: str(body[k]) for k in ("amount", "payTo") if k in body}
-            return JSONResponse({"ok": True, "terms": self.overrides[path]})
+            status = body.get("status")
+            if isinstance(status, int) and 200 <= status < 600 and status != 402:
+                self.statuses[path] = status
+            return JSONResponse({"ok": True, "terms": self.overrides[path], "status": self.statuses.get(path)})
 
         async def reset(_: Request) -> JSONResponse:
             self.overrides.clear()
+            self.statuses.clear()
             return JSONResponse({"ok": True})
 
         async def landing(_: Request) -> JSONResponse:

@@ -93,6 +93,18 @@ def _empty_seeds(folder: Path) -> Path:
     return path
 
 
+def _run_rows(db_path: Path) -> int:
+    if not db_path.exists():
+        return 0
+    con = sqlite3.connect(db_path)
+    try:
+        return int(con.execute("SELECT COUNT(*) FROM crawl_runs").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        con.close()
+
+
 def _observations(db_path: Path) -> list[tuple[Any, ...]]:
     con = sqlite3.connect(db_path)
     try:
@@ -121,10 +133,8 @@ def test_a_crawl_killed_with_sigkill_resumes_without_duplicates(own_fleet: dict[
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(_observations(db_path)) < kill_after and proc.poll() is None:
         time.sleep(0.05)
-    if kill_after == 0:
-        while time.monotonic() < deadline and not db_path.exists():
-            time.sleep(0.05)
-        time.sleep(0.3)
+    while time.monotonic() < deadline and not _run_rows(db_path):  # the run has begun
+        time.sleep(0.05)
     assert proc.poll() is None, "the crawl finished before the kill"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)

@@ -88,3 +88,8 @@ X402_PROGRESS_INTERVAL = 1.0
 X402_PROGRESS_CALLBACK = None
 # Crawl-run id the pipeline stamps on every observation (set by crawler.run).
 X402_CRAWL_RUN_ID = None
+
+# The frontier. Crawl requests are plain data (picklable, see tests/test_requests_picklable.py), so a
+# shared frontier on an existing engine replaces this one by configuration alone, e.g. scrapy-redis:
+# SCHEDULER = "scrapy_redis.scheduler.Scheduler"; DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter".
+SCHEDULER = "scrapy.core.scheduler.Scheduler"

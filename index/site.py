@@ -17,6 +17,7 @@ each worker also writes its slice of catalog.jsonl, which the parent joins in or
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -82,7 +83,7 @@ class SiteWriter:
     def __init__(self, root: Path, hashes: dict[str, str] | None = None) -> None:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.seen: set[Path] = set()
+        self.seen: set[str] = set()  # paths relative to the root, as claimed
         self.old_hashes = hashes or {}
         self.hashes: dict[str, str] = {}
         self.written = 0
@@ -99,10 +100,18 @@ class SiteWriter:
     def claim(self, rel: str) -> Path:
         """Reserve a path for this build (a second claim is an error)."""
         target = self.path_for(rel)
-        if target in self.seen:
-            raise ValueError(f"{rel} written twice in one build")
-        self.seen.add(target)
+        self._claim_key(target.relative_to(self.root).as_posix())
         return target
+
+    def claim_resource(self, slug: str) -> None:
+        """Reserve r/<slug>.html and r/<slug>.json; `slug` was checked by safe_name, so no resolve."""
+        self._claim_key(f"r/{slug}.html")
+        self._claim_key(f"r/{slug}.json")
+
+    def _claim_key(self, key: str) -> None:
+        if key in self.seen:
+            raise ValueError(f"{key} written twice in one build")
+        self.seen.add(key)
 
     def write(self, rel: str, content: str | bytes) -> None:
         target = self.claim(rel)
@@ -119,10 +128,11 @@ class SiteWriter:
     def remove_stale(self, folder: str) -> int:
         """Delete files in a folder that this build did not write."""
         base = self.path_for(folder)
+        prefix = base.relative_to(self.root).as_posix()
         removed = 0
         if base.is_dir():
             for entry in os.scandir(base):
-                if entry.is_file() and (base / entry.name) not in self.seen:
+                if entry.is_file() and f"{prefix}/{entry.name}" not in self.seen:
                     os.unlink(entry.path)
                     removed += 1
         return removed
@@ -158,10 +168,12 @@ def network_name(caip2: str | None) -> str:
     return net.name if net else str(caip2)
 
 
+@functools.lru_cache(maxsize=1)
 def environment() -> Environment:
+    """The site's Jinja2 environment, compiled once per process (forked workers inherit it)."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, undefined=StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False, cache_size=-1,
     )
     env.tests["http_url"] = is_http_url
     env.filters["network_name"] = network_name
@@ -170,6 +182,10 @@ def environment() -> Environment:
     env.filters["day"] = lambda stamp: (stamp or "")[:10] or "—"
     env.globals["param_rows"] = param_rows
     env.globals["curl"] = curl_command
+    # the macros as globals: one module for the whole build instead of an import per render
+    macros = env.get_template("_macros.html").module
+    for name in ("url_link", "resource_table", "null_or"):
+        env.globals[name] = getattr(macros, name)
     return env
 
 
@@ -205,12 +221,14 @@ def _kind(value: Any) -> str:
     return "null"
 
 
-def param_rows(hints: dict[str, Any] | None) -> list[dict[str, Any]]:
+def param_rows(hints: Any) -> list[dict[str, Any]]:
     """The input hints as table rows {where, name, type, required, description, example}.
 
     Bazaar hints give example values (type inferred from the value); v1 outputSchema hints give field
     descriptions ({type, description, required, enum} or a bare type string); MCP hints give an
     inputSchema. `required` is None when the hints do not say."""
+    if hints is not None and not isinstance(hints, dict):  # a Hints model
+        hints = {"source": getattr(hints, "source", None), "input": getattr(hints, "input", None)}
     if not isinstance(hints, dict):
         return []
     source = hints.get("source")
@@ -249,8 +267,10 @@ def _shell_quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def curl_command(example: dict[str, Any] | None) -> str | None:
+def curl_command(example: Any) -> str | None:
     """A copyable curl for the record's example request (unpaid: the answer is the 402)."""
+    if example is not None and not isinstance(example, dict):  # an ExampleRequest model
+        example = example.model_dump(mode="json")
     if not isinstance(example, dict) or not example.get("url"):
         return None
     method = str(example.get("method") or "GET").upper()
@@ -270,14 +290,14 @@ def curl_command(example: dict[str, Any] | None) -> str | None:
 # the per-resource stage
 
 
-def summary_of(rec: CatalogRecord, data: dict[str, Any], row: str) -> dict[str, Any]:
+def summary_of(rec: CatalogRecord, row: str) -> dict[str, Any]:
     """What the aggregates need of one record (kept in the build state between builds)."""
-    o = data["origin"]
+    o = rec.origin
     return {
         "entry": index_entry(rec).model_dump(mode="json"),
-        "first_seen": data.get("first_seen"),
-        "origin": {k: o.get(k) for k in ("slug", "host", "title", "description", "url")},
-        "changes": data.get("terms_changes") or [],
+        "first_seen": rec.first_seen,
+        "origin": {"slug": o.slug, "host": o.host, "title": o.title, "description": o.description, "url": o.url},
+        "changes": [c.model_dump(mode="json") for c in rec.terms_changes],
         "row": row,
     }
 
@@ -291,7 +311,6 @@ class _Job:
     root: Path
     parts: Path
     ctx: dict[str, Any]
-    env: Environment | None = None
 
 
 _JOB: _Job | None = None
@@ -302,10 +321,9 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, str, dic
     Returns ([(index, hash, summary or None when unchanged)], slice hash, files written)."""
     job = _JOB
     assert job is not None
-    if job.env is None:
-        job.env = environment()
-    page_tpl = job.env.get_template("resource.html")
-    row_tpl = job.env.get_template("_row.html")
+    env = environment()
+    page_tpl = env.get_template("resource.html")
+    row_tpl = env.get_template("_row.html")
     fp = job.fp.encode()
     out: list[tuple[int, str, dict[str, Any] | None]] = []
     lines: list[bytes] = []
@@ -320,12 +338,11 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, str, dic
         if job.old.get(slug) == h and slug in job.present:
             out.append((i, h, None))
             continue
-        data = rec.model_dump(mode="json")
-        html = page_tpl.render(r=data, root="../", generated_at=data["generated_at"], **job.ctx)
+        html = page_tpl.render(r=rec, root="../", generated_at=rec.generated_at, **job.ctx)
         atomic_write(rdir / f"{slug}.json", js + b"\n")
         atomic_write(rdir / f"{slug}.html", html.encode())
         written += 2
-        out.append((i, h, summary_of(rec, data, row_tpl.render(r=data, root="../"))))
+        out.append((i, h, summary_of(rec, row_tpl.render(r=rec, root="../"))))
     blob = b"\n".join(lines) + (b"\n" if lines else b"")
     atomic_write(job.parts / f"{part:06d}", blob)
     return out, digest(blob), written
@@ -385,8 +402,7 @@ def build_site(
         dup = sorted({s for s in slugs if slugs.count(s) > 1})[:5]
         raise ValueError(f"duplicate slugs: {', '.join(dup)}")
     for s in slugs:
-        writer.claim(f"r/{s}.html")
-        writer.claim(f"r/{s}.json")
+        writer.claim_resource(s)
     (root / "r").mkdir(exist_ok=True)
     parts = root / ".build-parts"
     shutil.rmtree(parts, ignore_errors=True)
@@ -398,6 +414,8 @@ def build_site(
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     parallel = n_workers > 1 and n >= parallel_min and "fork" in multiprocessing.get_all_start_methods()
     _JOB = _Job(records, old, _present(root / "r"), fp, root, parts, ctx)
+    for name in ("resource.html", "_row.html"):  # compiled before the fork, shared by the workers
+        environment().get_template(name)
     results: list[tuple[list[tuple[int, str, dict[str, Any] | None]], str, int]] = []
     try:
         if parallel:

@@ -18,6 +18,7 @@ each worker also writes its slice of catalog.jsonl, which the parent joins in or
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -64,9 +65,11 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write through a temp file in the same folder and rename it over the target."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+def atomic_write(target: Path, data: bytes, tmp_dir: Path | None = None) -> None:
+    """Write through a temp file and rename it over the target. The temp file is in the target's
+    folder, or in `tmp_dir` (same filesystem): a worker's own folder, so parallel workers do not
+    queue on the lock of the one folder every resource page goes to while files are created."""
+    tmp = (tmp_dir or target.parent) / f".{target.name}.{os.getpid()}.tmp"
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
@@ -178,15 +181,37 @@ def environment() -> Environment:
     env.tests["http_url"] = is_http_url
     env.filters["network_name"] = network_name
     env.filters["usd"] = format_usd
-    env.filters["pretty_json"] = lambda obj: json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False)
+    env.filters["pretty_json"] = pretty_json
     env.filters["day"] = lambda stamp: (stamp or "")[:10] or "—"
     env.globals["param_rows"] = param_rows
     env.globals["curl"] = curl_command
-    # the macros as globals: one module for the whole build instead of an import per render
-    macros = env.get_template("_macros.html").module
-    for name in ("url_link", "resource_table", "null_or"):
-        env.globals[name] = getattr(macros, name)
+    env.globals["url_link"] = url_link
+    env.globals["null_or"] = null_or
+    # the table macro as a global: one module for the whole build instead of an import per render
+    env.globals["resource_table"] = env.get_template("_macros.html").module.resource_table
     return env
+
+
+def pretty_json(obj: Any) -> str:
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # integers past 64 bits, which orjson refuses
+        return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def url_link(u: Any, text: Any = None) -> Markup:
+    """A crawled URL is a link only when it is http(s); anything else is shown as text."""
+    if is_http_url(u):
+        return Markup('<a href="{0}" rel="nofollow noopener noreferrer" class="ext">{1}</a>').format(u, text or u)
+    return Markup('<span class="inert-url">{0}</span>').format(u if u is not None else "—")
+
+
+def null_or(value: Any, reasons: dict[str, str], key: str) -> Markup:
+    """A measured value, or — with the reason it was never measured."""
+    if value is not None:
+        return Markup("{0}").format(value)
+    why = reasons.get(key)
+    return Markup('—{0}').format(Markup(' <span class="sub">({0})</span>').format(why) if why else "")
 
 
 def fingerprint(base_url: str) -> str:
@@ -329,6 +354,8 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, str, dic
     lines: list[bytes] = []
     written = 0
     rdir = job.root / "r"
+    tmp_dir = job.parts / f"tmp-{os.getpid()}"
+    tmp_dir.mkdir(exist_ok=True)
     for i in range(lo, hi):
         rec = job.records[i]
         js = rec.model_dump_json().encode()
@@ -339,8 +366,8 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, str, dic
             out.append((i, h, None))
             continue
         html = page_tpl.render(r=rec, root="../", generated_at=rec.generated_at, **job.ctx)
-        atomic_write(rdir / f"{slug}.json", js + b"\n")
-        atomic_write(rdir / f"{slug}.html", html.encode())
+        atomic_write(rdir / f"{slug}.json", js + b"\n", tmp_dir)
+        atomic_write(rdir / f"{slug}.html", html.encode(), tmp_dir)
         written += 2
         out.append((i, h, summary_of(rec, row_tpl.render(r=rec, root="../"))))
     blob = b"\n".join(lines) + (b"\n" if lines else b"")
@@ -386,6 +413,20 @@ def build_site(
     parallel_min: int = PARALLEL_MIN,
 ) -> dict[str, int]:
     """Write the whole site for `records`; returns counts (resources, rendered, written, unchanged, removed)."""
+    # The records and the build state are millions of long-lived objects: the cyclic collector would walk
+    # them again and again while pages are rendered (measured: most of a 100k build). Nothing the build
+    # makes is cyclic garbage worth collecting meanwhile; the collector is back on when it returns.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_site(records, out_dir, base_url, progress, workers, parallel_min)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
+                progress: Callable[[int, int], None] | None, workers: int | None, parallel_min: int) -> dict[str, int]:
     global _JOB
     base_url = base_url.rstrip("/")
     root = Path(out_dir).resolve()
@@ -487,7 +528,7 @@ def _write_catalog(writer: SiteWriter, parts: Path, part_hashes: list[str]) -> N
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as dst:
-            for name in sorted(os.listdir(parts)):
+            for name in sorted(n for n in os.listdir(parts) if n.isdigit()):
                 with open(parts / name, "rb") as src:
                     shutil.copyfileobj(src, dst, 1 << 20)
         os.replace(tmp, target)

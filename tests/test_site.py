@@ -310,3 +310,26 @@ def test_methodology_renders_markdown_with_raw_html_escaped(tmp_path: Path, monk
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
     assert 'href="javascript:' not in html and 'href="https://x402.org"' in html
     assert "pay_to_changed" in html and "header_invalid_base64" in html and "indexed_external" in html
+
+
+def test_serve_answers_with_the_site_and_its_404_page(tmp_path: Path) -> None:
+    import threading
+
+    import httpx
+
+    from index.serve import make_server
+
+    build_site([record()], tmp_path)
+    server = make_server(tmp_path, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        home = httpx.get(base + "/", timeout=5)
+        assert home.status_code == 200 and "x402-index" in home.text
+        assert httpx.get(base + "/index.json", timeout=5).headers["content-type"] == "application/json"
+        assert httpx.get(base + "/changes.atom", timeout=5).headers["content-type"] == "application/atom+xml"
+        missing = httpx.get(base + "/r/nope.html", timeout=5)
+        assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -333,3 +333,10 @@ def test_serve_answers_with_the_site_and_its_404_page(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_empty_catalog_builds_valid_files(tmp_path: Path) -> None:
+    counts = build_site([], tmp_path)
+    assert counts["resources"] == 0 and (tmp_path / "index.html").exists() and (tmp_path / "catalog.jsonl").read_text() == ""
+    for name, rel in SCHEMAS.items():
+        _validate(json.loads((tmp_path / name).read_text()), json.loads((tmp_path / rel).read_text()))

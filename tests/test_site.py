@@ -24,7 +24,8 @@ from index.record import (
     RiskNote,
     TermsChange,
 )
-from index.site import SiteWriter, UnsafePath, build_site, curl_command, format_usd, param_rows, safe_name
+from index.render import curl_command, param_rows
+from index.site import SiteWriter, UnsafePath, build_site, format_usd, safe_name
 from index.sitefiles import SCHEMAS
 from index.svg import bar_chart, log_box_chart
 from tests.records import sample_record

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8402
 
-.PHONY: demo test install install-test clean bench
+.PHONY: demo test install install-test clean bench bench-build chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,29 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/x402-index demo --port $(PORT)
 
-## make test: install with test extras and run the whole suite
-test: install-test
-	$(BIN)/python -m pytest -q
+# The browser tests drive Debian's chromium (never a downloaded browser): installed here when missing,
+# as root with apt-get, else through passwordless sudo.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "chromium is missing and apt-get needs root: run 'apt-get install chromium' as root" >&2; exit 1; fi; \
+	echo "installing Debian's chromium for the browser tests"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null && \
+	command -v chromium >/dev/null
+
+## make test: install with test extras (and chromium) and run the whole suite
+test: install-test chromium
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -q
 
 ## make bench: loopback probe throughput, ours vs a bare Scrapy spider (bench/README.md)
 bench: install
 	$(BIN)/python bench/probe.py --n 5000 --repeat 3
+
+## make bench-build: site build time for 100,000 synthetic records, full and incremental, and pagefind
+bench-build: install
+	$(BIN)/python bench/build.py
 
 clean:
 	rm -rf $(VENV) public data/catalog.db data/demo .pytest_cache

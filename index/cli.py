@@ -256,19 +256,21 @@ def build(
     db: DbOption = None,
     out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = DEFAULT_OUT_DIR,
     base_url: Annotated[str, typer.Option("--base-url", help="public URL the site will be served from")] = "",
+    no_search: Annotated[bool, typer.Option("--no-search", help="skip the search index (pagefind)")] = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Write the static site and JSON index from the database.
+    """Write the static site, its JSON files and its search index from the database.
 
     Example: x402-index build --out public --base-url https://x402-index.example
     """
-    counts = _do_build(db_url(db), out_dir, base_url, quiet)
+    counts = _do_build(db_url(db), out_dir, base_url, quiet, search=not no_search)
     out.print(f"built {counts['resources']} resources into {out_dir}/ · {counts['written']} files written, "
               f"{counts['unchanged']} unchanged, {counts['removed']} removed", highlight=False)
 
 
-def _do_build(db: str, out_dir: Path, base_url: str, quiet: bool) -> dict[str, int]:
+def _do_build(db: str, out_dir: Path, base_url: str, quiet: bool, search: bool = True) -> dict[str, int]:
     from index.catalog import build_records
+    from index.search import build_search_index
     from index.site import build_site
     from index.store import init_db
 
@@ -278,7 +280,10 @@ def _do_build(db: str, out_dir: Path, base_url: str, quiet: bool) -> dict[str, i
         if not quiet:
             err.print(f"pages: {done}/{total}", highlight=False)
 
-    return build_site(records, out_dir, base_url, progress=progress)
+    counts = build_site(records, out_dir, base_url, progress=progress)
+    if search:
+        build_search_index(out_dir)
+    return counts
 
 
 @app.command()

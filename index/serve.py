@@ -11,10 +11,25 @@ from typing import Any
 
 class _QuietHandler(SimpleHTTPRequestHandler):
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".json": "application/json",
-                      ".jsonl": "application/x-ndjson", ".css": "text/css", ".html": "text/html; charset=utf-8"}
+                      ".jsonl": "application/x-ndjson", ".css": "text/css", ".html": "text/html; charset=utf-8",
+                      ".js": "text/javascript", ".wasm": "application/wasm", ".atom": "application/atom+xml",
+                      ".xml": "application/xml", ".txt": "text/plain; charset=utf-8", ".svg": "image/svg+xml"}
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A missing page gets the site's own 404.html (with the 404 status), as static hosts do."""
+        page = Path(self.directory) / "404.html"
+        if code != 404 or self.command != "GET" or not page.is_file():
+            super().send_error(code, message, explain)
+            return
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")

@@ -1,39 +1,92 @@
 """Publish: catalog records → a static site (Jinja2) and its machine files.
 
-Output: index.html, r/<slug>.html with its JSON twin r/<slug>.json, index.json, catalog.jsonl,
-static/. Writes are atomic, never outside the output folder, never twice to one path, and skipped
-when the content is unchanged. Pages of resources no longer in the catalog are removed.
+Per resource: r/<slug>.html and its JSON twin r/<slug>.json. Aggregates (rebuilt every time, written
+only when their content hash changed): home, list pages in two sort orders, origin pages o/<slug>.html,
+category pages c/<name>.html, stats, changes, methodology, 404, index.json, catalog.jsonl,
+categories.json, metrics.json, changes.json, changes.atom, sitemaps, robots.txt, llms.txt, schema/.
+
+Incremental: `.build-state.json` in the output folder keeps, per resource, the hash of its record
+(compact JSON) together with the build fingerprint (templates, base URL, this module's version) and a
+small summary the aggregates are made from. A record whose hash is unchanged and whose two files exist
+is not rendered again; pages of resources no longer in the catalog are deleted. Every write is atomic
+(temp file + rename), lands inside the output folder, and happens at most once per path and build.
+
+Large builds render resources in forked worker processes (the records are inherited, never pickled);
+each worker also writes its slice of catalog.jsonl, which the parent joins in order.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import json
+import multiprocessing
 import os
-import tempfile
-from collections.abc import Callable
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+import orjson
+from markupsafe import Markup
 
-from index.categories import categories
-from index.networks import lookup_network
+from index import feeds
 from index.paths import TEMPLATES_DIR
 from index.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, index_entry, json_schema
-from index.urls import is_http_url
+from index.render import BUILD_VERSION, environment, fingerprint, format_usd, network_name
+from index.sitefiles import SCHEMAS, schema_for
+
+__all__ = ["PAGE_ROWS", "SORTS", "SiteWriter", "UnsafePath", "atomic_write", "build_site", "digest", "dumps",
+           "environment", "format_usd", "network_name", "rows_markup", "safe_name", "summary_of"]
+
+STATE_FILE = ".build-state.json"
+PAGE_ROWS = 1000  # rows per list page; the home page shows the first page of the default order
+PARALLEL_MIN = 4000  # records below this render in the parent process
+SORTS = ("title", "price")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
 class UnsafePath(ValueError):
     """A write that would land outside the output folder."""
 
 
-class SiteWriter:
-    """Pelican-style guards: sanitized joins, one write per path, atomic replace, skip unchanged."""
+def safe_name(name: str) -> str:
+    """A slug or category name usable as one path segment, else UnsafePath."""
+    if not _NAME.match(name) or ".." in name:
+        raise UnsafePath(name)
+    return name
 
-    def __init__(self, root: Path) -> None:
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def atomic_write(target: Path, data: bytes, tmp_dir: Path | None = None) -> None:
+    """Write through a temp file and rename it over the target. The temp file is in the target's
+    folder, or in `tmp_dir` (same filesystem): a worker's own folder, so parallel workers do not
+    queue on the lock of the one folder every resource page goes to while files are created."""
+    tmp = (tmp_dir or target.parent) / f".{target.name}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class SiteWriter:
+    """Pelican-style guards: sanitized joins, one write per path, atomic replace, and a content hash
+    per file: a file whose hash equals the last build's (and still exists) is not rewritten."""
+
+    def __init__(self, root: Path, hashes: dict[str, str] | None = None) -> None:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.seen: set[Path] = set()
+        self.seen: set[str] = set()  # paths relative to the root, as claimed
+        self.old_hashes = hashes or {}
+        self.hashes: dict[str, str] = {}
         self.written = 0
         self.unchanged = 0
 
@@ -45,37 +98,52 @@ class SiteWriter:
             raise UnsafePath(rel)
         return target
 
-    def write(self, rel: str, content: str | bytes) -> None:
+    def claim(self, rel: str) -> Path:
+        """Reserve a path for this build (a second claim is an error)."""
         target = self.path_for(rel)
-        if target in self.seen:
-            raise ValueError(f"{rel} written twice in one build")
-        self.seen.add(target)
+        self._claim_key(target.relative_to(self.root).as_posix())
+        return target
+
+    def claim_resource(self, slug: str) -> None:
+        """Reserve r/<slug>.html and r/<slug>.json; `slug` was checked by safe_name, so no resolve."""
+        self._claim_key(f"r/{slug}.html")
+        self._claim_key(f"r/{slug}.json")
+
+    def _claim_key(self, key: str) -> None:
+        if key in self.seen:
+            raise ValueError(f"{key} written twice in one build")
+        self.seen.add(key)
+
+    def write(self, rel: str, content: str | bytes) -> None:
+        target = self.claim(rel)
         data = content.encode("utf-8") if isinstance(content, str) else content
-        if target.exists() and target.read_bytes() == data:
+        h = digest(data)
+        self.hashes[rel] = h
+        if self.old_hashes.get(rel) == h and target.exists() or (rel not in self.old_hashes and _same(target, data)):
             self.unchanged += 1
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, data)
         self.written += 1
 
     def remove_stale(self, folder: str) -> int:
         """Delete files in a folder that this build did not write."""
         base = self.path_for(folder)
+        prefix = base.relative_to(self.root).as_posix()
         removed = 0
         if base.is_dir():
-            for path in base.iterdir():
-                if path.is_file() and path.resolve() not in self.seen:
-                    path.unlink()
+            for entry in os.scandir(base):
+                if entry.is_file() and f"{prefix}/{entry.name}" not in self.seen:
+                    os.unlink(entry.path)
                     removed += 1
         return removed
+
+
+def _same(target: Path, data: bytes) -> bool:
+    try:
+        return target.stat().st_size == len(data) and target.read_bytes() == data
+    except OSError:
+        return False
 
 
 def dumps(obj: Any, indent: int | None = 2) -> str:
@@ -83,24 +151,102 @@ def dumps(obj: Any, indent: int | None = 2) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":")) + "\n"
 
 
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, undefined=StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-    )
-    env.tests["http_url"] = is_http_url
-    env.filters["network_name"] = lambda caip2: (lookup_network(caip2).name if lookup_network(caip2) else caip2)
-    env.filters["usd"] = format_usd
-    env.filters["pretty_json"] = lambda obj: json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False)
-    return env
+def _json(obj: Any) -> bytes:
+    """Compact deterministic JSON for the large machine files (orjson: sorted keys, UTF-8)."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
 
 
-def format_usd(value: float | None) -> str:
-    """$0.000001, $0.01, $1 — no float noise, no scientific notation; '—' when unknown."""
-    if value is None:
-        return "—"
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return f"${text}"
+# ---------------------------------------------------------------------------------------------
+# the per-resource stage
+
+
+def summary_of(rec: CatalogRecord, row: str) -> dict[str, Any]:
+    """What the aggregates need of one record (kept in the build state between builds)."""
+    o = rec.origin
+    return {
+        "entry": index_entry(rec).model_dump(mode="json"),
+        "first_seen": rec.first_seen,
+        "origin": {"slug": o.slug, "host": o.host, "title": o.title, "description": o.description, "url": o.url},
+        "changes": [c.model_dump(mode="json") for c in rec.terms_changes],
+        "row": row,
+    }
+
+
+@dataclass
+class _Job:
+    records: list[CatalogRecord]
+    old: dict[str, str]  # slug -> hash of the last build
+    present: set[str]  # slugs whose page and twin both exist
+    fp: str
+    root: Path
+    parts: Path
+    ctx: dict[str, Any]
+
+
+_JOB: _Job | None = None
+
+
+def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, str, dict[str, Any] | None]], str, int]:
+    """Hash records lo..hi; render and write the changed ones; write their catalog.jsonl slice.
+    Returns ([(index, hash, summary or None when unchanged)], slice hash, files written)."""
+    job = _JOB
+    assert job is not None
+    env = environment()
+    page_tpl = env.get_template("resource.html")
+    row_tpl = env.get_template("_row.html")
+    fp = job.fp.encode()
+    out: list[tuple[int, str, dict[str, Any] | None]] = []
+    lines: list[bytes] = []
+    written = 0
+    rdir = job.root / "r"
+    tmp_dir = job.parts / f"tmp-{os.getpid()}"
+    tmp_dir.mkdir(exist_ok=True)
+    for i in range(lo, hi):
+        rec = job.records[i]
+        js = rec.model_dump_json().encode()
+        lines.append(js)
+        h = digest(js + fp)
+        slug = rec.slug
+        if job.old.get(slug) == h and slug in job.present:
+            out.append((i, h, None))
+            continue
+        html = page_tpl.render(r=rec, root="../", generated_at=rec.generated_at, **job.ctx)
+        atomic_write(rdir / f"{slug}.json", js + b"\n", tmp_dir)
+        atomic_write(rdir / f"{slug}.html", html.encode(), tmp_dir)
+        written += 2
+        out.append((i, h, summary_of(rec, row_tpl.render(r=rec, root="../"))))
+    blob = b"\n".join(lines) + (b"\n" if lines else b"")
+    atomic_write(job.parts / f"{part:06d}", blob)
+    return out, digest(blob), written
+
+
+def _ranges(n: int, chunks: int) -> list[tuple[int, int, int]]:
+    size = max(1, -(-n // chunks)) if n else 1
+    return [(lo, min(lo + size, n), k) for k, lo in enumerate(range(0, n, size))]
+
+
+def _present(rdir: Path) -> set[str]:
+    html: set[str] = set()
+    js: set[str] = set()
+    if rdir.is_dir():
+        for entry in os.scandir(rdir):
+            name = entry.name
+            if name.endswith(".html"):
+                html.add(name[:-5])
+            elif name.endswith(".json"):
+                js.add(name[:-5])
+    return html & js
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    try:
+        state = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    return state if isinstance(state, dict) and state.get("version") == BUILD_VERSION else {}
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def build_site(
@@ -108,54 +254,152 @@ def build_site(
     out_dir: Path,
     base_url: str = "",
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    parallel_min: int = PARALLEL_MIN,
 ) -> dict[str, int]:
-    """Write the whole site for `records`; returns counts (resources, written, unchanged, removed)."""
-    env = _environment()
-    writer = SiteWriter(out_dir)
+    """Write the whole site for `records`; returns counts (resources, rendered, written, unchanged, removed)."""
+    # The records and the build state are millions of long-lived objects: the cyclic collector would walk
+    # them again and again while pages are rendered (measured: most of a 100k build). Nothing the build
+    # makes is cyclic garbage worth collecting meanwhile; the collector is back on when it returns.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_site(records, out_dir, base_url, progress, workers, parallel_min)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
+                progress: Callable[[int, int], None] | None, workers: int | None, parallel_min: int) -> dict[str, int]:
+    global _JOB
     base_url = base_url.rstrip("/")
-    generated_at = records[0].generated_at if records else None
-    entries = [index_entry(r).model_dump(mode="json") for r in records]
-    ctx = {"base_url": base_url, "generated_at": generated_at, "schema_version": SCHEMA_VERSION}
+    root = Path(out_dir).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    state_path = root / STATE_FILE
+    state = _load_state(state_path)
+    fp = fingerprint(base_url)
+    old = {slug: v[0] for slug, v in (state.get("records") or {}).items()} if state.get("fingerprint") == fp else {}
+    old_summaries = {slug: v[1] for slug, v in (state.get("records") or {}).items()}
+    writer = SiteWriter(root, state.get("files") if state.get("fingerprint") == fp else None)
 
-    resource_tpl = env.get_template("resource.html")
-    total = len(records)
-    for i, record in enumerate(records, 1):
-        data = record.model_dump(mode="json")
-        writer.write(f"r/{record.slug}.json", dumps(data))
-        writer.write(f"r/{record.slug}.html", resource_tpl.render(r=data, root="../", **ctx))
-        if progress and (i % 500 == 0 or i == total):
-            progress(i, total)
+    slugs = [safe_name(r.slug) for r in records]
+    if len(set(slugs)) != len(slugs):
+        dup = sorted({s for s in slugs if slugs.count(s) > 1})[:5]
+        raise ValueError(f"duplicate slugs: {', '.join(dup)}")
+    for s in slugs:
+        writer.claim_resource(s)
+    (root / "r").mkdir(exist_ok=True)
+    parts = root / ".build-parts"
+    shutil.rmtree(parts, ignore_errors=True)
+    parts.mkdir()
+    generated_at = max((r.generated_at for r in records), default=None)
+    ctx = {"base_url": base_url, "schema_version": SCHEMA_VERSION}
 
-    counts = _counts(records)
-    writer.write("index.html", env.get_template("index.html").render(entries=entries, counts=counts, root="", **ctx))
-    writer.write("index.json", dumps({
-        "schema_version": SCHEMA_VERSION, "generated_at": generated_at, "counts": counts, "resources": entries,
-    }))
+    n = len(records)
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    parallel = n_workers > 1 and n >= parallel_min and "fork" in multiprocessing.get_all_start_methods()
+    _JOB = _Job(records, old, _present(root / "r"), fp, root, parts, ctx)
+    for name in ("resource.html", "_row.html"):  # compiled before the fork, shared by the workers
+        environment().get_template(name)
+    results: list[tuple[list[tuple[int, str, dict[str, Any] | None]], str, int]] = []
+    try:
+        if parallel:
+            ranges = _ranges(n, n_workers * 8)
+            with multiprocessing.get_context("fork").Pool(n_workers) as pool:
+                done = 0
+                for res in pool.imap(_star_render, ranges):
+                    results.append(res)
+                    done += len(res[0])
+                    if progress:
+                        progress(done, n)
+        else:
+            for lo, hi, k in _ranges(n, max(1, -(-n // 500))):
+                results.append(_render_range(lo, hi, k))
+                if progress:
+                    progress(hi, n)
+    finally:
+        _JOB = None
+
+    hashes: dict[str, str] = {}
+    summaries: list[dict[str, Any]] = [{}] * n
+    rendered = 0
+    for items, _, written in results:
+        writer.written += written
+        for i, h, summ in items:
+            slug = slugs[i]
+            hashes[slug] = h
+            if summ is None:
+                summ = old_summaries[slug]
+                writer.unchanged += 2
+            else:
+                rendered += 1
+            summaries[i] = summ
+    _write_catalog(writer, parts, [r[1] for r in results])
+    shutil.rmtree(parts, ignore_errors=True)
+
+    current = set(slugs)
+    removed_log = [c for c in state.get("removed") or [] if c.get("slug") not in current]
+    for slug, summ in old_summaries.items():
+        if slug not in current:
+            e = summ["entry"]
+            removed_log.insert(0, {"kind": "removed", "at": generated_at, "slug": slug, "title": e["title"],
+                                   "url": e["url"], "page": None, "before": [], "after": []})
+    removed_log = removed_log[: feeds.MAX_REMOVED]
+
+    _write_aggregates(writer, summaries, generated_at, base_url, removed_log)
+    removed = writer.remove_stale("r") + writer.remove_stale("o") + writer.remove_stale("c") + writer.remove_stale("list")
+    new_state = {"version": BUILD_VERSION, "fingerprint": fp, "files": writer.hashes, "removed": removed_log,
+                 "records": {slug: [hashes[slug], summaries[i]] for i, slug in enumerate(slugs)}}
+    atomic_write(state_path, orjson.dumps(new_state))
+    return {"resources": n, "rendered": rendered, "written": writer.written, "unchanged": writer.unchanged,
+            "removed": removed}
+
+
+def _star_render(args: tuple[int, int, int]) -> tuple[list[tuple[int, str, dict[str, Any] | None]], str, int]:
+    return _render_range(*args)
+
+
+def _write_catalog(writer: SiteWriter, parts: Path, part_hashes: list[str]) -> None:
+    """catalog.jsonl: the workers' slices joined in order (a kernel-side copy); its content hash is
+    the hash of the slices' hashes."""
+    rel = "catalog.jsonl"
+    target = writer.claim(rel)
+    h = digest("".join(part_hashes).encode())
+    writer.hashes[rel] = h
+    if writer.old_hashes.get(rel) == h and target.exists():
+        writer.unchanged += 1
+        return
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as dst:
+            for name in sorted(n for n in os.listdir(parts) if n.isdigit()):
+                with open(parts / name, "rb") as src:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    writer.written += 1
+
+
+def _write_aggregates(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None,
+                      base_url: str, removed_log: list[dict[str, Any]]) -> None:
+    from index.pages import write_pages
+
+    write_pages(writer, summaries, generated_at, base_url, removed_log)
     writer.write(SCHEMA_ID, dumps(json_schema()))
-    writer.write("catalog.jsonl", "".join(dumps(r.model_dump(mode="json"), indent=None) for r in records))
+    for name, rel in SCHEMAS.items():
+        writer.write(rel, dumps(schema_for(name)))
     static = TEMPLATES_DIR / "static"
     for path in sorted(static.iterdir()):
         if path.is_file():
             writer.write(f"static/{path.name}", path.read_bytes())
-    removed = writer.remove_stale("r")
-    return {"resources": total, "written": writer.written, "unchanged": writer.unchanged, "removed": removed}
 
 
-def _counts(records: list[CatalogRecord]) -> dict[str, Any]:
-    by_network: dict[str, int] = {}
-    by_category: dict[str, int] = {}
-    by_status: dict[str, int] = {}
-    for r in records:
-        for n in r.networks:
-            by_network[n] = by_network.get(n, 0) + 1
-        by_category[r.category] = by_category.get(r.category, 0) + 1
-        by_status[r.status] = by_status.get(r.status, 0) + 1
-    order = [c.name for c in categories()]
-    return {
-        "resources": len(records),
-        "origins": len({r.origin.url for r in records}),
-        "by_network": dict(sorted(by_network.items())),
-        "by_category": {k: by_category[k] for k in order if k in by_category},
-        "by_status": dict(sorted(by_status.items())),
-    }
-
+def rows_markup(rows: Iterable[str], depth: int) -> Markup:
+    """Pre-rendered table rows (made for pages one folder deep) for a page at `depth`."""
+    joined = "".join(rows)
+    if depth == 0:
+        joined = joined.replace('="../', '="')
+    return Markup(joined)

@@ -1,14 +1,33 @@
-"""The site writer and templates: escaping of hostile crawled text, path guards, incremental writes."""
+"""The site builder without a browser: escaping of hostile crawled text, path guards, incremental and
+parallel builds, every machine file against its published schema, sitemaps, feeds, charts, methodology."""
 
 from __future__ import annotations
 
 import json
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from index.record import CatalogRecord
-from index.site import SiteWriter, UnsafePath, build_site, format_usd
+from index import feeds, pages
+from index.record import (
+    CatalogRecord,
+    Conformance,
+    ExampleRequest,
+    Finding,
+    Health,
+    HealthWindow,
+    Hints,
+    PricingSanity,
+    RiskNote,
+    TermsChange,
+)
+from index.render import curl_command, param_rows
+from index.site import SiteWriter, UnsafePath, build_site, format_usd, safe_name
+from index.sitefiles import SCHEMAS
+from index.svg import bar_chart, log_box_chart
 from tests.records import sample_record
 
 XSS = '</script><script>alert(1)</script><img src=x onerror=alert(2)>'
@@ -69,3 +88,256 @@ def test_format_usd() -> None:
     assert format_usd(1.0) == "$1"
     assert format_usd(0.0005) == "$0.0005"
     assert format_usd(None) == "—"
+
+
+# -- machine files and their schemas ---------------------------------------------------------------
+
+
+def _varied() -> list[CatalogRecord]:
+    """Three records on two origins, two categories, with a terms change and a missing price."""
+    a = record()
+    b = sample_record(slug="b-example-y", url="https://b.example/y", category="ai", price_usd=1.0,
+                      origin={"slug": "b-example", "host": "b.example", "url": "https://b.example", "title": "B"},
+                      networks=["eip155:8453", "eip155:84532"], first_seen="2026-11-21T10:00:00Z",
+                      terms_changes=[TermsChange(at="2026-11-20T12:00:00Z", field="price", before=["10000 on eip155:8453"],
+                                                 after=["20000 on eip155:8453"])],
+                      health=Health(window_end="2026-11-20T10:00:00Z", windows=[HealthWindow(
+                          window="24h", samples=4, up=3, uptime_pct=75.0, p50_latency_ms=10.0, p95_latency_ms=20.0)]))
+    c = sample_record(slug="b-example-z", url="https://b.example/z", price_usd=None, status="paid",
+                      origin={"slug": "b-example", "host": "b.example", "url": "https://b.example", "title": "B"})
+    return [a, b, c]
+
+
+def _validate(instance: object, schema: dict) -> None:
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(instance)
+
+
+def test_every_emitted_json_file_validates_against_its_published_schema(tmp_path: Path) -> None:
+    build_site(_varied(), tmp_path, "https://x402-index.example")
+    record_schema = json.loads((tmp_path / "schema/catalog-record.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(record_schema)
+    for name, rel in SCHEMAS.items():
+        schema = json.loads((tmp_path / rel).read_text())
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _validate(json.loads((tmp_path / name).read_text()), schema)
+    twins = sorted((tmp_path / "r").glob("*.json"))
+    assert len(twins) == 3
+    for twin in twins:
+        _validate(json.loads(twin.read_text()), record_schema)
+    for line in (tmp_path / "catalog.jsonl").read_text().splitlines():
+        _validate(json.loads(line), record_schema)
+    # and a document that breaks a schema is refused: the check can fail
+    broken = json.loads((tmp_path / "index.json").read_text())
+    del broken["resources"][0]["slug"]
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(broken, json.loads((tmp_path / SCHEMAS["index.json"]).read_text()))
+
+
+def test_machine_files_content(tmp_path: Path) -> None:
+    build_site(_varied(), tmp_path, "https://x402-index.example")
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert index["counts"] == {
+        "resources": 3, "origins": 2, "by_network": {"eip155:8453": 3, "eip155:84532": 1},
+        "by_category": {"ai": 1, "data": 2}, "by_status": {"paid": 3}, "by_trust_tier": {"conformant": 3}}
+    assert index["record_schema"] == "schema/catalog-record.schema.json" and index["catalog"] == "catalog.jsonl"
+    cats = {c["name"]: c for c in json.loads((tmp_path / "categories.json").read_text())["categories"]}
+    assert cats["data"]["resources"] == 2 and cats["data"]["origins"] == 2 and cats["data"]["min_price_usd"] == 0.01
+    assert cats["ai"]["page"] == "c/ai.html" and (tmp_path / "c/ai.html").exists()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["by_version"] == {"2": 3} and metrics["priced_usd"] == 2 and metrics["verified"] == 0
+    changes = json.loads((tmp_path / "changes.json").read_text())["changes"]
+    assert [(c["kind"], c["slug"]) for c in changes][:2] == [("added", "b-example-y"), ("price", "b-example-y")]
+    assert changes[1]["before"] == ["10000 on eip155:8453"] and changes[1]["after"] == ["20000 on eip155:8453"]
+    feed = ET.fromstring((tmp_path / "changes.atom").read_bytes())
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert len(feed.findall("a:entry", ns)) == len(changes)
+    assert feed.find("a:entry/a:link", ns).get("href").startswith("https://x402-index.example/r/")
+    urls = [el.text for el in ET.fromstring((tmp_path / "sitemap.xml").read_bytes()).iter(
+        "{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "https://x402-index.example/r/b-example-y.html" in urls and "https://x402-index.example/o/b-example.html" in urls
+    assert (tmp_path / "robots.txt").read_text().endswith("Sitemap: https://x402-index.example/sitemap.xml\n")
+    llms = (tmp_path / "llms.txt").read_text()
+    assert llms.startswith("# x402-index") and "https://x402-index.example/index.json" in llms
+    origin = (tmp_path / "o/b-example.html").read_text()
+    assert "b-example-y.html" in origin and "b-example-z.html" in origin and "a-example-x.html" not in origin
+
+
+def test_sitemap_splits_into_an_index_past_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(feeds, "SITEMAP_MAX", 4)
+    build_site(_varied(), tmp_path, "https://x.example")
+    root = ET.fromstring((tmp_path / "sitemap.xml").read_bytes())
+    assert root.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = [el.text for el in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert parts == [f"https://x.example/sitemap-{k}.xml" for k in range(1, len(parts) + 1)] and len(parts) >= 2
+    locs = [loc.text for k in range(1, len(parts) + 1) for loc in ET.fromstring(
+        (tmp_path / f"sitemap-{k}.xml").read_bytes()).iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert len(locs) == len(set(locs)) and all(len(locs[i:i + 4]) <= 4 for i in range(0, len(locs), 4))
+    monkeypatch.setattr(feeds, "SITEMAP_MAX", 50_000)
+    build_site(_varied(), tmp_path, "https://x.example")
+    assert not list(tmp_path.glob("sitemap-*.xml"))  # a smaller catalog drops the split files
+
+
+# -- incremental builds -------------------------------------------------------------------------------
+
+
+def test_only_changed_records_are_rendered_and_removed_ones_are_logged(tmp_path: Path) -> None:
+    first = build_site(_varied(), tmp_path)
+    assert first["rendered"] == 3
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()}
+    again = build_site(_varied(), tmp_path)
+    assert again["rendered"] == 0 and again["written"] == 0
+    changed = _varied()
+    changed[0] = changed[0].model_copy(update={"summary": "Does X, now faster"})
+    third = build_site(changed[:2], tmp_path)
+    assert third["rendered"] == 1 and third["removed"] == 2
+    after = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()}
+    assert after["b-example-y.html"] == before["b-example-y.html"]
+    assert "b-example-z.html" not in after and "Does X, now faster" in (tmp_path / "r/a-example-x.html").read_text()
+    changes = json.loads((tmp_path / "changes.json").read_text())["changes"]
+    removed = [c for c in changes if c["kind"] == "removed"]
+    assert [c["slug"] for c in removed] == ["b-example-z"] and removed[0]["page"] is None
+    assert not list(tmp_path.rglob(".*.tmp")) and not (tmp_path / ".build-parts").exists()
+
+
+def test_a_deleted_page_is_rendered_again_and_a_template_change_rerenders_all(tmp_path: Path) -> None:
+    build_site(_varied(), tmp_path)
+    (tmp_path / "r/a-example-x.html").unlink()
+    assert build_site(_varied(), tmp_path)["rendered"] == 1
+    assert (tmp_path / "r/a-example-x.html").exists()
+    assert build_site(_varied(), tmp_path, base_url="https://elsewhere.example")["rendered"] == 3
+
+
+def test_parallel_rendering_writes_the_same_bytes(tmp_path: Path) -> None:
+    records = [sample_record(slug=f"r-{i:03d}", url=f"https://a.example/{i}", title=f"R {i}") for i in range(40)]
+    build_site(records, tmp_path / "one", workers=1)
+    counts = build_site(records, tmp_path / "two", workers=2, parallel_min=0)
+    assert counts["rendered"] == 40
+    for rel in ("catalog.jsonl", "index.json", "index.html", "r/r-007.html", "r/r-039.json", "list/price-1.html"):
+        assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel
+
+
+def test_unsafe_slugs_and_duplicates_are_refused(tmp_path: Path) -> None:
+    for bad in ("../evil", "a/b", ".hidden", "a..b", "", "x" * 300):
+        with pytest.raises(UnsafePath):
+            safe_name(bad)
+    with pytest.raises(UnsafePath):
+        build_site([sample_record(slug="..%2f..%2fetc")], tmp_path / "out")
+    with pytest.raises(ValueError, match="duplicate"):
+        build_site([record(), record()], tmp_path / "dup")
+    assert not (tmp_path / "etc").exists()
+
+
+# -- pages ------------------------------------------------------------------------------------------
+
+
+def test_every_html_page_has_the_csp_and_no_inline_script(tmp_path: Path) -> None:
+    hostile = sample_record(slug="h-example-x", title=XSS, summary=XSS, url="javascript:alert(3)", tags=[XSS[:30]],
+                            origin={"slug": "h-example", "host": "h.example", "url": "javascript:alert(4)",
+                                    "title": XSS, "description": XSS})
+    build_site([hostile, record()], tmp_path)
+    html_pages = sorted(tmp_path.rglob("*.html"))
+    assert len(html_pages) >= 12
+    for path in html_pages:
+        html = path.read_text()
+        assert "script-src 'self' 'wasm-unsafe-eval'" in html and "'unsafe-inline'" not in html, path
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert tag == '<script type="application/ld+json">' or re.fullmatch(
+                r'<script src="(\.\./)?static/site\.js" defer>', tag), (path, tag)
+        assert " style=" not in html and "<img" not in html and "javascript:" not in re.sub(r"&[^;]+;", "", "".join(
+            re.findall(r'href="([^"]*)"', html))), path
+        assert "<script>alert" not in html, path
+
+
+def test_resource_page_sections(tmp_path: Path) -> None:
+    rec = record()
+    rec = rec.model_copy(update={
+        "accepts": [rec.accepts[0].model_copy(update={"hints": Hints(
+            input={"type": "http", "method": "POST", "bodyType": "json", "body": {"q": "weather", "n": 3}},
+            output={"type": "json", "example": {"ok": True}}, source="bazaar")})],
+        "example_request": ExampleRequest(method="POST", url="https://a.example/x", content_type="application/json",
+                                          body={"q": "it's"}, source="bazaar"),
+        "risk_notes": [RiskNote(code="never_verified", severity="info", message="no test-buy yet")],
+        "conformance": Conformance(grade="B", warnings=1, findings=[Finding(code="amount_zero", severity="warning",
+                                                                            message="amount is zero", where="accepts[0]")]),
+        "trust_reasons": ["latest probe: usable 402"],
+        "pricing_sanity": PricingSanity(flag="cheap_outlier", ratio=0.01, median_category_atomic=1000000, peers=7, decimals=6),
+    })
+    build_site([rec], tmp_path)
+    html = (tmp_path / "r/a-example-x.html").read_text()
+    for needle in ('id="test-buy"', "x402-index test-buy a-example-x --pay", "amount_zero", "never_verified",
+                   "latest probe: usable 402", "× 0.01 the category median of 1000000 atomic units (7 peers, 6 decimals)",
+                   "<code>q</code>", "<td>body</td>", "<td>integer</td>", "&#34;ok&#34;: true",
+                   "curl -i -X &#39;POST&#39; -H &#39;Content-Type: application/json&#39;", "Pay to", "2026-11-20T10:00:00Z"):
+        assert needle in html, needle
+
+
+def test_param_rows_and_curl() -> None:
+    assert param_rows({"source": "outputSchema", "input": {"type": "http", "method": "POST", "body": {
+        "address": {"type": "string", "description": "EVM address", "required": True}, "n": "integer"}}}) == [
+        {"where": "body", "name": "address", "type": "string", "required": True, "description": "EVM address", "example": None},
+        {"where": "body", "name": "n", "type": "integer", "required": None, "description": None, "example": None}]
+    assert param_rows({"source": "bazaar", "input": {"type": "http", "queryParams": {"city": "Lisbon", "days": 7}}}) == [
+        {"where": "query", "name": "city", "type": "string", "required": None, "description": None, "example": "Lisbon"},
+        {"where": "query", "name": "days", "type": "integer", "required": None, "description": None, "example": 7}]
+    assert param_rows({"input": {"type": "mcp", "inputSchema": {"properties": {"q": {"type": "string"}}, "required": ["q"]}}})[0][
+        "required"] is True
+    assert param_rows(None) == [] and param_rows({"input": "nonsense"}) == []
+    assert curl_command({"method": "GET", "url": "https://a.example/x?y=1&z=2"}) == "curl -i 'https://a.example/x?y=1&z=2'"
+    assert curl_command({"method": "POST", "url": "https://a.example/x", "body": {"q": "it's"}, "content_type": None}) == (
+        "curl -i -X 'POST' -H 'Content-Type: application/json' --data '{\"q\":\"it'\"'\"'s\"}' 'https://a.example/x'")
+    assert curl_command(None) is None
+
+
+def test_svg_charts_are_wellformed_and_escaped() -> None:
+    svg = str(bar_chart("By <network>", [("<script>", 3), ("Base", 1)]))
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and "<script>" not in svg and "&lt;script&gt;" in svg
+    assert len(root.findall("{http://www.w3.org/2000/svg}rect")) == 2
+    box = str(log_box_chart("Prices", [("ai", [0.000001, 0.01, 1.0]), ("empty", []), ("zero", [0.0])]))
+    root = ET.fromstring(box)
+    ticks = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "tick"]
+    assert ticks[0] == "$0.000001" and ticks[-1] == "$1" and len(root.findall("{http://www.w3.org/2000/svg}rect")) == 1
+    assert ET.fromstring(str(log_box_chart("none", []))).find("{http://www.w3.org/2000/svg}desc").text == "no prices"
+
+
+def test_methodology_renders_markdown_with_raw_html_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = tmp_path / "methodology.md"
+    doc.write_text("# How we measure\n\n| field | rule |\n|---|---|\n| price_usd | cheapest |\n\n"
+                   "<script>alert(1)</script>\n\n[bad](javascript:alert(2)) [good](https://x402.org)\n")
+    monkeypatch.setattr(pages, "METHODOLOGY", doc)
+    build_site([record()], tmp_path / "out")
+    html = (tmp_path / "out/methodology.html").read_text()
+    assert "<h1>How we measure</h1>" in html and "<td>price_usd</td>" in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    assert 'href="javascript:' not in html and 'href="https://x402.org"' in html
+    assert "pay_to_changed" in html and "header_invalid_base64" in html and "indexed_external" in html
+
+
+def test_serve_answers_with_the_site_and_its_404_page(tmp_path: Path) -> None:
+    import threading
+
+    import httpx
+
+    from index.serve import make_server
+
+    build_site([record()], tmp_path)
+    server = make_server(tmp_path, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        home = httpx.get(base + "/", timeout=5)
+        assert home.status_code == 200 and "x402-index" in home.text
+        assert httpx.get(base + "/index.json", timeout=5).headers["content-type"] == "application/json"
+        assert httpx.get(base + "/changes.atom", timeout=5).headers["content-type"] == "application/atom+xml"
+        missing = httpx.get(base + "/r/nope.html", timeout=5)
+        assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_empty_catalog_builds_valid_files(tmp_path: Path) -> None:
+    counts = build_site([], tmp_path)
+    assert counts["resources"] == 0 and (tmp_path / "index.html").exists() and (tmp_path / "catalog.jsonl").read_text() == ""
+    for name, rel in SCHEMAS.items():
+        _validate(json.loads((tmp_path / name).read_text()), json.loads((tmp_path / rel).read_text()))

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from x402.extensions.bazaar import OutputConfig, declare_discovery_extension
 
+from index.demo.bait import bait_head, with_bait_tags
 from index.demo.spec import (
     HOSTILE_RESOURCES,
     METADATA_URL,
@@ -319,6 +320,7 @@ class HostileOrigin(_BoundedServer):
             "/rate-limited-once": self.rate_limited_once, "/rate-limited-long": self.rate_limited_long,
             "/server-error": self.server_error, "/auth": self.auth, "/v1/search": self.picky_search,
             "/post-only": self.post_only, "/needs-token": self.needs_token,
+            "/bait-tags": self.bait_tags,
         }
         missing = set(_BY_PATH) - set(self.routes)
         assert not missing, missing
@@ -344,8 +346,8 @@ class HostileOrigin(_BoundedServer):
 
     async def home(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
         items = "".join(f"<li><code>{r.method} {r.path}</code></li>" for r in HOSTILE_RESOURCES)
-        html = (f"<!doctype html><html><head><title>Hostile test origin</title>"
-                f"<meta name=\"description\" content=\"Misbehaving endpoints for crawler tests.\"></head>"
+        # title and description carry markup bait (index.demo.bait) for the site's XSS tests
+        html = (f"<!doctype html><html><head>{bait_head()}</head>"
                 f"<body><h1>Hostile test origin</h1><ul>{items}</ul></body></html>")
         await send(writer, 200, [("Content-Type", "text/html; charset=utf-8")], html.encode())
 
@@ -439,6 +441,11 @@ class HostileOrigin(_BoundedServer):
     async def bidi_text(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
         res = self._res("/bidi-text", description=BIDI_DESCRIPTION)
         await send_json(writer, 402, v1_challenge(res, self.url("/bidi-text")))
+
+    async def bait_tags(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
+        """A valid v2 challenge whose tags carry markup bait (index.demo.bait)."""
+        obj = with_bait_tags(v2_challenge(self._res("/bait-tags"), self.url("/bait-tags")))
+        await send(writer, 402, [(PAYMENT_REQUIRED, encode_header_json(obj)), _JSON], b"{}")
 
     async def v2_body_only(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
         await send_json(writer, 402, v2_challenge(self._res("/v2-body-only"), self.url("/v2-body-only")))

@@ -275,6 +275,9 @@ HOSTILE_RESOURCES: tuple[HostileResource, ...] = (
                     "unprobeable", status=400, undeclared=True),
     HostileResource("/v1/search", "POST", "Search that validates its JSON body before asking for payment", "paid",
                     status=402, version=2, prices=_SEPOLIA_1000, listed_by_facilitator=True),
+    # markup bait in the challenge's tags (and on the origin's homepage): index.demo.bait
+    HostileResource("/bait-tags", "GET", "Valid v2 challenge whose tags carry markup and javascript: URLs", "paid",
+                    status=402, version=2, prices=_SEPOLIA_1000),
 )
 
 TLS_ORIGIN = DemoOrigin(

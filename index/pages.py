@@ -1,0 +1,181 @@
+"""The aggregate pages and machine files of a build, made from per-resource summaries
+(`index.site.summary_of`): home, list pages, origins, categories, stats, changes, methodology, 404,
+index.json, categories.json, metrics.json, changes.json, the Atom feed, sitemaps, robots.txt, llms.txt.
+Rebuilt on every build; the writer skips files whose content hash did not change."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from index import feeds, findings, svg, trust
+from index.categories import categories
+from index.paths import ROOT
+from index.record import SCHEMA_ID, SCHEMA_VERSION
+from index.site import PAGE_ROWS, SORTS, SiteWriter, _json, environment, network_name, rows_markup, safe_name
+
+METHODOLOGY = ROOT / "docs" / "methodology.md"
+STATUS_ORDER = ("paid", "paid_invalid", "unreachable", "timeout", "down", "stale", "unknown")
+
+
+def _ordered(counter: Counter[str], order: list[str] | tuple[str, ...] | None = None) -> dict[str, int]:
+    if order is None:
+        return dict(sorted(counter.items()))
+    known = [k for k in order if counter.get(k)]
+    return {**{k: counter[k] for k in known}, **{k: counter[k] for k in sorted(counter) if k not in order}}
+
+
+def counts_of(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    nets: Counter[str] = Counter()
+    cats: Counter[str] = Counter()
+    status: Counter[str] = Counter()
+    tiers: Counter[str] = Counter()
+    for s in summaries:
+        e = s["entry"]
+        nets.update(e["networks"])
+        cats[e["category"]] += 1
+        status[e["status"]] += 1
+        tiers[e["trust_tier"]] += 1
+    return {
+        "resources": len(summaries),
+        "origins": len({s["origin"]["slug"] for s in summaries}),
+        "by_network": _ordered(nets),
+        "by_category": _ordered(cats, [c.name for c in categories()]),
+        "by_status": _ordered(status, STATUS_ORDER),
+        "by_trust_tier": _ordered(tiers, trust.TIERS),
+    }
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 6) if values else None
+
+
+def methodology_html() -> Markup:
+    """docs/methodology.md as HTML (CommonMark + tables); raw HTML in it is escaped, not passed on."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    try:
+        text = METHODOLOGY.read_text(encoding="utf-8")
+    except OSError:
+        text = "*docs/methodology.md was not found when this site was built.*"
+    return Markup(md.render(text))
+
+
+def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None, base_url: str,
+                removed_log: list[dict[str, Any]]) -> None:
+    env = environment()
+    counts = counts_of(summaries)
+    cat_titles = {c.name: c.title for c in categories()}
+    base = {"base_url": base_url, "generated_at": generated_at, "schema_version": SCHEMA_VERSION}
+    entries = [s["entry"] for s in summaries]
+
+    # orders of the big table: JS sorts in place; these pages make sorting work without it
+    by_title = sorted(summaries, key=lambda s: (s["entry"]["title"].casefold(), s["entry"]["slug"]))
+    by_price = sorted(summaries, key=lambda s: (s["entry"]["price_usd"] is None, s["entry"]["price_usd"] or 0,
+                                                s["entry"]["title"].casefold(), s["entry"]["slug"]))
+    orders = {"title": by_title, "price": by_price}
+    assert set(orders) == set(SORTS)
+    n_pages = max(1, -(-len(summaries) // PAGE_ROWS))
+    facets = {
+        "categories": [(name, cat_titles.get(name, name), n) for name, n in counts["by_category"].items()],
+        "networks": [(caip2, network_name(caip2), n) for caip2, n in counts["by_network"].items()],
+        "statuses": list(counts["by_status"].items()),
+        "tiers": list(counts["by_trust_tier"].items()),
+    }
+    list_tpl = env.get_template("list.html")
+    for sort, ordered in orders.items():
+        for k in range(1, n_pages + 1):
+            chunk = ordered[(k - 1) * PAGE_ROWS: k * PAGE_ROWS]
+            writer.write(f"list/{sort}-{k}.html", list_tpl.render(
+                root="../", rows=rows_markup((s["row"] for s in chunk), 1), sort=sort, page=k, pages=n_pages,
+                shown=len(chunk), counts=counts, **base))
+    home_rows = by_title[:PAGE_ROWS]
+    writer.write("index.html", env.get_template("index.html").render(
+        root="", rows=rows_markup((s["row"] for s in home_rows), 0), shown=len(home_rows), pages=n_pages,
+        counts=counts, facets=facets, cat_titles=cat_titles, **base))
+
+    # origins and categories
+    origins: dict[str, list[dict[str, Any]]] = {}
+    for s in by_title:
+        origins.setdefault(safe_name(s["origin"]["slug"]), []).append(s)
+    origin_tpl = env.get_template("origin.html")
+    for slug, members in origins.items():
+        writer.write(f"o/{slug}.html", origin_tpl.render(
+            root="../", origin=members[0]["origin"], rows=rows_markup((s["row"] for s in members), 1),
+            n=len(members), networks=sorted({n for s in members for n in s["entry"]["networks"]}),
+            categories=sorted({s["entry"]["category"] for s in members}), cat_titles=cat_titles, **base))
+    by_cat: dict[str, list[dict[str, Any]]] = {}
+    for s in by_title:
+        by_cat.setdefault(safe_name(s["entry"]["category"]), []).append(s)
+    cat_infos = []
+    cat_tpl = env.get_template("category.html")
+    for name in counts["by_category"]:
+        members = by_cat[name]
+        prices = [s["entry"]["price_usd"] for s in members if s["entry"]["price_usd"] is not None]
+        info = {"name": name, "title": cat_titles.get(name, name), "resources": len(members),
+                "origins": len({s["origin"]["slug"] for s in members}), "min_price_usd": min(prices) if prices else None,
+                "median_price_usd": _median(prices), "page": f"c/{name}.html"}
+        cat_infos.append(info)
+        writer.write(f"c/{name}.html", cat_tpl.render(
+            root="../", cat=info, rows=rows_markup((s["row"] for s in members), 1), **base))
+
+    # machine files
+    writer.write("index.json", _json({
+        "schema_version": SCHEMA_VERSION, "generated_at": generated_at, "record_schema": SCHEMA_ID,
+        "catalog": "catalog.jsonl", "counts": counts, "resources": entries}))
+    writer.write("categories.json", _json({"schema_version": SCHEMA_VERSION, "generated_at": generated_at,
+                                           "categories": cat_infos}))
+    prices = [e["price_usd"] for e in entries if e["price_usd"] is not None]
+    versions = Counter("unknown" if e["x402_version"] is None else str(e["x402_version"]) for e in entries)
+    metrics = {"schema_version": SCHEMA_VERSION, "generated_at": generated_at, "resources": counts["resources"],
+               "origins": counts["origins"], "verified": sum(1 for e in entries if e["verified"]),
+               "by_network": counts["by_network"], "by_category": counts["by_category"],
+               "by_status": counts["by_status"], "by_version": dict(sorted(versions.items())),
+               "by_trust_tier": counts["by_trust_tier"], "priced_usd": len(prices), "median_price_usd": _median(prices)}
+    writer.write("metrics.json", _json(metrics))
+    changes = feeds.changes(summaries, removed_log)
+    writer.write("changes.json", _json({"schema_version": SCHEMA_VERSION, "generated_at": generated_at,
+                                        "changes": changes}))
+    writer.write("changes.atom", env.get_template("changes.atom").render(
+        changes=changes[: feeds.MAX_FEED], feed_url=feeds.site_url(base_url, "changes.atom"),
+        home=feeds.site_url(base_url, "index.html"), link=lambda p: feeds.site_url(base_url, p), **base))
+
+    # pages for people
+    by_price_cat = [(cat_titles.get(name, name), [s["entry"]["price_usd"] for s in by_cat[name]
+                                                  if s["entry"]["price_usd"] is not None]) for name in counts["by_category"]]
+    charts = {
+        "network": svg.bar_chart("Resources by network", [(network_name(k), v) for k, v in counts["by_network"].items()]),
+        "category": svg.bar_chart("Resources by category", [(cat_titles.get(k, k), v) for k, v in counts["by_category"].items()]),
+        "status": svg.bar_chart("Resources by status of the latest probe", list(counts["by_status"].items())),
+        "tier": svg.bar_chart("Resources by trust tier", list(counts["by_trust_tier"].items())),
+        "price": svg.log_box_chart("Price per call (USD, log scale) by category", by_price_cat),
+    }
+    writer.write("stats.html", env.get_template("stats.html").render(
+        root="", charts=charts, counts=counts, metrics=metrics, cat_infos=cat_infos, **base))
+    writer.write("changes.html", env.get_template("changes.html").render(root="", changes=changes, **base))
+    writer.write("methodology.html", env.get_template("methodology.html").render(
+        root="", body=methodology_html(), findings=findings.table(), risks=trust.RISKS, tiers=trust.TIERS,
+        page_rows=PAGE_ROWS, **base))
+    writer.write("404.html", env.get_template("404.html").render(root=f"{base_url}/", **base))
+
+    # crawlers and agents
+    pages = ["index.html", "stats.html", "changes.html", "methodology.html",
+             *(f"c/{name}" + ".html" for name in counts["by_category"]), *(f"o/{slug}.html" for slug in origins),
+             *(e["page"] for e in entries)]
+    maps = feeds.sitemaps(pages, base_url)
+    for name, xml in maps.items():
+        writer.write(name, xml)
+    _remove_old_sitemaps(writer.root, set(maps))
+    writer.write("robots.txt", feeds.robots(base_url))
+    writer.write("llms.txt", feeds.llms_txt(base_url, counts, generated_at))
+
+
+def _remove_old_sitemaps(root: Path, keep: set[str]) -> None:
+    for name in os.listdir(root):
+        if name.startswith("sitemap-") and name.endswith(".xml") and name not in keep:
+            os.unlink(root / name)

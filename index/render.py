@@ -1,0 +1,173 @@
+"""The Jinja2 environment of the site and the Python helpers its templates call: prices, network
+names, links (http(s) only), null reasons, pretty JSON, the parameter table of input hints and the
+example request as curl. Templates live in site_templates/ (autoescape on, StrictUndefined)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import Any
+
+import orjson
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from index.networks import lookup_network
+from index.paths import TEMPLATES_DIR
+from index.record import SCHEMA_VERSION
+from index.urls import is_http_url
+
+BUILD_VERSION = "site-2"  # bump when the builder changes what it writes for the same input
+
+
+def format_usd(value: float | None) -> str:
+    """$0.000001, $0.01, $1 — no float noise, no scientific notation; '—' when unknown."""
+    if value is None:
+        return "—"
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return f"${text}"
+
+
+def network_name(caip2: str | None) -> str:
+    net = lookup_network(caip2)
+    return net.name if net else str(caip2)
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The site's Jinja2 environment, compiled once per process (forked workers inherit it)."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, undefined=StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False, cache_size=-1,
+    )
+    env.tests["http_url"] = is_http_url
+    env.filters["network_name"] = network_name
+    env.filters["usd"] = format_usd
+    env.filters["pretty_json"] = pretty_json
+    env.filters["day"] = lambda stamp: (stamp or "")[:10] or "—"
+    env.globals["param_rows"] = param_rows
+    env.globals["curl"] = curl_command
+    env.globals["url_link"] = url_link
+    env.globals["null_or"] = null_or
+    # the table macro as a global: one module for the whole build instead of an import per render
+    env.globals["resource_table"] = env.get_template("_macros.html").module.resource_table
+    return env
+
+
+def pretty_json(obj: Any) -> str:
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # integers past 64 bits, which orjson refuses
+        return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def url_link(u: Any, text: Any = None) -> Markup:
+    """A crawled URL is a link only when it is http(s); anything else is shown as text."""
+    if is_http_url(u):
+        return Markup('<a href="{0}" rel="nofollow noopener noreferrer" class="ext">{1}</a>').format(u, text or u)
+    return Markup('<span class="inert-url">{0}</span>').format(u if u is not None else "—")
+
+
+def null_or(value: Any, reasons: dict[str, str], key: str) -> Markup:
+    """A measured value, or — with the reason it was never measured."""
+    if value is not None:
+        return Markup("{0}").format(value)
+    why = reasons.get(key)
+    return Markup('—{0}').format(Markup(' <span class="sub">({0})</span>').format(why) if why else "")
+
+
+def fingerprint(base_url: str) -> str:
+    """What every page also depends on besides its record: templates, base URL, this module."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{BUILD_VERSION}\0{SCHEMA_VERSION}\0{base_url}\0".encode())
+    for path in sorted(TEMPLATES_DIR.rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(TEMPLATES_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+# what a resource page shows besides the record's own fields
+
+_SCHEMA_KEYS = {"type", "description", "required", "enum", "format", "default", "example", "examples"}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def param_rows(hints: Any) -> list[dict[str, Any]]:
+    """The input hints as table rows {where, name, type, required, description, example}.
+
+    Bazaar hints give example values (type inferred from the value); v1 outputSchema hints give field
+    descriptions ({type, description, required, enum} or a bare type string); MCP hints give an
+    inputSchema. `required` is None when the hints do not say."""
+    if hints is not None and not isinstance(hints, dict):  # a Hints model
+        hints = {"source": getattr(hints, "source", None), "input": getattr(hints, "input", None)}
+    if not isinstance(hints, dict):
+        return []
+    source = hints.get("source")
+    inp = hints.get("input")
+    if not isinstance(inp, dict):
+        return []
+    rows: list[dict[str, Any]] = []
+    if inp.get("type") == "mcp":
+        schema = inp.get("inputSchema") if isinstance(inp.get("inputSchema"), dict) else {}
+        required = set(schema.get("required") or []) if isinstance(schema.get("required"), list) else set()
+        for name, spec in list((schema.get("properties") or {}).items())[:100] if isinstance(schema.get("properties"), dict) else []:
+            spec = spec if isinstance(spec, dict) else {}
+            rows.append({"where": "tool", "name": str(name), "type": str(spec.get("type") or "—"),
+                         "required": name in required, "description": spec.get("description"), "example": None})
+        return rows
+    for where, key in (("path", "pathParams"), ("query", "queryParams"), ("body", "body"), ("header", "headers")):
+        values = inp.get(key)
+        if not isinstance(values, dict):
+            continue
+        for name, value in list(values.items())[:100]:
+            if source == "outputSchema" and isinstance(value, dict) and set(value) <= _SCHEMA_KEYS and value:
+                rows.append({"where": where, "name": str(name), "type": str(value.get("type") or "—"),
+                             "required": value.get("required") if isinstance(value.get("required"), bool) else None,
+                             "description": value.get("description") if isinstance(value.get("description"), str) else None,
+                             "example": value.get("example")})
+            elif source == "outputSchema" and isinstance(value, str):
+                rows.append({"where": where, "name": str(name), "type": value, "required": None,
+                             "description": None, "example": None})
+            else:
+                rows.append({"where": where, "name": str(name), "type": _kind(value), "required": None,
+                             "description": None, "example": value})
+    return rows
+
+
+def _shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def curl_command(example: Any) -> str | None:
+    """A copyable curl for the record's example request (unpaid: the answer is the 402)."""
+    if example is not None and not isinstance(example, dict):  # an ExampleRequest model
+        example = example.model_dump(mode="json")
+    if not isinstance(example, dict) or not example.get("url"):
+        return None
+    method = str(example.get("method") or "GET").upper()
+    parts = ["curl", "-i"]
+    if method != "GET":
+        parts += ["-X", _shell_quote(method)]
+    body = example.get("body")
+    if body is not None:
+        parts += ["-H", _shell_quote(f"Content-Type: {example.get('content_type') or 'application/json'}")]
+        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        parts += ["--data", _shell_quote(text)]
+    parts.append(_shell_quote(str(example["url"])))
+    return " ".join(parts)

@@ -1,0 +1,46 @@
+"""Client-side search: pagefind's indexer run over a built site (offline; the binary ships in the
+`pagefind-bin` wheel that `pagefind[bin]` pulls in). Resource pages mark their article with
+data-pagefind-body and their category and networks with data-pagefind-filter, so only resource pages
+are indexed, filterable by category and network. The bundle lands in <site>/pagefind/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+
+class SearchIndexError(OSError):
+    """pagefind is missing or failed."""
+
+
+def pagefind_binary() -> str:
+    """$PAGEFIND_BINARY_PATH, else the binary of the pagefind-bin wheel, else `pagefind` on PATH."""
+    explicit = os.environ.get("PAGEFIND_BINARY_PATH")
+    if explicit:
+        return explicit
+    try:
+        from pagefind_bin import get_executable
+
+        return str(get_executable())
+    except (ImportError, FileNotFoundError, OSError):
+        found = shutil.which("pagefind") or shutil.which("pagefind_extended")
+        if found:
+            return found
+    raise SearchIndexError("pagefind binary not found: install pagefind[bin] or set PAGEFIND_BINARY_PATH")
+
+
+def build_search_index(site: Path, timeout: float = 1800) -> float:
+    """Index `site` in place; returns the seconds it took."""
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run([pagefind_binary(), "--site", str(site), "--quiet"], capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SearchIndexError(f"pagefind failed: {exc}") from exc
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        raise SearchIndexError("pagefind failed: " + " / ".join(tail))
+    return time.perf_counter() - start

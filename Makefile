@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8402
 
-.PHONY: demo test install install-test clean bench bench-build chromium
+.PHONY: demo test install install-test clean bench bench-build chromium postgresql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,20 @@ chromium:
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null && \
 	command -v chromium >/dev/null
 
-## make test: install with test extras (and chromium) and run the whole suite
-test: install-test chromium
+# The PostgreSQL tests start a throwaway cluster from Debian's server binaries (initdb, pg_ctl),
+# installed here when missing, the same way as chromium.
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "PostgreSQL is missing and apt-get needs root: run 'apt-get install postgresql' as root" >&2; exit 1; fi; \
+	echo "installing Debian's postgresql for the PostgreSQL tests"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null && \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null
+
+## make test: install with test extras (chromium, postgresql) and run the whole suite
+test: install-test chromium postgresql
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -q
 
 ## make bench: loopback probe throughput, ours vs a bare Scrapy spider (bench/README.md)

@@ -25,7 +25,7 @@ from index.docs import docs_for
 from index.examples import example_request
 from index.health import HISTORY_SPAN, Sample, terms_changes, window_figures
 from index.jsonld import json_ld, site_link
-from index.models import DocPage, Observation, Origin, PaymentOption, Resource
+from index.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
 from index.networks import atomic_to_decimal, format_decimal, lookup_asset, lookup_network
 from index.record import (
     AcceptRecord,
@@ -123,9 +123,13 @@ def _primary(accepts: list[AcceptRecord]) -> AcceptRecord | None:
     return next((a for a in accepts if a.asset_decimals is not None and a.max_amount_required_atomic is not None), None)
 
 
+STATUS_KINDS = ("went_down", "recovered", "removed", "retired")
+
+
 def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts: list[dict[str, Any]],
            samples: list[Sample], history: list[tuple[datetime, list[dict[str, Any]]]],
-           window_end: datetime, generated_at: str, site_url: str) -> _Draft:
+           window_end: datetime, generated_at: str, site_url: str,
+           status_changes: list[dict[str, Any]] | None = None) -> _Draft:
     hints = res.hints or {}
     sources = res.sources or []
     declared = _declared(sources)
@@ -219,6 +223,7 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         conformance=Conformance(grade=None if not ever_paid else ("C" if errors else "B" if warnings else "A"),
                                 errors=errors, warnings=warnings, findings=findings),
         health=Health(window_end=generated_at, windows=windows), terms_changes=changes,
+        status_changes=status_changes or [], retired_at=_iso(res.retired_at),
         sources=[SourceRef(**s) for s in sources],
         null_reasons=null_reasons,
         derived_fields=sorted(["seo", "use_cases", "ideal_buyer", "example_prompt", "category", "title",
@@ -312,9 +317,19 @@ def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -
             samples.setdefault(rid, []).append(Sample(at, outcome, latency))
             if outcome == "paid" and isinstance(parsed, dict):
                 history.setdefault(rid, []).append((at, parsed.get("accepts") or []))
+        status_changes: dict[int, list[dict[str, Any]]] = {}
+        for change in session.exec(
+                select(ResourceChange).where(ResourceChange.kind.in_(STATUS_KINDS), ResourceChange.at > since,  # type: ignore[attr-defined]
+                                             ResourceChange.resource_id.in_(ids))  # type: ignore[attr-defined]
+                .order_by(ResourceChange.at, ResourceChange.id)).all():
+            status_changes.setdefault(change.resource_id, []).append(
+                {"at": _iso(change.at), "kind": change.kind,
+                 "before": change.before if isinstance(change.before, str) else None,
+                 "after": change.after if isinstance(change.after, str) else None})
     generated_at = _iso(window_end) or ""
     drafts = [_draft(r, origins[r.origin_id], options.get(r.id, []), extracts.get(r.origin_id, []),
-                     samples.get(r.id, []), history.get(r.id, []), window_end, generated_at, site_url)
+                     samples.get(r.id, []), history.get(r.id, []), window_end, generated_at, site_url,
+                     status_changes.get(r.id))
               for r in resources]
     if slug is not None and drafts:  # one record still needs its category's peers
         return [r for r in build_records(engine, None, site_url) if r.slug == slug]

@@ -94,7 +94,8 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
             writer.write(f"list/{sort}-{k}.html", list_tpl.render(
                 root="../", rows=rows_markup((s["row"] for s in chunk), 1), sort=sort, page=k, pages=n_pages,
                 shown=len(chunk), counts=counts, **base))
-    home_rows = by_title[:PAGE_ROWS]
+    # retired resources (index.schedule) leave the default view; their pages and the list pages keep them
+    home_rows = [s for s in by_title if not s["entry"].get("retired")][:PAGE_ROWS]
     writer.write("index.html", env.get_template("index.html").render(
         root="", rows=rows_markup((s["row"] for s in home_rows), 0), shown=len(home_rows), pages=n_pages,
         counts=counts, facets=facets, cat_titles=cat_titles, **base))

@@ -138,6 +138,13 @@ class TermsChange(_Model):
     after: list[str]
 
 
+class StatusChange(_Model):
+    at: str = Field(description="end of the crawl run that saw it")
+    kind: Literal["went_down", "recovered", "removed", "retired"]
+    before: str | None = Field(description="status before")
+    after: str | None = Field(description="status after")
+
+
 class ExampleRequest(_Model):
     method: str
     url: str = Field(description="the resource URL with example query parameters, if any")
@@ -201,6 +208,10 @@ class CatalogRecord(_Model):
     health: Health | None = None
     terms_changes: list[TermsChange] = Field(
         default_factory=list, description="price and payTo changes seen in the last 30 days of probes")
+    status_changes: list[StatusChange] = Field(
+        default_factory=list, description="went down, recovered, removed, retired: from the last 30 days of crawl runs")
+    retired_at: str | None = Field(
+        None, description="when repeated failures retired it (index.schedule); it stays listed with a notice")
     sources: list[SourceRef] = Field(default_factory=list)
 
 
@@ -218,6 +229,7 @@ class IndexEntry(_Model):
     status: str
     trust_tier: str
     verified: bool
+    retired: bool = Field(False, description="retired after repeated failures: hidden from the default view")
     x402_version: int | None
     origin: str
     href: str = Field(description="path of the record's JSON twin, relative to the site root")
@@ -229,6 +241,7 @@ def index_entry(record: CatalogRecord) -> IndexEntry:
         slug=record.slug, url=record.url, method=record.method, title=record.title, summary=record.summary,
         category=record.category, networks=record.networks, price_usd=record.price_usd, status=record.status,
         trust_tier=record.trust_tier, verified=any(a.verified for a in record.accepts),
+        retired=record.retired_at is not None,
         x402_version=record.x402_version, origin=record.origin.host,
         href=f"r/{record.slug}.json", page=f"r/{record.slug}.html",
     )

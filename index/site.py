@@ -167,7 +167,9 @@ def summary_of(rec: CatalogRecord, row: str) -> dict[str, Any]:
         "entry": index_entry(rec).model_dump(mode="json"),
         "first_seen": rec.first_seen,
         "origin": {"slug": o.slug, "host": o.host, "title": o.title, "description": o.description, "url": o.url},
-        "changes": [c.model_dump(mode="json") for c in rec.terms_changes],
+        "changes": [c.model_dump(mode="json") for c in rec.terms_changes]
+        + [{"field": c.kind, "at": c.at, "before": [c.before] if c.before else [], "after": [c.after] if c.after else []}
+           for c in rec.status_changes],
         "row": row,
     }
 

@@ -79,7 +79,7 @@ class MetricsDocument(_Model):
 
 
 class Change(_Model):
-    kind: Literal["added", "price", "pay_to", "removed"]
+    kind: Literal["added", "price", "pay_to", "went_down", "recovered", "removed", "retired"]
     at: str | None = Field(description="first_seen for added; the probe time of a terms change; the build for removed")
     slug: str
     title: str

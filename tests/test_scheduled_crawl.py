@@ -177,3 +177,27 @@ def test_run_loop_stops_on_sigterm_between_steps(own_fleet: dict[str, Any], tmp_
     assert proc.returncode == 0, stderr
     assert "crawl finished with exit code 0" in stdout and "build finished with exit code 0" in stdout
     assert "stopped after 1 cycle(s)" in stdout
+
+
+def test_status_changes_reach_the_record_and_the_feeds(own_fleet: dict[str, Any], tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    seeds = [_url(own_fleet, "outage")]
+    httpx.post(own_fleet["buyer"]["reset_url"], timeout=5)
+    try:
+        _crawl(db, seeds, tmp_path)
+        httpx.post(own_fleet["buyer"]["terms_url"], json={"path": "/v2/cheap-first", "status": 503}, timeout=5).raise_for_status()
+        _crawl(db, seeds, tmp_path)
+        httpx.post(own_fleet["buyer"]["reset_url"], timeout=5)
+        third = _crawl(db, seeds, tmp_path)
+    finally:
+        httpx.post(own_fleet["buyer"]["reset_url"], timeout=5)
+    assert "changes: recovered 1" in third.stdout
+    out = tmp_path / "public"
+    run_cli("build", "--db", db, "--out", str(out), "--quiet", "--no-search", cwd=tmp_path)
+    [record] = [json.loads(line) for line in (out / "catalog.jsonl").read_text().splitlines()]
+    assert [(c["kind"], c["before"], c["after"]) for c in record["status_changes"]] == [
+        ("went_down", "paid", "server_error"), ("recovered", "server_error", "paid")]
+    feed = json.loads((out / "changes.json").read_text())["changes"]
+    assert [c["kind"] for c in feed][:2] == ["recovered", "went_down"]
+    atom = (out / "changes.atom").read_text()
+    assert "went_down: " in atom and "recovered: " in atom and "server_error → paid" in atom

@@ -341,3 +341,16 @@ def test_an_empty_catalog_builds_valid_files(tmp_path: Path) -> None:
     assert counts["resources"] == 0 and (tmp_path / "index.html").exists() and (tmp_path / "catalog.jsonl").read_text() == ""
     for name, rel in SCHEMAS.items():
         _validate(json.loads((tmp_path / name).read_text()), json.loads((tmp_path / rel).read_text()))
+
+
+def test_retired_resources_leave_the_home_table_but_keep_their_pages(tmp_path: Path) -> None:
+    from tests.records import sample_record
+
+    live = sample_record(slug="live-x", title="Live thing")
+    gone = sample_record(slug="gone-y", title="Retired thing", url="https://a.example/y", retired_at="2026-11-20T10:00:00Z")
+    build_site([live, gone], tmp_path)
+    home = (tmp_path / "index.html").read_text()
+    assert "Live thing" in home and "Retired thing" not in home
+    assert "Retired 2026-11-20T10:00:00Z" in (tmp_path / "r" / "gone-y.html").read_text()
+    entries = json.loads((tmp_path / "index.json").read_text())["resources"]
+    assert {e["slug"]: e["retired"] for e in entries} == {"live-x": False, "gone-y": True}

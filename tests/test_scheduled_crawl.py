@@ -67,7 +67,7 @@ def test_two_crawls_report_a_price_change_a_removal_and_an_outage(own_fleet: dic
     assert all(r["finished_at"] for r in runs)
 
     out = tmp_path / "public"
-    run_cli("build", "--db", db, "--out", str(out), "--quiet", cwd=tmp_path)
+    run_cli("build", "--db", db, "--out", str(out), "--quiet", "--no-search", cwd=tmp_path)
     records = {json.loads(line)["url"]: json.loads(line) for line in (out / "catalog.jsonl").read_text().splitlines()}
     drift, gone, down = (records[s] for s in seeds)
     assert [c["field"] for c in drift["terms_changes"]] == ["price"]
@@ -75,6 +75,12 @@ def test_two_crawls_report_a_price_change_a_removal_and_an_outage(own_fleet: dic
     w24 = {w["window"]: w for w in down["health"]["windows"]}["24h"]
     assert (w24["samples"], w24["up"], w24["uptime_pct"]) == (2, 1, 50.0)
     assert down["trust_tier"] == "unreachable" and gone["status"] == "not_found"
+    feed = json.loads((out / "changes.json").read_text())["changes"]
+    kinds = {(c["kind"], c["url"]) for c in feed}
+    assert {("price", seeds[0]), ("removed", seeds[1]), ("went_down", seeds[2])} <= kinds
+    assert {("added", s) for s in seeds} <= kinds
+    atom = (out / "changes.atom").read_text()
+    assert atom.count("<entry>") == len(feed) and "paid → not_found" in atom and "paid → server_error" in atom
 
 
 def test_the_due_queue_leaves_recent_resources_alone(own_fleet: dict[str, Any], tmp_path: Path) -> None:

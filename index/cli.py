@@ -90,11 +90,14 @@ def _do_crawl(candidates: list[Any], facilitators: list[str], db: str, allow_pri
 
     settings = {"LOG_LEVEL": "WARNING"}
     settings.update(overrides or {})
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     with CrawlProgress(quiet=quiet) as progress:
         summary = run_crawl(candidates, facilitators, db, allow_private=allow_private, overrides=settings,
                             progress=progress, origins=origins, run_id=run_id, known=known)
-    # Scrapy leaves its shutdown handlers installed; give Ctrl-C back to Python.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Scrapy leaves its shutdown handlers installed: give SIGINT and SIGTERM back to what they were
+    # (Ctrl-C and `kill` must still stop a demo that serves after its crawl).
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
     if not crawl_ok(summary):
         _print_crawl_summary(summary)
         raise CliError(f"crawl did not complete (finish reason {summary['finish_reason']}, "

@@ -273,7 +273,7 @@ def test_demo_serves_every_paid_resource_and_stops_cleanly(fleet: dict[str, Any]
         for net in ("Base", "Base Sepolia", "Solana"):
             assert f'class="net">{net}<' in html
     finally:
-        proc.send_signal(2)  # Ctrl-C
+        proc.send_signal(15)  # SIGTERM, as `kill` or systemd send it (Ctrl-C takes the same path)
         rest, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert "stopped the site and the demo fleet" in rest

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8402
 
-.PHONY: demo test install install-test clean bench bench-build chromium postgresql
+.PHONY: demo test install install-test clean bench bench-build system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,32 +26,23 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(BIN)/x402-index demo --port $(PORT)
 
-# The browser tests drive Debian's chromium (never a downloaded browser): installed here when missing,
-# as root with apt-get, else through passwordless sudo.
-chromium:
-	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+# Debian packages the tests need, installed when missing (as root with apt-get, else through
+# passwordless sudo): chromium for the browser tests (never a downloaded browser), postgresql's server
+# binaries for the throwaway PostgreSQL cluster.
+system-deps:
+	@MISSING=""; \
+	command -v chromium >/dev/null 2>&1 || MISSING="$$MISSING chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || MISSING="$$MISSING postgresql"; \
+	if [ -z "$$MISSING" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
-	else echo "chromium is missing and apt-get needs root: run 'apt-get install chromium' as root" >&2; exit 1; fi; \
-	echo "installing Debian's chromium for the browser tests"; \
+	else echo "missing Debian packages:$$MISSING; apt-get needs root: run 'apt-get install$$MISSING' as root" >&2; exit 1; fi; \
+	echo "installing Debian packages for the tests:$$MISSING"; \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null && \
-	command -v chromium >/dev/null
-
-# The PostgreSQL tests start a throwaway cluster from Debian's server binaries (initdb, pg_ctl),
-# installed here when missing, the same way as chromium.
-postgresql:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
-	else echo "PostgreSQL is missing and apt-get needs root: run 'apt-get install postgresql' as root" >&2; exit 1; fi; \
-	echo "installing Debian's postgresql for the PostgreSQL tests"; \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null && \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$MISSING >/dev/null
 
 ## make test: install with test extras (chromium, postgresql) and run the whole suite
-test: install-test chromium postgresql
+test: install-test system-deps
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -q
 
 ## make bench: loopback probe throughput, ours vs a bare Scrapy spider (bench/README.md)

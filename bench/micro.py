@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.urls import canonical_url
     from index.x402 import parse_challenge
 
-    import bulkstore
+
 
     rows: list[tuple[str, float]] = []
     url = URL.format(7)
@@ -122,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     probes = [dict(item) for item in items[: args.batch * 5]]
     with tempfile.TemporaryDirectory() as tmp:
-        for label, writer in (("index.store.record_probes (ORM, per probe)", store.record_probes),
-                              ("bench bulkstore.record_probes (Core, per probe)", bulkstore.record_probes)):
+        for label, writer in (("index.store.record_probes", store.record_probes),):
             engine = store.init_db(f"sqlite:///{tmp}/{writer.__module__}.db")
             batches = [probes[i:i + args.batch] for i in range(0, len(probes), args.batch)]
             timings = []

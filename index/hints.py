@@ -444,15 +444,26 @@ def check_bazaar(info: Any, schema: Any) -> tuple[str | None, bool]:
     Returns (problem or None, whether the schema itself is usable). A schema that is too large or deep,
     references anything outside itself, is not valid JSON Schema (`schema_problem`), or cannot be
     evaluated within MAX_VALIDATION_STEPS / MAX_VALIDATION_DEPTH is a problem and is not usable.
-    The checks of the schema alone, and its validator, are computed once per distinct schema
-    (`_compiled_schema`).
+
+    A pure function of the two values, so it is memoized (see "caches" below): a schema is compiled
+    once, and the verdict on an (info, schema) pair is kept, since every URL of one route of a service
+    sends the same pair.
     """
     if not isinstance(schema, Mapping):
         return "schema is missing or not an object", False
     if not _within(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH):
         return "schema is too large or too deeply nested to evaluate", False
-    key = _schema_key(schema)
-    compiled = _compiled_schema(key) if key is not None else _compile_schema(schema)
+    schema_key = _json_key(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH, MAX_CACHED_SCHEMA_CHARS)
+    if schema_key is None:
+        return _check(_compile_schema(schema), info)
+    info_key = _json_key(info, MAX_SCHEMA_NODES, MAX_INFO_DEPTH, MAX_CACHED_INFO_CHARS)
+    if info_key is None:
+        return _check(_compiled_schema(schema_key), info)
+    return _verdict(schema_key, info_key)
+
+
+def _check(compiled: _CompiledSchema, info: Any) -> tuple[str | None, bool]:
+    """check_bazaar's verdict once the schema is compiled."""
     if compiled.refused:
         return compiled.refused, False
     info_size = _json_size(info)
@@ -500,48 +511,63 @@ def _compile_schema(schema: Mapping[str, Any]) -> _CompiledSchema:
         return _CompiledSchema(f"schema is not valid JSON Schema: {problem}")
     try:
         return _CompiledSchema(None, _BoundedValidator(_without_dialects(schema), registry=_NO_REMOTE))
-    except Exception as exc:  # noqa: BLE001 - as in check_bazaar
+    except Exception as exc:  # noqa: BLE001 - as in _check
         return _CompiledSchema(None, None, _evaluation_problem(exc))
 
 
-# A service usually sends one schema for many routes, and a crawl meets the same schema again and
-# again: compiled schemas are kept, least recently used first out. Bounded in count and in size, so
-# a server sending endless distinct (or huge) schemas cannot make the cache grow: a schema whose JSON
-# is over MAX_CACHED_SCHEMA_CHARS is compiled on each call instead.
+# ---- caches: keyed by the values' compact JSON, bounded in entries and in size -----------------
+# A hostile server sending endless distinct (or huge) schemas cannot make them grow: a schema or info
+# whose JSON is over its MAX_CACHED_*_CHARS is not cached but evaluated on each call.
 MAX_CACHED_SCHEMAS = 256
-MAX_CACHED_SCHEMA_CHARS = 32 * 1024
+MAX_CACHED_SCHEMA_CHARS = 16 * 1024
+MAX_CACHED_VERDICTS = 1024
+MAX_CACHED_INFO_CHARS = 4 * 1024
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
 @lru_cache(maxsize=MAX_CACHED_SCHEMAS)
-def _compiled_schema(key: str) -> _CompiledSchema:
-    """_compile_schema of the schema whose compact JSON is `key` (read back: the same plain JSON)."""
-    return _compile_schema(json.loads(key))
+def _compiled_schema(schema_key: str) -> _CompiledSchema:
+    """_compile_schema of the schema whose compact JSON is `schema_key` (read back: the same value)."""
+    return _compile_schema(json.loads(schema_key))
 
 
-def _schema_key(schema: Mapping[str, Any]) -> str | None:
-    """A schema's compact JSON in document order (keyword order decides which problem is reported
-    first, so it is part of the key), or None when the schema is not to be cached: too large, or not
-    plain JSON data (a tuple, a non-string key or a str/dict subclass would share its JSON with a value
-    that behaves differently). Call it on a schema that passed `_within`."""
-    stack: list[Any] = [schema]
-    while stack:
-        node = stack.pop()
-        kind = type(node)
-        if kind is dict:
-            for name, value in node.items():
-                if type(name) is not str:
-                    return None
-                stack.append(value)
-        elif kind is list:
-            stack.extend(node)
-        elif kind not in _PLAIN_SCALARS:
+@lru_cache(maxsize=MAX_CACHED_VERDICTS)
+def _verdict(schema_key: str, info_key: str) -> tuple[str | None, bool]:
+    """check_bazaar of the info and schema whose compact JSON are the keys."""
+    return _check(_compiled_schema(schema_key), json.loads(info_key))
+
+
+def _json_key(value: Any, max_nodes: int, max_depth: int, max_chars: int) -> str | None:
+    """A value's compact JSON in document order (key order decides which problem is reported first,
+    so it is part of the key), or None when it is not to be cached: more than max_nodes values,
+    nested deeper than max_depth, JSON longer than max_chars, or not plain JSON data (a tuple, a
+    non-string key or a str/dict subclass would share its JSON with a value that behaves differently)."""
+    level: list[Any] = [value]
+    nodes = 0
+    depth = 0
+    while level:
+        nodes += len(level)
+        if nodes > max_nodes or depth > max_depth:
             return None
+        below: list[Any] = []
+        for node in level:
+            kind = type(node)
+            if kind is dict:
+                for name in node:
+                    if type(name) is not str:
+                        return None
+                below.extend(node.values())
+            elif kind is list:
+                below.extend(node)
+            elif kind not in _PLAIN_SCALARS:
+                return None
+        level = below
+        depth += 1
     try:
-        key = json.dumps(schema, separators=(",", ":"))
+        key = json.dumps(value, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError):
         return None
-    return key if len(key) <= MAX_CACHED_SCHEMA_CHARS else None
+    return key if len(key) <= max_chars else None
 
 
 # The value kinds of the Draft 2020-12 keywords (core, applicator, unevaluated, validation, meta-data,

@@ -1,4 +1,5 @@
-"""Compiled bazaar schemas are cached: the same verdicts as compiling each time, within fixed bounds."""
+"""Compiled bazaar schemas and verdicts are cached: the same verdicts as evaluating each time,
+within fixed bounds."""
 
 from __future__ import annotations
 
@@ -11,30 +12,51 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index import hints
-from index.hints import MAX_CACHED_SCHEMA_CHARS, MAX_CACHED_SCHEMAS, check_bazaar
+from index.hints import (
+    MAX_CACHED_INFO_CHARS,
+    MAX_CACHED_SCHEMA_CHARS,
+    MAX_CACHED_SCHEMAS,
+    MAX_CACHED_VERDICTS,
+    check_bazaar,
+)
 from tests.test_x402_fuzz import schema_like
+
+
+def clear() -> None:
+    hints._compiled_schema.cache_clear()
+    hints._verdict.cache_clear()
 
 
 @pytest.fixture(autouse=True)
 def empty_cache() -> Iterator[None]:
-    hints._compiled_schema.cache_clear()
+    clear()
     yield
-    hints._compiled_schema.cache_clear()
+    clear()
 
 
 def uncached(info: Any, schema: Any) -> tuple[str | None, bool]:
-    """check_bazaar compiling the schema afresh (the path of schemas that are not cached)."""
-    key = hints._schema_key
-    hints._schema_key = lambda _schema: None  # type: ignore[assignment]
+    """check_bazaar evaluating afresh (the path of values that are not cached)."""
+    key = hints._json_key
+    hints._json_key = lambda *_args: None  # type: ignore[assignment]
     try:
         return check_bazaar(info, schema)
     finally:
-        hints._schema_key = key  # type: ignore[assignment]
+        hints._json_key = key  # type: ignore[assignment]
+
+
+def schema_cached_only(info: Any, schema: Any) -> tuple[str | None, bool]:
+    """check_bazaar with the schema compiled from the cache, the info evaluated afresh."""
+    key = hints._json_key
+    hints._json_key = lambda value, *args: key(value, *args) if value is schema else None  # type: ignore[assignment]
+    try:
+        return check_bazaar(info, schema)
+    finally:
+        hints._json_key = key  # type: ignore[assignment]
 
 
 def cached_twice(info: Any, schema: Any) -> tuple[tuple[str | None, bool], tuple[str | None, bool]]:
-    """check_bazaar on a cold cache, then again on the entry it left."""
-    hints._compiled_schema.cache_clear()
+    """check_bazaar on cold caches, then again on the entries it left."""
+    clear()
     return check_bazaar(info, schema), check_bazaar(info, schema)
 
 
@@ -55,7 +77,7 @@ HOSTILE: list[tuple[Any, Any]] = [
 @pytest.mark.parametrize(("info", "schema"), HOSTILE)
 def test_a_cached_schema_gives_the_verdict_of_a_fresh_one(info: Any, schema: Any) -> None:
     first, again = cached_twice(info, schema)
-    assert first == again == uncached(info, schema)
+    assert first == again == uncached(info, schema) == schema_cached_only(info, schema)
 
 
 def test_keyword_order_is_part_of_the_key() -> None:
@@ -67,33 +89,46 @@ def test_keyword_order_is_part_of_the_key() -> None:
 
 def test_values_that_are_not_plain_json_are_not_cached() -> None:
     for schema in ({"enum": (1, 2)}, {"properties": {1: {"type": "string"}}}, {"const": {1, 2}}):
-        assert hints._schema_key(schema) is None
+        assert hints._json_key(schema, 100, 10, 1000) is None
         assert check_bazaar({}, schema) == uncached({}, schema)
     assert hints._compiled_schema.cache_info().currsize == 0
+    schema = {"properties": {"a": {"type": "array"}}}
+    for info in ({"a": (1, 2)}, {1: "x"}):
+        assert check_bazaar(info, schema) == uncached(info, schema)
+    assert hints._verdict.cache_info().currsize == 0
 
 
-def test_the_cache_is_bounded_in_entries_and_in_size() -> None:
+def test_the_caches_are_bounded_in_entries_and_in_size() -> None:
     for i in range(MAX_CACHED_SCHEMAS + 50):
         check_bazaar({"n": i}, {"properties": {"n": {"const": i}}})
     info = hints._compiled_schema.cache_info()
     assert info.maxsize == MAX_CACHED_SCHEMAS and info.currsize == MAX_CACHED_SCHEMAS
-    hints._compiled_schema.cache_clear()
-    big = {"properties": {f"p{i}": {"description": "d" * 100} for i in range(400)}}
+    schema = {"properties": {"n": {"type": "integer"}}}
+    for i in range(MAX_CACHED_VERDICTS + 50):
+        check_bazaar({"n": i}, schema)
+    info = hints._verdict.cache_info()
+    assert info.maxsize == MAX_CACHED_VERDICTS and info.currsize == MAX_CACHED_VERDICTS
+    clear()
+    big = {"properties": {f"p{i}": {"description": "d" * 100} for i in range(200)}}
     assert len(json.dumps(big, separators=(",", ":"))) > MAX_CACHED_SCHEMA_CHARS
     assert check_bazaar({}, big) == (None, True)
-    assert hints._compiled_schema.cache_info().currsize == 0
+    big_info = {"input": "x" * MAX_CACHED_INFO_CHARS}
+    assert check_bazaar(big_info, schema) == (None, True)
+    assert hints._compiled_schema.cache_info().currsize == 1  # the small schema only
+    assert hints._verdict.cache_info().currsize == 0
 
 
-def test_one_schema_is_compiled_once() -> None:
+def test_one_schema_is_compiled_once_and_one_pair_evaluated_once() -> None:
     schema = {"properties": {"input": {"type": "object"}}}
-    for city in ("Paris", "Lisbon", "Oslo"):
+    for city in ("Paris", "Lisbon", "Oslo", "Paris"):
         check_bazaar({"input": {"city": city}}, json.loads(json.dumps(schema)))
-    info = hints._compiled_schema.cache_info()
-    assert (info.misses, info.hits) == (1, 2)
+    compiled, verdicts = hints._compiled_schema.cache_info(), hints._verdict.cache_info()
+    assert (compiled.misses, compiled.hits) == (1, 2)
+    assert (verdicts.misses, verdicts.hits) == (3, 1)
 
 
 @settings(max_examples=300, deadline=None)
 @given(schema=schema_like, info=schema_like)
 def test_cached_and_fresh_agree_on_any_json(schema: Any, info: Any) -> None:
     first, again = cached_twice(info, schema)
-    assert first == again == uncached(info, schema)
+    assert first == again == uncached(info, schema) == schema_cached_only(info, schema)

@@ -5,6 +5,7 @@ One call per process: Twisted's reactor cannot be restarted.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -83,6 +84,9 @@ def run_crawl(
         extra["X402_PROGRESS_CALLBACK"] = progress
     settings = crawl_settings(db_url, allow_private, extra)
     process = AsyncCrawlerProcess(settings)
+    # Scrapy filters by LOG_LEVEL in its handler only, so every DEBUG line (two per response) is built
+    # and then dropped; at the logger, records below LOG_LEVEL are never built.
+    logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler("probe")
     process.crawl(crawler, candidates=candidates, facilitators=facilitators, origins=list(origins or []))
     process.start()

@@ -451,10 +451,11 @@ def check_bazaar(info: Any, schema: Any) -> tuple[str | None, bool]:
     """
     if not isinstance(schema, Mapping):
         return "schema is missing or not an object", False
-    if not _within(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH):
-        return "schema is too large or too deeply nested to evaluate", False
+    # a key is found only within the node and depth bounds (so _within would say True)
     schema_key = _json_key(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH, MAX_CACHED_SCHEMA_CHARS)
     if schema_key is None:
+        if not _within(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH):
+            return "schema is too large or too deeply nested to evaluate", False
         return _check(_compile_schema(schema), info)
     info_key = _json_key(info, MAX_SCHEMA_NODES, MAX_INFO_DEPTH, MAX_CACHED_INFO_CHARS)
     if info_key is None:

@@ -74,6 +74,25 @@ def _writer(mode: str) -> Callable[[], dict[str, Any]]:
     return apply
 
 
+def _noparse() -> dict[str, Any]:
+    """Diagnostic: parse each distinct PAYMENT-REQUIRED header once, then reuse the result (the
+    callback's parsing becomes a dict lookup): what the rest of the crawl costs."""
+    import crawler.spiders.probe as probe
+
+    original = probe.parse_challenge
+    seen: dict[Any, Any] = {}
+
+    def parse_challenge(status: int, headers: Any, body: bytes, probed_url: str | None = None) -> Any:
+        key = (status, headers.get("payment-required"), body)
+        if key not in seen:
+            seen.clear()
+            seen[key] = original(status, headers, body, probed_url=probed_url)
+        return seen[key]
+
+    probe.parse_challenge = parse_challenge
+    return {}
+
+
 def _switch() -> dict[str, Any]:
     """Shorter GIL switch interval (0.5 ms instead of 5 ms)."""
     sys.setswitchinterval(0.0005)
@@ -85,6 +104,7 @@ VARIANTS: dict[str, Variant] = {
     "thread": Variant("write in a worker thread, one batch at a time (the design before the writer process)",
                       _writer("thread")),
     "nodb": Variant("no database writes at all (upper bound, not a fix)", _writer("nodb"), stores=False),
+    "noparse": Variant("diagnostic: a challenge parsed once per distinct header, then reused", _noparse),
     "switch": Variant("sys.setswitchinterval(0.0005)", _switch),
     "batch50": Variant("X402_STORE_BATCH=50", lambda: {"X402_STORE_BATCH": 50}),
     "batch1000": Variant("X402_STORE_BATCH=1000", lambda: {"X402_STORE_BATCH": 1000}),

@@ -93,6 +93,29 @@ def _noparse() -> dict[str, Any]:
     return {}
 
 
+def _gctime() -> dict[str, Any]:
+    """Diagnostic: time spent in the garbage collector of the crawl process, by generation (printed at exit)."""
+    import atexit
+    import gc
+    import time
+
+    spent = {0: 0.0, 1: 0.0, 2: 0.0}
+    runs = {0: 0, 1: 0, 2: 0}
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(time.process_time())
+        elif started:
+            spent[info["generation"]] += time.process_time() - started.pop()
+            runs[info["generation"]] += 1
+
+    gc.callbacks.append(callback)
+    atexit.register(lambda: print(f"gc: runs {runs}, cpu s {({g: round(v, 3) for g, v in spent.items()})}",
+                                  file=sys.stderr))
+    return {}
+
+
 def _switch() -> dict[str, Any]:
     """Shorter GIL switch interval (0.5 ms instead of 5 ms)."""
     sys.setswitchinterval(0.0005)
@@ -105,6 +128,7 @@ VARIANTS: dict[str, Variant] = {
                       _writer("thread")),
     "nodb": Variant("no database writes at all (upper bound, not a fix)", _writer("nodb"), stores=False),
     "noparse": Variant("diagnostic: a challenge parsed once per distinct header, then reused", _noparse),
+    "gctime": Variant("diagnostic: CPU in the garbage collector (printed at exit)", _gctime),
     "switch": Variant("sys.setswitchinterval(0.0005)", _switch),
     "batch50": Variant("X402_STORE_BATCH=50", lambda: {"X402_STORE_BATCH": 50}),
     "batch1000": Variant("X402_STORE_BATCH=1000", lambda: {"X402_STORE_BATCH": 1000}),

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crawler.discovery import Candidate
+from crawler.gcpolicy import fewer_collections
 
 SETTINGS_MODULE = "crawler.settings"
 
@@ -89,7 +90,8 @@ def run_crawl(
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler("probe")
     process.crawl(crawler, candidates=candidates, facilitators=facilitators, origins=list(origins or []))
-    process.start()
+    with fewer_collections():
+        process.start()
     stats = crawler.stats.get_stats()
     summary = summarize(stats)
     finish_run(engine, run_id, {**summary, "run_id": run_id})

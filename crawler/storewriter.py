@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.engine import Engine
 
+from crawler.gcpolicy import fewer_collections
 from index.store import init_db, record_origin_pages, record_probes, record_sources
 
 _LENGTH = struct.Struct("!Q")
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     engine = init_db(db_url)
     try:
-        serve(engine, run_id, sys.stdin.buffer, replies)
+        with fewer_collections():
+            serve(engine, run_id, sys.stdin.buffer, replies)
     finally:
         engine.dispose()
         replies.close()

@@ -247,7 +247,8 @@ def _resource_rows(conn: Connection, attempts: list[_Attempt], origin_ids: dict[
     if not new:
         return found, 0
     slugs = _new_slugs(conn, new)
-    rows = [{"url": url, "method": method, "origin_id": origin_ids[origin_of(url)], "slug": slugs[(url, method)],
+    origins = {a.resource_key: a.origin for a in attempts}
+    rows = [{"url": url, "method": method, "origin_id": origin_ids[origins[(url, method)]], "slug": slugs[(url, method)],
              "status": None, "last_probed_at": None, "x402_version": None, "resource_url": None, "description": None,
              "mime_type": None, "service_name": None, "tags": [], "hints": {}, "findings": [], "last_paid_at": None,
              "last_good_observation_id": None, "sources": [], "first_seen": first_seen[(url, method)], "last_seen": None}

@@ -146,6 +146,7 @@ def crawl_result(kind: str, n: int, stats: dict[str, Any], clock: CrawlClock, **
         "status_402": stats.get("downloader/response_status_count/402", 0),
         "items": stats.get("item_scraped_count", 0),
         "finish_reason": stats.get("finish_reason"),
+        "store_waits": stats.get("x402/store/waits", 0),  # process_item waited for the database writer
         "errors": stats.get("log_count/ERROR", 0),
         "child_total_cpu_s": _own_cpu_total(),
         # helper processes of the crawl (the database writer process), once they have exited
@@ -531,6 +532,8 @@ def describe(result: dict[str, Any]) -> str:
         line += f"  db thread {result['db_thread_cpu_s']:.2f} s"
     if result.get("helper_cpu_s", 0.0) >= 0.01:
         line += f"  writer process {result['helper_cpu_s']:.2f} s"
+    if result.get("store_waits"):
+        line += f"  waited for the writer {result['store_waits']}×"
     if result.get("other_load_cores", 0.0) > NOISY_CORES:
         line += "  [noisy: the machine was busy]"
     return line

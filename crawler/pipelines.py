@@ -114,6 +114,8 @@ class StorePipeline:
         self.buffer.append(dict(item))
         if len(self.buffer) >= self.batch_size:
             self._send()
+            if len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
+                self.crawler.stats.inc_value("x402/store/waits")  # the database is the bottleneck
             while len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
                 await maybe_deferred_to_future(self.in_flight[0])
         return item

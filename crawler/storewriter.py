@@ -42,8 +42,10 @@ def write_batch(engine: Engine, items: list[dict[str, Any]], run_id: int | None)
     pages = [i for i in items if i.get("kind") == "page"]
     sightings = [i for i in items if i.get("kind") == "source"]
     counts = record_probes(engine, probes, run_id)
-    record_origin_pages(engine, pages)
-    record_sources(engine, sightings)
+    if pages:
+        record_origin_pages(engine, pages)
+    if sightings:
+        record_sources(engine, sightings)
     return counts
 
 

@@ -33,8 +33,9 @@ from index.x402 import parse_challenge, safe_json_loads
 # Probes of endpoints listed by their owners (seed lists, facilitator registries, an origin's own
 # x402 manifest) do not consult robots.txt: the listing invites calls. Recorded on every observation.
 ROBOTS_POLICY = "not_consulted:listed_endpoint"
-# Statuses the probe callback handles itself; 3xx are left to Scrapy's redirect middleware.
-NON_REDIRECT_STATUSES = [s for s in range(100, 600) if s not in (301, 302, 303, 307, 308)]
+# Statuses the probe callback handles itself; 3xx are left to Scrapy's redirect middleware. A set:
+# Scrapy's HttpError and Redirect middlewares test every response's status against it.
+NON_REDIRECT_STATUSES = frozenset(range(100, 600)) - {301, 302, 303, 307, 308}
 # Final outcomes that show which method the resource answers to.
 _GOOD_ANSWERS = frozenset({Outcome.PAID.value, Outcome.PAID_INVALID.value, Outcome.FREE.value, Outcome.AUTH_REQUIRED.value})
 

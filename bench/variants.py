@@ -130,6 +130,8 @@ VARIANTS: dict[str, Variant] = {
     "noparse": Variant("diagnostic: a challenge parsed once per distinct header, then reused", _noparse),
     "gctime": Variant("diagnostic: CPU in the garbage collector (printed at exit)", _gctime),
     "switch": Variant("sys.setswitchinterval(0.0005)", _switch),
+    "asis": Variant("ours as is, as a named variant (to check for order effects in --variants)", lambda: {}),
+    "batch200": Variant("X402_STORE_BATCH=200 (the default before)", lambda: {"X402_STORE_BATCH": 200}),
     "batch50": Variant("X402_STORE_BATCH=50", lambda: {"X402_STORE_BATCH": 50}),
     "batch1000": Variant("X402_STORE_BATCH=1000", lambda: {"X402_STORE_BATCH": 1000}),
     "items100": Variant("CONCURRENT_ITEMS=100 (Scrapy's default)", lambda: {"CONCURRENT_ITEMS": 100}),

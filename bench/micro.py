@@ -1,6 +1,6 @@
 """Per-probe costs of our crawler's pieces, in-process and without the network.
 
-    .venv/bin/python bench/micro.py [--batch 200]
+    .venv/bin/python bench/micro.py [--batch 100]
 
 Each line is microseconds per probe (best of 9), for the bench server's challenge. CPU time in one
 process is far less disturbed by a busy machine than a crawl's rate, so this is the cost model behind
@@ -46,7 +46,7 @@ def _response(spider: Any, i: int) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=200, help="probes per database transaction")
+    parser.add_argument("--batch", type=int, default=100, help="probes per database transaction (X402_STORE_BATCH)")
     args = parser.parse_args(argv)
 
     from scrapy.utils.misc import is_generator_with_return_value

@@ -1,12 +1,12 @@
 """Per-probe costs of our crawler's pieces, in-process and without the network.
 
-    .venv/bin/python bench/micro.py [--batch 200]
+    .venv/bin/python bench/micro.py [--batch 100]
 
 Each line is microseconds per probe (best of 9), for the bench server's challenge. CPU time in one
 process is far less disturbed by a busy machine than a crawl's rate, so this is the cost model behind
 `bench/probe.py`'s numbers: the baseline spider's callback does only the first line; ours does the
-rest on the reactor thread (plus whatever Scrapy does for both), and the database write either there
-or in a worker thread that shares the GIL.
+rest on the reactor thread (plus whatever Scrapy does for both) and pickles each batch to the database
+writer process (`crawler.storewriter`), which unpickles and writes it on the other core.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import pickle
 import sys
 import tempfile
 import timeit
@@ -45,19 +46,20 @@ def _response(spider: Any, i: int) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=200, help="probes per database transaction")
+    parser.add_argument("--batch", type=int, default=100, help="probes per database transaction (X402_STORE_BATCH)")
     args = parser.parse_args(argv)
 
     from scrapy.utils.misc import is_generator_with_return_value
     from scrapy.utils.test import get_crawler
 
     from crawler.spiders.probe import ProbeSpider, _flat_headers
+    from crawler.storewriter import encode_frame
     from index import store
     from index.netguard import host_block_reason
     from index.urls import canonical_url
     from index.x402 import parse_challenge
 
-    import bulkstore
+
 
     rows: list[tuple[str, float]] = []
     url = URL.format(7)
@@ -98,17 +100,21 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("ProbeSpider._probe_request (start, per candidate)", best_us(
         lambda: spider._probe_request({"url": URL.format(next(it) + 10**6), "method": "GET",
                                        "source": {"kind": "bench", "url": "micro"}}), 1000)))
-    items: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []  # the first ones, for the store lines (no more: a growing heap slows the GC)
+    done = [0]
 
     def callback() -> None:
-        response = responses[len(items) % len(responses)]
-        items.extend(x for x in spider.parse_probe(response) if isinstance(x, dict))
+        response = responses[done[0] % len(responses)]
+        done[0] += 1
+        for x in spider.parse_probe(response):
+            if isinstance(x, dict) and len(items) < args.batch * 5:
+                items.append(x)
 
     rows.append(("ProbeSpider.parse_probe (whole callback, item built)", best_us(callback, 400)))
     if items[0]["outcome"] != "paid":
         raise SystemExit(f"the callback did not see a paid challenge: {items[0]['outcome']}")
     item_size = len(json.dumps(items[0]))
-    rows.append(("Scrapy generator-return check, cache miss: parse_probe", best_us(
+    rows.append(("Scrapy generator-return check, cache miss: parse_probe (off in ours)", best_us(
         lambda: is_generator_with_return_value(spider.parse_probe), 50)))
 
     class _Tiny:
@@ -121,19 +127,23 @@ def main(argv: list[str] | None = None) -> int:
         lambda: is_generator_with_return_value(tiny.parse), 50)))
 
     probes = [dict(item) for item in items[: args.batch * 5]]
+    batches = [probes[i:i + args.batch] for i in range(0, len(probes), args.batch)]
+    rows.append((f"crawler.storewriter.encode_frame (pickle), batch {args.batch}", best_us(
+        lambda: encode_frame(batches[0]), 20) / len(batches[0])))
+    frame = encode_frame(batches[0])[8:]
+    rows.append((f"  its unpickling in the writer, batch {args.batch}", best_us(
+        lambda: pickle.loads(frame), 20) / len(batches[0])))
     with tempfile.TemporaryDirectory() as tmp:
-        for label, writer in (("index.store.record_probes (ORM, per probe)", store.record_probes),
-                              ("bench bulkstore.record_probes (Core, per probe)", bulkstore.record_probes)):
-            engine = store.init_db(f"sqlite:///{tmp}/{writer.__module__}.db")
-            batches = [probes[i:i + args.batch] for i in range(0, len(probes), args.batch)]
-            timings = []
-            for batch in batches:  # first crawl: every resource new
-                timings.append(timeit.timeit(lambda b=batch: writer(engine, b), number=1) / len(batch) * 1e6)
-            rows.append((f"{label}, new resources, batch {args.batch}", min(timings)))
-            timings = []
-            for batch in batches:  # the same probes again: every resource known
-                timings.append(timeit.timeit(lambda b=batch: writer(engine, b), number=1) / len(batch) * 1e6)
-            rows.append((f"{label}, known resources, batch {args.batch}", min(timings)))
+        engine = store.init_db(f"sqlite:///{tmp}/micro.db")
+        label = "index.store.record_probes (writer process)"
+        timings = []
+        for batch in batches:  # first crawl: every resource new
+            timings.append(timeit.timeit(lambda b=batch: store.record_probes(engine, b), number=1) / len(batch) * 1e6)
+        rows.append((f"{label}, new resources, batch {args.batch}", min(timings)))
+        timings = []
+        for batch in batches:  # the same probes again: every resource known
+            timings.append(timeit.timeit(lambda b=batch: store.record_probes(engine, b), number=1) / len(batch) * 1e6)
+        rows.append((f"{label}, known resources, batch {args.batch}", min(timings)))
 
     width = max(len(label) for label, _ in rows)
     for label, us in rows:

@@ -5,11 +5,13 @@ One call per process: Twisted's reactor cannot be restarted.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
 
 from crawler.discovery import Candidate
+from crawler.gcpolicy import fewer_collections
 
 SETTINGS_MODULE = "crawler.settings"
 
@@ -92,10 +94,14 @@ def run_crawl(
         extra["X402_PROGRESS_CALLBACK"] = progress
     settings = crawl_settings(db_url, allow_private, extra)
     process = AsyncCrawlerProcess(settings)
+    # Scrapy filters by LOG_LEVEL in its handler only, so every DEBUG line (two per response) is built
+    # and then dropped; at the logger, records below LOG_LEVEL are never built.
+    logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler("probe")
     process.crawl(crawler, candidates=candidates, facilitators=facilitators, origins=list(origins or []),
                   known=list(known or []))
-    process.start()
+    with fewer_collections():
+        process.start()
     stats = crawler.stats.get_stats()
     summary = summarize(stats)
     summary["run_id"] = run_id

@@ -30,7 +30,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urldefrag, urljoin
 
 from jsonschema import Draft202012Validator, validators
@@ -443,36 +444,131 @@ def check_bazaar(info: Any, schema: Any) -> tuple[str | None, bool]:
     Returns (problem or None, whether the schema itself is usable). A schema that is too large or deep,
     references anything outside itself, is not valid JSON Schema (`schema_problem`), or cannot be
     evaluated within MAX_VALIDATION_STEPS / MAX_VALIDATION_DEPTH is a problem and is not usable.
+
+    A pure function of the two values, so it is memoized (see "caches" below): a schema is compiled
+    once, and the verdict on an (info, schema) pair is kept, since every URL of one route of a service
+    sends the same pair.
     """
     if not isinstance(schema, Mapping):
         return "schema is missing or not an object", False
-    if not _within(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH):
-        return "schema is too large or too deeply nested to evaluate", False
-    remote = _outside_refs(schema)
-    if remote:
-        return f"schema references {remote[:100]!r} outside itself (remote $ref refused)", False
-    problem = schema_problem(schema)
-    if problem:
-        return f"schema is not valid JSON Schema: {problem}", False
+    # a key is found only within the node and depth bounds (so _within would say True)
+    schema_key = _json_key(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH, MAX_CACHED_SCHEMA_CHARS)
+    if schema_key is None:
+        if not _within(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH):
+            return "schema is too large or too deeply nested to evaluate", False
+        return _check(_compile_schema(schema), info)
+    info_key = _json_key(info, MAX_SCHEMA_NODES, MAX_INFO_DEPTH, MAX_CACHED_INFO_CHARS)
+    if info_key is None:
+        return _check(_compiled_schema(schema_key), info)
+    return _verdict(schema_key, info_key)
+
+
+def _check(compiled: _CompiledSchema, info: Any) -> tuple[str | None, bool]:
+    """check_bazaar's verdict once the schema is compiled."""
+    if compiled.refused:
+        return compiled.refused, False
     info_size = _json_size(info)
     if info_size is None or info_size > MAX_HINTS_BYTES or not _within(info, MAX_HINTS_BYTES, MAX_INFO_DEPTH):
         return "info is too large, too deep or not plain JSON to validate", True
+    if compiled.validator is None:
+        return compiled.unusable or "schema could not be evaluated", False
     try:
         with _budget(MAX_VALIDATION_STEPS):
-            validator = _BoundedValidator(_without_dialects(schema), registry=_NO_REMOTE)
-            error = next(iter(validator.iter_errors(info)), None)
-    except _TooCostly:
-        return "schema is too costly to evaluate", False
-    except RecursionError:
-        return "schema recurses without end", False
-    except Unresolvable as exc:
-        return f"schema has an unresolvable $ref {_short(str(getattr(exc, 'ref', '')), 100)!r}", False
+            error = next(iter(compiled.validator.iter_errors(info)), None)
     except Exception as exc:  # noqa: BLE001 - referencing/jsonschema errors on hostile schemas are many
-        return f"schema could not be evaluated ({type(exc).__name__})", False
+        return _evaluation_problem(exc), False
     if error is not None:
         path = "".join(f"[{p!r}]" for p in error.absolute_path)
         return _short(f"info{path}: {error.message}"), True
     return None, True
+
+
+def _evaluation_problem(exc: Exception) -> str:
+    """What an exception raised while building or running a validator says about the schema."""
+    if isinstance(exc, _TooCostly):
+        return "schema is too costly to evaluate"
+    if isinstance(exc, RecursionError):
+        return "schema recurses without end"
+    if isinstance(exc, Unresolvable):
+        return f"schema has an unresolvable $ref {_short(str(getattr(exc, 'ref', '')), 100)!r}"
+    return f"schema could not be evaluated ({type(exc).__name__})"
+
+
+class _CompiledSchema(NamedTuple):
+    """What a bazaar schema alone decides: refused before any `info` is looked at (`refused`), or a
+    validator, or (when building it failed) why it is not usable."""
+
+    refused: str | None
+    validator: Any = None
+    unusable: str | None = None
+
+
+def _compile_schema(schema: Mapping[str, Any]) -> _CompiledSchema:
+    remote = _outside_refs(schema)
+    if remote:
+        return _CompiledSchema(f"schema references {remote[:100]!r} outside itself (remote $ref refused)")
+    problem = schema_problem(schema)
+    if problem:
+        return _CompiledSchema(f"schema is not valid JSON Schema: {problem}")
+    try:
+        return _CompiledSchema(None, _BoundedValidator(_without_dialects(schema), registry=_NO_REMOTE))
+    except Exception as exc:  # noqa: BLE001 - as in _check
+        return _CompiledSchema(None, None, _evaluation_problem(exc))
+
+
+# ---- caches: keyed by the values' compact JSON, bounded in entries and in size -----------------
+# A hostile server sending endless distinct (or huge) schemas cannot make them grow: a schema or info
+# whose JSON is over its MAX_CACHED_*_CHARS is not cached but evaluated on each call.
+MAX_CACHED_SCHEMAS = 256
+MAX_CACHED_SCHEMA_CHARS = 16 * 1024
+MAX_CACHED_VERDICTS = 1024
+MAX_CACHED_INFO_CHARS = 4 * 1024
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+@lru_cache(maxsize=MAX_CACHED_SCHEMAS)
+def _compiled_schema(schema_key: str) -> _CompiledSchema:
+    """_compile_schema of the schema whose compact JSON is `schema_key` (read back: the same value)."""
+    return _compile_schema(json.loads(schema_key))
+
+
+@lru_cache(maxsize=MAX_CACHED_VERDICTS)
+def _verdict(schema_key: str, info_key: str) -> tuple[str | None, bool]:
+    """check_bazaar of the info and schema whose compact JSON are the keys."""
+    return _check(_compiled_schema(schema_key), json.loads(info_key))
+
+
+def _json_key(value: Any, max_nodes: int, max_depth: int, max_chars: int) -> str | None:
+    """A value's compact JSON in document order (key order decides which problem is reported first,
+    so it is part of the key), or None when it is not to be cached: more than max_nodes values,
+    nested deeper than max_depth, JSON longer than max_chars, or not plain JSON data (a tuple, a
+    non-string key or a str/dict subclass would share its JSON with a value that behaves differently)."""
+    level: list[Any] = [value]
+    nodes = 0
+    depth = 0
+    while level:
+        nodes += len(level)
+        if nodes > max_nodes or depth > max_depth:
+            return None
+        below: list[Any] = []
+        for node in level:
+            kind = type(node)
+            if kind is dict:
+                for name in node:
+                    if type(name) is not str:
+                        return None
+                below.extend(node.values())
+            elif kind is list:
+                below.extend(node)
+            elif kind not in _PLAIN_SCALARS:
+                return None
+        level = below
+        depth += 1
+    try:
+        key = json.dumps(value, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return key if len(key) <= max_chars else None
 
 
 # The value kinds of the Draft 2020-12 keywords (core, applicator, unevaluated, validation, meta-data,
@@ -554,18 +650,32 @@ def schema_problem(schema: Any) -> str | None:
 
 
 def _within(value: Any, max_nodes: int, max_depth: int) -> bool:
-    """True when a JSON value has at most max_nodes values nested at most max_depth deep."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    """True when a JSON value has at most max_nodes values nested at most max_depth deep.
+
+    Walked one nesting level at a time; plain dicts and lists are told by their exact type first
+    (the Mapping check is an ABC lookup, many times slower)."""
+    level: list[Any] = [value]
     nodes = 0
-    while stack:
-        node, depth = stack.pop()
-        nodes += 1
+    depth = 0
+    while level:
+        nodes += len(level)
         if nodes > max_nodes or depth > max_depth:
             return False
-        if isinstance(node, Mapping):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        below: list[Any] = []
+        for node in level:
+            kind = type(node)
+            if kind is dict:
+                below.extend(node.values())
+            elif kind is list:
+                below.extend(node)
+            elif kind in _PLAIN_SCALARS:
+                continue
+            elif isinstance(node, Mapping):
+                below.extend(node.values())
+            elif isinstance(node, list):
+                below.extend(node)
+        level = below
+        depth += 1
     return True
 
 

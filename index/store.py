@@ -1,22 +1,24 @@
 """The store: engine, sessions, and the one write path for probe results.
 
-`record_probes` takes plain dicts (what the crawler's pipeline hands over) and writes them in one
-transaction: an observation row per attempt, then current state derived from it. A failed probe
-never erases a resource's last good payment options.
+`record_probes` takes plain dicts (what the crawler's pipeline hands over) and writes a batch of them
+in one transaction: an observation row per attempt, then current state derived from it. A failed
+probe never erases a resource's last good payment options. It is the crawl's hot write path, so it
+works per batch with SQLAlchemy Core statements; the rarer writes (origin pages, late sources,
+crawl runs) use the ORM.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine, delete, select
+from sqlalchemy import bindparam, delete, event, insert, update
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import Session, create_engine, select
 
 from index.declared import compare_declared
 from index.models import CrawlRun, DocPage, Observation, Origin, PaymentOption, Resource
@@ -88,16 +90,6 @@ def _as_datetime(value: Any) -> datetime:
     return datetime.now(UTC)
 
 
-def _unique_slug(session: Session, url: str, method: str, taken: set[str]) -> str:
-    candidates = [resource_slug(url, method), resource_slug(url, method, with_method=True)]
-    digest = hashlib.sha256(f"{method} {url}".encode()).hexdigest()[:8]
-    candidates.append(f"{candidates[0][:71]}-{digest}")
-    for slug in candidates:
-        if slug not in taken and session.exec(select(Resource.id).where(Resource.slug == slug)).first() is None:
-            return slug
-    raise RuntimeError(f"slug collision for {method} {url}")  # a sha256 prefix collision: a bug to look at
-
-
 def _get_origin(session: Session, url: str, seen_at: datetime, cache: dict[str, Origin]) -> Origin:
     base = origin_of(url)
     if base in cache:
@@ -129,23 +121,6 @@ def _merge_sources(existing: list[dict[str, Any]], new: Iterable[dict[str, Any]]
     return sorted(out, key=lambda s: (str(s.get("kind")), str(s.get("url"))))
 
 
-def _replace_options(session: Session, resource: Resource, accepts: list[dict[str, Any]], seen_at: datetime) -> None:
-    old = {(o.network_caip2, o.asset, o.pay_to, o.amount_atomic, o.scheme): o
-           for o in session.exec(select(PaymentOption).where(PaymentOption.resource_id == resource.id)).all()}
-    session.exec(delete(PaymentOption).where(PaymentOption.resource_id == resource.id))
-    session.flush()
-    for position, acc in enumerate(accepts):
-        key = (acc.get("network_caip2"), acc.get("asset"), acc.get("pay_to"), acc.get("amount_atomic"), acc.get("scheme"))
-        kept = old.get(key)  # a test-buy's verification holds only while the terms are unchanged
-        session.add(PaymentOption(
-            resource_id=resource.id, position=position, scheme=acc.get("scheme"), network=acc.get("network"),
-            network_caip2=acc.get("network_caip2"), asset=acc.get("asset"), pay_to=acc.get("pay_to"),
-            amount_atomic=acc.get("amount_atomic"), max_timeout_seconds=acc.get("max_timeout_seconds"),
-            mime_type=acc.get("mime_type"), description=acc.get("description"), extra=acc.get("extra") or {},
-            verified=bool(kept and kept.verified), verified_at=kept.verified_at if kept else None, updated_at=seen_at,
-        ))
-
-
 def _declared_findings(sources: list[dict[str, Any]], accepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Where a source's claims (an OpenAPI price, a registry's terms) disagree with the live 402."""
     out: list[dict[str, Any]] = []
@@ -166,66 +141,241 @@ def _refresh_declared_findings(session: Session, resource: Resource) -> None:
 
 
 def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id: int | None = None) -> dict[str, int]:
-    """Write probe results in one transaction. Returns counts: observations, new_resources."""
-    counts = {"observations": 0, "new_resources": 0}
-    with session_scope(engine) as session:
-        origins: dict[str, Origin] = {}
-        slugs_taken: set[str] = set()
-        for probe in probes:
-            url = canonical_url(probe["url"])
-            method = (probe.get("method") or "GET").upper()  # the attempt's method
-            # The resource an attempt belongs to: a probe may ask GET, be refused, and get its 402 by POST.
-            resource_method = (probe.get("resource_method") or method).upper()
-            final = probe.get("final", True)
-            seen_at = _as_datetime(probe.get("observed_at"))
-            outcome = Outcome(probe["outcome"])
-            origin = _get_origin(session, url, seen_at, origins)
-            resource = session.exec(select(Resource).where(Resource.url == url, Resource.method == resource_method)).first()
-            if resource is None:
-                slug = _unique_slug(session, url, resource_method, slugs_taken)
-                slugs_taken.add(slug)
-                resource = Resource(url=url, method=resource_method, origin_id=origin.id, slug=slug, first_seen=seen_at)
-                session.add(resource)
-                session.flush()
-                counts["new_resources"] += 1
-            challenge = probe.get("challenge") or None
-            obs = Observation(
-                resource_id=resource.id, crawl_run_id=crawl_run_id, observed_at=seen_at, method=method,
-                attempt=probe.get("attempt") or 0, final=bool(final), final_url=probe.get("final_url"), robots=probe.get("robots"),
-                outcome=outcome.value, http_status=probe.get("http_status"), latency_ms=probe.get("latency_ms"),
-                error_code=probe.get("error_code"), x402_version=(challenge or {}).get("x402_version"),
-                raw_headers=probe.get("headers") or {}, raw_body=probe.get("body"), parsed=challenge,
-                findings=(challenge or {}).get("findings") or [],
-            )
-            session.add(obs)
-            session.flush()
-            counts["observations"] += 1
-            resource.sources = _merge_sources(resource.sources or [], probe.get("sources") or [], seen_at)
-            if outcome in ANSWERED:
-                resource.last_seen = seen_at
-                origin.last_seen = seen_at
-            if not final:  # an earlier attempt of a probe that went on: history only
-                session.add(resource)
-                continue
+    """Write probe results in one transaction. Returns counts: observations, new_resources.
 
-            resource.status = outcome.value
-            resource.last_probed_at = seen_at
-            if outcome is Outcome.PAID and challenge:
-                res = challenge.get("resource") or {}
-                resource.x402_version = challenge.get("x402_version")
-                resource.resource_url = res.get("url")
-                resource.description = res.get("description")
-                resource.mime_type = res.get("mime_type")
-                resource.service_name = res.get("service_name")
-                resource.tags = res.get("tags") or []
-                resource.hints = challenge.get("hints") or {}
-                resource.findings = (challenge.get("findings") or []) + _declared_findings(
-                    resource.sources or [], challenge.get("accepts") or [])
-                resource.last_paid_at = seen_at
-                resource.last_good_observation_id = obs.id
-                _replace_options(session, resource, challenge.get("accepts") or [], seen_at)
-            session.add(resource)
+    Set-based: a handful of statements per table for the whole batch (SQLAlchemy Core, portable
+    SQL), the current state of each resource worked out in memory in attempt order. The rules:
+    one observation row per attempt; a resource's status from its final attempts; last good payment
+    options, hints and findings only from a paid one (a failed probe never erases them); sources
+    merged from every attempt; a test-buy's verification kept only while the terms are unchanged.
+    """
+    attempts = [_Attempt.of(probe) for probe in probes]  # bad input raises before anything is written
+    counts = {"observations": len(attempts), "new_resources": 0}
+    if not attempts:
+        return counts
+    with engine.begin() as conn:
+        origin_ids = _origin_ids(conn, attempts)
+        resources, counts["new_resources"] = _resource_rows(conn, attempts, origin_ids)
+        observation_ids = _insert_returning_ids(conn, OBSERVATIONS, [
+            _observation_row(a, resources[a.resource_key].id, crawl_run_id) for a in attempts])
+        _apply_state(conn, attempts, observation_ids, resources, origin_ids)
     return counts
+
+
+ORIGINS = Origin.__table__
+RESOURCES = Resource.__table__
+OBSERVATIONS = Observation.__table__
+OPTIONS = PaymentOption.__table__
+_IN_CHUNK = 500  # values per IN (...) list
+
+
+class _Attempt(NamedTuple):
+    """One probe dict with what every step needs read once."""
+
+    probe: dict[str, Any]
+    url: str
+    method: str  # the attempt's method
+    resource_key: tuple[str, str]  # (url, method of the resource): a GET refused then paid by POST is POST's
+    origin: str
+    seen_at: datetime
+    outcome: Outcome
+
+    @classmethod
+    def of(cls, probe: dict[str, Any]) -> _Attempt:
+        url = canonical_url(probe["url"])
+        method = (probe.get("method") or "GET").upper()
+        resource_method = (probe.get("resource_method") or method).upper()
+        return cls(probe, url, method, (url, resource_method), origin_of(url), _as_datetime(probe.get("observed_at")),
+                   Outcome(probe["outcome"]))
+
+
+class _ResourceRow:
+    """A resource's id and the parts of its state this batch reads and changes."""
+
+    __slots__ = ("id", "sources", "changes", "options")
+
+    def __init__(self, id: int, sources: list[dict[str, Any]]) -> None:  # noqa: A002 - the column's name
+        self.id = id
+        self.sources = sources
+        self.changes: dict[str, Any] = {}
+        self.options: list[tuple[list[dict[str, Any]], datetime]] = []  # accepts of each paid final attempt
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start:start + _IN_CHUNK]
+
+
+def _insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """executemany INSERT, the new ids in the order of `rows`."""
+    if not rows:
+        return []
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, rows).scalars())
+
+
+def _update_by_id(conn: Connection, table: Any, changes: dict[int, dict[str, Any]]) -> None:
+    """executemany UPDATE … WHERE id = :row_id, one statement per distinct set of changed columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row_id, values in changes.items():
+        if values:
+            groups.setdefault(tuple(sorted(values)), []).append({"row_id": row_id, **values})
+    for columns, rows in groups.items():
+        stmt = update(table).where(table.c.id == bindparam("row_id")).values({c: bindparam(c) for c in columns})
+        conn.execute(stmt, rows)
+
+
+def _origin_ids(conn: Connection, attempts: list[_Attempt]) -> dict[str, int]:
+    """Id of every origin in the batch by URL; the new ones inserted (first seen: their first attempt)."""
+    first_seen: dict[str, datetime] = {}
+    for a in attempts:
+        first_seen.setdefault(a.origin, a.seen_at)
+    ids: dict[str, int] = {}
+    for chunk in _chunks(list(first_seen)):
+        ids.update((url, oid) for url, oid in conn.execute(select(ORIGINS.c.url, ORIGINS.c.id).where(ORIGINS.c.url.in_(chunk))))
+    new = [base for base in first_seen if base not in ids]
+    rows = [{"url": base, "host": base.split("://", 1)[1], "slug": origin_slug(base), "title": None,
+             "description": None, "favicon": None, "first_seen": first_seen[base], "last_seen": None} for base in new]
+    ids.update(zip(new, _insert_returning_ids(conn, ORIGINS, rows), strict=True))
+    return ids
+
+
+def _resource_rows(conn: Connection, attempts: list[_Attempt], origin_ids: dict[str, int]) -> tuple[dict[tuple[str, str], _ResourceRow], int]:
+    """Every resource of the batch by (url, method), the new ones inserted; and how many were new."""
+    first_seen: dict[tuple[str, str], datetime] = {}
+    for a in attempts:
+        first_seen.setdefault(a.resource_key, a.seen_at)
+    found: dict[tuple[str, str], _ResourceRow] = {}
+    cols = RESOURCES.c
+    for chunk in _chunks(sorted({url for url, _ in first_seen})):
+        query = select(cols.id, cols.url, cols.method, cols.sources).where(cols.url.in_(chunk))
+        for row in conn.execute(query):
+            if (row.url, row.method) in first_seen:
+                found[(row.url, row.method)] = _ResourceRow(row.id, row.sources or [])
+    new = [key for key in first_seen if key not in found]  # in order of first appearance
+    if not new:
+        return found, 0
+    slugs = _new_slugs(conn, new)
+    origins = {a.resource_key: a.origin for a in attempts}
+    rows = [{"url": url, "method": method, "origin_id": origin_ids[origins[(url, method)]], "slug": slugs[(url, method)],
+             "status": None, "last_probed_at": None, "x402_version": None, "resource_url": None, "description": None,
+             "mime_type": None, "service_name": None, "tags": [], "hints": {}, "findings": [], "last_paid_at": None,
+             "last_good_observation_id": None, "sources": [], "first_seen": first_seen[(url, method)], "last_seen": None}
+            for url, method in new]
+    for key, rid in zip(new, _insert_returning_ids(conn, RESOURCES, rows), strict=True):
+        found[key] = _ResourceRow(rid, [])
+    return found, len(new)
+
+
+def _slug_candidates(url: str, method: str) -> list[str]:
+    first = resource_slug(url, method)
+    digest = hashlib.sha256(f"{method} {url}".encode()).hexdigest()[:8]
+    return [first, resource_slug(url, method, with_method=True), f"{first[:71]}-{digest}"]
+
+
+def _new_slugs(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """A unique slug for each new resource, in order: the first of its candidates that no resource
+    (stored, or new before it in this batch) has."""
+    candidates = {key: _slug_candidates(*key) for key in keys}
+    taken: set[str] = set()
+    for chunk in _chunks(sorted({slug for slugs in candidates.values() for slug in slugs})):
+        taken.update(conn.execute(select(RESOURCES.c.slug).where(RESOURCES.c.slug.in_(chunk))).scalars())
+    out: dict[tuple[str, str], str] = {}
+    for (url, method), slugs in candidates.items():
+        slug = next((s for s in slugs if s not in taken), None)
+        if slug is None:
+            raise RuntimeError(f"slug collision for {method} {url}")  # a sha256 prefix collision: a bug to look at
+        taken.add(slug)
+        out[(url, method)] = slug
+    return out
+
+
+def _observation_row(a: _Attempt, resource_id: int, crawl_run_id: int | None) -> dict[str, Any]:
+    probe = a.probe
+    challenge = probe.get("challenge") or None
+    return {
+        "resource_id": resource_id, "crawl_run_id": crawl_run_id, "observed_at": a.seen_at, "method": a.method,
+        "attempt": probe.get("attempt") or 0, "final": bool(probe.get("final", True)),
+        "final_url": probe.get("final_url"), "robots": probe.get("robots"),
+        "outcome": a.outcome.value, "http_status": probe.get("http_status"), "latency_ms": probe.get("latency_ms"),
+        "error_code": probe.get("error_code"), "x402_version": challenge.get("x402_version") if challenge else None,
+        "raw_headers": probe.get("headers") or {}, "raw_body": probe.get("body"), "parsed": challenge,
+        "findings": (challenge.get("findings") if challenge else None) or [],
+    }
+
+
+def _apply_state(conn: Connection, attempts: list[_Attempt], observation_ids: list[int],
+                 resources: dict[tuple[str, str], _ResourceRow], origin_ids: dict[str, int]) -> None:
+    """Resource and origin state after the batch's attempts, in their order; then the writes."""
+    origin_changes: dict[int, dict[str, Any]] = {}
+    for a, observation_id in zip(attempts, observation_ids, strict=True):
+        res = resources[a.resource_key]
+        probe = a.probe
+        res.sources = res.changes["sources"] = _merge_sources(res.sources, probe.get("sources") or [], a.seen_at)
+        if a.outcome in ANSWERED:
+            res.changes["last_seen"] = a.seen_at
+            origin_changes[origin_ids[a.origin]] = {"last_seen": a.seen_at}
+        if not probe.get("final", True):  # an earlier attempt of a probe that went on: history only
+            continue
+        res.changes["status"] = a.outcome.value
+        res.changes["last_probed_at"] = a.seen_at
+        challenge = probe.get("challenge") or None
+        if a.outcome is Outcome.PAID and challenge:
+            info = challenge.get("resource") or {}
+            accepts = challenge.get("accepts") or []
+            res.changes.update(
+                x402_version=challenge.get("x402_version"), resource_url=info.get("url"),
+                description=info.get("description"), mime_type=info.get("mime_type"),
+                service_name=info.get("service_name"), tags=info.get("tags") or [], hints=challenge.get("hints") or {},
+                findings=(challenge.get("findings") or []) + _declared_findings(res.sources, accepts),
+                last_paid_at=a.seen_at, last_good_observation_id=observation_id,
+            )
+            res.options.append((accepts, a.seen_at))
+    rows = list(resources.values())
+    _update_by_id(conn, RESOURCES, {r.id: r.changes for r in rows})
+    _update_by_id(conn, ORIGINS, origin_changes)
+    _replace_options(conn, {r.id: r.options for r in rows if r.options})
+
+
+def _terms(acc: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a test-buy verified: the option's terms."""
+    return (acc.get("network_caip2"), acc.get("asset"), acc.get("pay_to"), acc.get("amount_atomic"), acc.get("scheme"))
+
+
+def _replace_options(conn: Connection, paid: dict[int, list[tuple[list[dict[str, Any]], datetime]]]) -> None:
+    """Each resource's options become the accepts of its last paid attempt. Verification carries over
+    through unchanged terms only, attempt after attempt, as if each paid attempt replaced them in turn."""
+    if not paid:
+        return
+    verified: dict[int, dict[tuple[Any, ...], tuple[bool, Any]]] = {rid: {} for rid in paid}
+    cols = OPTIONS.c
+    for chunk in _chunks(list(paid)):
+        query = (select(cols.resource_id, cols.network_caip2, cols.asset, cols.pay_to, cols.amount_atomic, cols.scheme,
+                        cols.verified, cols.verified_at)
+                 .where(cols.resource_id.in_(chunk)).order_by(cols.resource_id, cols.position))
+        for row in conn.execute(query):
+            verified[row.resource_id][_terms(row._mapping)] = (bool(row.verified), row.verified_at)
+        conn.execute(delete(OPTIONS).where(cols.resource_id.in_(chunk)))
+    values: list[dict[str, Any]] = []
+    for rid, attempts in paid.items():
+        final: list[dict[str, Any]] = []
+        for accepts, seen_at in attempts:
+            old = verified[rid]
+            final = []
+            for position, acc in enumerate(accepts):
+                was_verified, verified_at = old.get(_terms(acc), (False, None))
+                final.append({
+                    "resource_id": rid, "position": position, "scheme": acc.get("scheme"), "network": acc.get("network"),
+                    "network_caip2": acc.get("network_caip2"), "asset": acc.get("asset"), "pay_to": acc.get("pay_to"),
+                    "amount_atomic": acc.get("amount_atomic"), "max_timeout_seconds": acc.get("max_timeout_seconds"),
+                    "mime_type": acc.get("mime_type"), "description": acc.get("description"),
+                    "extra": acc.get("extra") or {}, "verified": was_verified, "verified_at": verified_at,
+                    "updated_at": seen_at,
+                })
+            verified[rid] = {_terms(v): (v["verified"], v["verified_at"]) for v in final}
+        values.extend(final)
+    if values:
+        conn.execute(insert(OPTIONS), values)
 
 
 def record_origin_pages(engine: Engine, pages: Iterable[dict[str, Any]]) -> None:

@@ -141,13 +141,25 @@ def _visible(chunk: str) -> str:
 
 
 def clean_text(value: Any, limit: int, findings: list[dict[str, Any]] | None = None, where: str = "") -> str | None:
-    """A crawled string made safe to keep: str only, control and bidi characters removed, truncated.
-
-    Works through the value in slices and stops once more than `limit` characters are certain to
-    remain, so a megabyte of text costs no more than a short one.
-    """
+    """A crawled string made safe to keep: str only, control and bidi characters removed, truncated
+    to `limit` characters (a `text_truncated` finding when `findings` is given)."""
     if not isinstance(value, str):
         return None
+    if not (value.isascii() and value.isprintable()):
+        return _clean_scan(value, limit, findings, where)
+    # The usual case: printable ASCII has nothing to remove (control, format, surrogate and
+    # private-use characters all lie outside it), so only the trimming applies.
+    text = value.strip()
+    if len(text) <= limit:
+        return text or None
+    if findings is not None:
+        findings.append(finding("text_truncated", where))
+    return text[:limit].rstrip() or None
+
+
+def _clean_scan(value: str, limit: int, findings: list[dict[str, Any]] | None, where: str) -> str | None:
+    """clean_text for any string: works through the value in slices and stops once more than `limit`
+    characters are certain to remain, so a megabyte of text costs no more than a short one."""
     step = max(limit, 256)
     text = ""
     pos = 0

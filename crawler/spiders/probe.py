@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,8 +33,9 @@ from index.x402 import parse_challenge, safe_json_loads
 # Probes of endpoints listed by their owners (seed lists, facilitator registries, an origin's own
 # x402 manifest) do not consult robots.txt: the listing invites calls. Recorded on every observation.
 ROBOTS_POLICY = "not_consulted:listed_endpoint"
-# Statuses the probe callback handles itself; 3xx are left to Scrapy's redirect middleware.
-NON_REDIRECT_STATUSES = [s for s in range(100, 600) if s not in (301, 302, 303, 307, 308)]
+# Statuses the probe callback handles itself; 3xx are left to Scrapy's redirect middleware. A set:
+# Scrapy's HttpError and Redirect middlewares test every response's status against it.
+NON_REDIRECT_STATUSES = frozenset(range(100, 600)) - {301, 302, 303, 307, 308}
 # Final outcomes that show which method the resource answers to.
 _GOOD_ANSWERS = frozenset({Outcome.PAID.value, Outcome.PAID_INVALID.value, Outcome.FREE.value, Outcome.AUTH_REQUIRED.value})
 
@@ -160,7 +162,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
     def parse_probe(self, response: Response) -> Any:
         meta = response.meta
         status = response.status
-        headers = _flat_headers(response.headers, self.settings.getint("X402_RAW_BODY_LIMIT"))
+        headers = _flat_headers(response.headers, self._raw_limit)
         challenge = parse_challenge(status, headers, response.body, probed_url=response.url) if status == 402 else None
         outcome = outcome_for_status(status, bool(challenge and challenge.usable))
         item = self._item(meta, outcome, status=status, headers=headers, body=response.body,
@@ -179,7 +181,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         request = failure.request
         if isinstance(failure.value, HttpError):  # a redirect we did not follow (bad scheme or Location)
             response = failure.value.response
-            headers = _flat_headers(response.headers, self.settings.getint("X402_RAW_BODY_LIMIT"))
+            headers = _flat_headers(response.headers, self._raw_limit)
             item = self._item(request.meta, Outcome.OTHER_STATUS, status=response.status, headers=headers,
                               body=response.body, latency=request.meta.get("download_latency"),
                               error_code="redirect_not_followed")
@@ -214,12 +216,17 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     # -- items ----------------------------------------------------------------------------------
 
+    @cached_property
+    def _raw_limit(self) -> int:
+        """X402_RAW_BODY_LIMIT, read once (settings are frozen during a crawl; this runs per response)."""
+        return self.settings.getint("X402_RAW_BODY_LIMIT")
+
     def _item(self, meta: dict[str, Any], outcome: Outcome, *, status: int | None = None,
               headers: dict[str, str] | None = None, body: bytes = b"", latency: float | None = None,
               challenge: Any = None, error_code: str | None = None, final_url: str | None = None) -> dict[str, Any]:
         cand, url = meta["candidate"], meta["url"]
         self.crawler.stats.inc_value("x402/attempts")
-        limit = self.settings.getint("X402_RAW_BODY_LIMIT")
+        limit = self._raw_limit
         return {
             "kind": "probe",
             "url": url,

@@ -67,9 +67,8 @@ def digest(data: bytes) -> str:
 
 
 def _load_marshal(path: Path) -> Any:
-    try:
-        with open(path, "rb") as fh:
-            return marshal.load(fh)
+    try:  # marshal.loads of the bytes: marshal.load on a file object reads it in tiny pieces
+        return marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return None
 
@@ -100,12 +99,20 @@ class SiteWriter:
         self.hashes: dict[str, str] = {}
         self.old_keys = keys or {}  # rel -> hash of the inputs of a keyed page (write_keyed)
         self.keys: dict[str, str] = {}
+        self._folders: dict[str, Path] = {}
         self.written = 0
         self.unchanged = 0
 
     def path_for(self, rel: str) -> Path:
         if "\x00" in rel or rel.startswith(("/", "\\")):
             raise UnsafePath(rel)
+        folder, _, name = rel.rpartition("/")
+        if _NAME.match(name) and ".." not in name:
+            # a plain file name: resolve its folder once per build, not every file (thousands of origin pages)
+            base = self._folders.get(folder)
+            if base is None:
+                base = self._folders[folder] = self.path_for(f"{folder}/." if folder else ".")
+            return base / name
         target = (self.root / rel).resolve()
         if target != self.root and self.root not in target.parents:
             raise UnsafePath(rel)

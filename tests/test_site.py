@@ -388,3 +388,18 @@ def test_incremental_build_writes_the_same_bytes_as_a_full_build(tmp_path: Path)
         assert again["rendered"] == 0 and again["written"] == 0
         assert _tree(inc) == {**a, "changes.json": a_changes, **{n: (inc / n).read_bytes() for n in ("changes.html", "changes.atom")}}
     assert not list(tmp_path.rglob(".*.tmp")) and not list(tmp_path.rglob(".build-r"))
+
+
+def test_writer_refuses_paths_outside_the_output_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "link").symlink_to(outside)
+    writer = SiteWriter(tmp_path / "site")
+    for rel in ("../x.html", "o/../../x.html", "/etc/x", "link/x.html", "o/../link/x.html", "a\x00b"):
+        with pytest.raises(UnsafePath):
+            writer.claim(rel)
+    writer.write("o/ok.html", "fine")
+    with pytest.raises(ValueError, match="twice"):
+        writer.write("o/ok.html", "again")
+    assert (tmp_path / "site/o/ok.html").read_text() == "fine" and not list(outside.iterdir())

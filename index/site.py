@@ -431,7 +431,8 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
                                "url": e["url"], "page": None, "before": [], "after": []})
     removed_log = removed_log[: feeds.MAX_REMOVED]
 
-    _write_aggregates(writer, summaries, generated_at, base_url, removed_log, [h + fp.encode() for h in hashes])
+    # the record hashes are keyed with the build fingerprint, so they also change with templates and base URL
+    _write_aggregates(writer, summaries, generated_at, base_url, removed_log, hashes)
     removed = writer.remove_stale("r") + writer.remove_stale("o") + writer.remove_stale("c") + writer.remove_stale("list")
     build_id = os.urandom(8).hex()
     atomic_write(root / SUMMARIES_FILE, marshal.dumps({"build": build_id, "summaries": dict(zip(slugs, summaries))}))

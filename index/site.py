@@ -161,12 +161,21 @@ class SiteWriter:
         self.write(rel, make())
         self.keys[rel] = key
 
-    def remove_stale(self, folder: str) -> int:
-        """Delete files in a folder that this build did not write."""
+    def remove_stale(self, folder: str, names: Iterable[str] | None = None) -> int:
+        """Delete files in a folder that this build did not write. `names`: the folder's files as listed
+        at the start of the build (every file made since then was claimed), to spare a second listing."""
         base = self.path_for(folder)
         prefix = base.relative_to(self.root).as_posix()
         removed = 0
-        if base.is_dir():
+        if names is not None:
+            for name in names:
+                if f"{prefix}/{name}" not in self.seen:
+                    try:
+                        os.unlink(base / name)
+                    except FileNotFoundError:
+                        continue
+                    removed += 1
+        elif base.is_dir():
             for entry in os.scandir(base):
                 if entry.is_file() and f"{prefix}/{entry.name}" not in self.seen:
                     os.unlink(entry.path)
@@ -275,17 +284,22 @@ def _ranges(n: int, chunks: int) -> list[tuple[int, int, int]]:
     return [(lo, min(lo + size, n), k) for k, lo in enumerate(range(0, n, size))]
 
 
-def _present(rdir: Path) -> set[str]:
+def _present(rdir: Path) -> tuple[set[str], list[str]]:
+    """(slugs whose page and twin both exist, names of every file in the folder)."""
     html: set[str] = set()
     js: set[str] = set()
+    files: list[str] = []
     if rdir.is_dir():
         for entry in os.scandir(rdir):
+            if not entry.is_file():
+                continue
             name = entry.name
+            files.append(name)
             if name.endswith(".html"):
                 html.add(name[:-5])
             elif name.endswith(".json"):
                 js.add(name[:-5])
-    return html & js
+    return html & js, files
 
 
 def _load_state(path: Path) -> dict[str, Any]:
@@ -361,7 +375,8 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     n = len(records)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     parallel = n_workers > 1 and n >= parallel_min and "fork" in multiprocessing.get_all_start_methods()
-    _JOB = _Job(records, old, _present(rdir), fp, root, parts, ctx, fresh)
+    present, r_files = _present(rdir)
+    _JOB = _Job(records, old, present, fp, root, parts, ctx, fresh)
     for name in ("resource.html", "_row.html"):  # compiled before the fork, shared by the workers
         environment().get_template(name)
     results: list[tuple[list[tuple[int, bytes, dict[str, Any] | None]], str, int]] = []
@@ -433,7 +448,7 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
 
     # the record hashes are keyed with the build fingerprint, so they also change with templates and base URL
     _write_aggregates(writer, summaries, generated_at, base_url, removed_log, hashes)
-    removed = writer.remove_stale("r") + writer.remove_stale("o") + writer.remove_stale("c") + writer.remove_stale("list")
+    removed = writer.remove_stale("r", r_files) + writer.remove_stale("o") + writer.remove_stale("c") + writer.remove_stale("list")
     build_id = os.urandom(8).hex()
     atomic_write(root / SUMMARIES_FILE, marshal.dumps({"build": build_id, "summaries": dict(zip(slugs, summaries))}))
     new_state = {"version": BUILD_VERSION, "fingerprint": fp, "build": build_id, "files": writer.hashes,

@@ -5,14 +5,18 @@ only when their content hash changed): home, list pages in two sort orders, orig
 category pages c/<name>.html, stats, changes, methodology, 404, index.json, catalog.jsonl,
 categories.json, metrics.json, changes.json, changes.atom, sitemaps, robots.txt, llms.txt, schema/.
 
-Incremental: `.build-state.json` in the output folder keeps, per resource, the hash of its record
-(compact JSON) together with the build fingerprint (templates, base URL, this module's version) and a
-small summary the aggregates are made from. A record whose hash is unchanged and whose two files exist
-is not rendered again; pages of resources no longer in the catalog are deleted. Every write is atomic
-(temp file + rename), lands inside the output folder, and happens at most once per path and build.
+Incremental: `.build-state` (marshal) in the output folder keeps, per resource, a 16-byte blake2b of its
+record's compact JSON keyed with the build fingerprint (templates, base URL, this module's version), and
+the content hash of every file; `.build-summaries` (marshal) keeps the small summary per resource the
+aggregates are made from, read by the parent while the workers hash and render. A record whose hash is
+unchanged and whose two files exist is not rendered again; list, origin and category pages whose
+members' hashes and context are unchanged are not rendered again either; pages of resources no longer
+in the catalog are deleted. Every write is atomic (temp file + rename; a fresh build writes r/ into a
+staging folder renamed into place once), lands inside the output folder, and happens at most once per
+path and build.
 
 Large builds render resources in forked worker processes (the records are inherited, never pickled);
-each worker also writes its slice of catalog.jsonl, which the parent joins in order.
+each worker also writes its slice of catalog.jsonl, which the parent joins in order (copy_file_range).
 """
 
 from __future__ import annotations

@@ -108,6 +108,12 @@ def changed(record: CatalogRecord, k: int) -> CatalogRecord:
     return record.model_copy(update={"summary": f"{record.summary} (updated {k})", "price_usd": price})
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process and its reaped children (the render workers), user + system."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def count_files(folder: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(folder))
 
@@ -130,21 +136,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"made {args.n} records in {time.perf_counter() - t:.1f} s (not timed)", flush=True)
     shutil.rmtree(args.out, ignore_errors=True)
 
-    t = time.perf_counter()
+    load_before = os.getloadavg()
+    print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}", flush=True)
+    t, c = time.perf_counter(), cpu_s()
     full = build_site(records, args.out, SITE, workers=args.workers)
-    full_s = time.perf_counter() - t
+    full_s, full_cpu = time.perf_counter() - t, cpu_s() - c
     pages = full["rendered"]
-    print(f"full build: {full_s:.2f} s · {pages} resource pages ({pages / full_s:,.0f} pages/s), "
+    print(f"full build: {full_s:.2f} s ({full_cpu:.1f} CPU s) · {pages} resource pages ({pages / full_s:,.0f} pages/s), "
           f"{full['written']} files written", flush=True)
 
     again = list(records)
     picked = rng.sample(range(args.n), max(1, int(args.n * args.changed)))
     for k, i in enumerate(picked):
         again[i] = changed(again[i], k)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_s()
     inc = build_site(again, args.out, SITE, workers=args.workers)
-    incremental_s = time.perf_counter() - t
-    print(f"incremental build ({len(picked)} records changed): {incremental_s:.2f} s · {inc['rendered']} pages "
+    incremental_s, inc_cpu = time.perf_counter() - t, cpu_s() - c
+    print(f"incremental build ({len(picked)} records changed): {incremental_s:.2f} s ({inc_cpu:.1f} CPU s) · {inc['rendered']} pages "
           f"rendered, {inc['written']} files written, {inc['unchanged']} unchanged", flush=True)
     if inc["rendered"] != len(picked):
         print(f"error: expected {len(picked)} re-rendered pages, got {inc['rendered']}", file=sys.stderr)
@@ -160,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"records": args.n, "full_s": round(full_s, 2), "incremental_s": round(incremental_s, 2),
                       "search_index_s": round(search_s, 2) if search_s is not None else None,
                       "pages_per_s": round(pages / full_s), "changed": len(picked), "files": files,
-                      "workers": args.workers or os.cpu_count()}))
+                      "workers": args.workers or os.cpu_count(), "full_cpu_s": round(full_cpu, 1),
+                      "incremental_cpu_s": round(inc_cpu, 1), "load_avg": [round(x, 2) for x in load_before]}))
     return 0
 
 

@@ -5,8 +5,10 @@ Rebuilt on every build; the writer skips files whose content hash did not change
 
 from __future__ import annotations
 
+import hashlib
 import os
 import statistics
+from collections.abc import Callable
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -67,11 +69,25 @@ def methodology_html() -> Markup:
 
 
 def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None, base_url: str,
-                removed_log: list[dict[str, Any]]) -> None:
+                removed_log: list[dict[str, Any]], keys: list[bytes] | None = None) -> None:
+    """`keys`, when given, are one hash per summary that changes whenever the summary does (the record's
+    hash and the build fingerprint): list, origin and category pages whose members' keys and context are
+    the last build's are then not rendered again (SiteWriter.write_keyed)."""
     env = environment()
     counts = counts_of(summaries)
     cat_titles = {c.name: c.title for c in categories()}
     base = {"base_url": base_url, "generated_at": generated_at, "schema_version": SCHEMA_VERSION}
+    key_of = {id(s): k for s, k in zip(summaries, keys)} if keys is not None and len(keys) == len(summaries) else None
+    context = repr((sorted(base.items()), sorted(cat_titles.items()), PAGE_ROWS)).encode()
+
+    def write(rel: str, members: list[dict[str, Any]], extra: Any, make: Callable[[], str]) -> None:
+        if key_of is None:
+            writer.write(rel, make())
+            return
+        h = hashlib.blake2b(context + repr(extra).encode(), digest_size=16)
+        for m in members:
+            h.update(key_of[id(m)])
+        writer.write_keyed(rel, h.hexdigest(), make)
     entries = [s["entry"] for s in summaries]
 
     # orders of the big table: JS sorts in place; these pages make sorting work without it
@@ -91,7 +107,7 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
     for sort, ordered in orders.items():
         for k in range(1, n_pages + 1):
             chunk = ordered[(k - 1) * PAGE_ROWS: k * PAGE_ROWS]
-            writer.write(f"list/{sort}-{k}.html", list_tpl.render(
+            write(f"list/{sort}-{k}.html", chunk, (sort, k, n_pages, counts), lambda: list_tpl.render(
                 root="../", rows=rows_markup((s["row"] for s in chunk), 1), sort=sort, page=k, pages=n_pages,
                 shown=len(chunk), counts=counts, **base))
     # retired resources (index.schedule) leave the default view; their pages and the list pages keep them
@@ -106,7 +122,7 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
         origins.setdefault(safe_name(s["origin"]["slug"]), []).append(s)
     origin_tpl = env.get_template("origin.html")
     for slug, members in origins.items():
-        writer.write(f"o/{slug}.html", origin_tpl.render(
+        write(f"o/{slug}.html", members, None, lambda: origin_tpl.render(
             root="../", origin=members[0]["origin"], rows=rows_markup((s["row"] for s in members), 1),
             n=len(members), networks=sorted({n for s in members for n in s["entry"]["networks"]}),
             categories=sorted({s["entry"]["category"] for s in members}), cat_titles=cat_titles, **base))
@@ -122,7 +138,7 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
                 "origins": len({s["origin"]["slug"] for s in members}), "min_price_usd": min(prices) if prices else None,
                 "median_price_usd": _median(prices), "page": f"c/{name}.html"}
         cat_infos.append(info)
-        writer.write(f"c/{name}.html", cat_tpl.render(
+        write(f"c/{name}.html", members, info, lambda: cat_tpl.render(
             root="../", cat=info, rows=rows_markup((s["row"] for s in members), 1), **base))
 
     # machine files

@@ -5,14 +5,18 @@ only when their content hash changed): home, list pages in two sort orders, orig
 category pages c/<name>.html, stats, changes, methodology, 404, index.json, catalog.jsonl,
 categories.json, metrics.json, changes.json, changes.atom, sitemaps, robots.txt, llms.txt, schema/.
 
-Incremental: `.build-state.json` in the output folder keeps, per resource, the hash of its record
-(compact JSON) together with the build fingerprint (templates, base URL, this module's version) and a
-small summary the aggregates are made from. A record whose hash is unchanged and whose two files exist
-is not rendered again; pages of resources no longer in the catalog are deleted. Every write is atomic
-(temp file + rename), lands inside the output folder, and happens at most once per path and build.
+Incremental: `.build-state` (marshal) in the output folder keeps, per resource, a 16-byte blake2b of its
+record's compact JSON keyed with the build fingerprint (templates, base URL, this module's version), and
+the content hash of every file; `.build-summaries` (marshal) keeps the small summary per resource the
+aggregates are made from, read by the parent while the workers hash and render. A record whose hash is
+unchanged and whose two files exist is not rendered again; list, origin and category pages whose
+members' hashes and context are unchanged are not rendered again either; pages of resources no longer
+in the catalog are deleted. Every write is atomic (temp file + rename; a fresh build writes r/ into a
+staging folder renamed into place once), lands inside the output folder, and happens at most once per
+path and build.
 
 Large builds render resources in forked worker processes (the records are inherited, never pickled);
-each worker also writes its slice of catalog.jsonl, which the parent joins in order.
+each worker also writes its slice of catalog.jsonl, which the parent joins in order (copy_file_range).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import marshal
 import multiprocessing
 import os
 import re
@@ -41,7 +46,9 @@ from index.sitefiles import SCHEMAS, schema_for
 __all__ = ["PAGE_ROWS", "SORTS", "SiteWriter", "UnsafePath", "atomic_write", "build_site", "digest", "dumps",
            "environment", "format_usd", "network_name", "rows_markup", "safe_name", "summary_of"]
 
-STATE_FILE = ".build-state.json"
+STATE_FILE = ".build-state"  # marshal: fingerprint, file hashes, record hashes (16-byte digests)
+SUMMARIES_FILE = ".build-summaries"  # marshal: slug -> summary, read while the workers render
+OLD_STATE_FILES = (".build-state.json",)
 PAGE_ROWS = 1000  # rows per list page; the home page shows the first page of the default order
 PARALLEL_MIN = 4000  # records below this render in the parent process
 SORTS = ("title", "price")
@@ -63,6 +70,13 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def _load_marshal(path: Path) -> Any:
+    try:  # marshal.loads of the bytes: marshal.load on a file object reads it in tiny pieces
+        return marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+
+
 def atomic_write(target: Path, data: bytes, tmp_dir: Path | None = None) -> None:
     """Write through a temp file and rename it over the target. The temp file is in the target's
     folder, or in `tmp_dir` (same filesystem): a worker's own folder, so parallel workers do not
@@ -81,18 +95,28 @@ class SiteWriter:
     """Pelican-style guards: sanitized joins, one write per path, atomic replace, and a content hash
     per file: a file whose hash equals the last build's (and still exists) is not rewritten."""
 
-    def __init__(self, root: Path, hashes: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, hashes: dict[str, str] | None = None, keys: dict[str, str] | None = None) -> None:
         self.root = root.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.seen: set[str] = set()  # paths relative to the root, as claimed
         self.old_hashes = hashes or {}
         self.hashes: dict[str, str] = {}
+        self.old_keys = keys or {}  # rel -> hash of the inputs of a keyed page (write_keyed)
+        self.keys: dict[str, str] = {}
+        self._folders: dict[str, Path] = {}
         self.written = 0
         self.unchanged = 0
 
     def path_for(self, rel: str) -> Path:
         if "\x00" in rel or rel.startswith(("/", "\\")):
             raise UnsafePath(rel)
+        folder, _, name = rel.rpartition("/")
+        if _NAME.match(name) and ".." not in name:
+            # a plain file name: resolve its folder once per build, not every file (thousands of origin pages)
+            base = self._folders.get(folder)
+            if base is None:
+                base = self._folders[folder] = self.path_for(f"{folder}/." if folder else ".")
+            return base / name
         target = (self.root / rel).resolve()
         if target != self.root and self.root not in target.parents:
             raise UnsafePath(rel)
@@ -126,12 +150,36 @@ class SiteWriter:
         atomic_write(target, data)
         self.written += 1
 
-    def remove_stale(self, folder: str) -> int:
-        """Delete files in a folder that this build did not write."""
+    def write_keyed(self, rel: str, key: str, make: Callable[[], str | bytes]) -> None:
+        """Write `make()` unless the page's inputs (`key`: a hash of everything it is made from) and
+        its content hash are the last build's and the file still exists: then it is not even rendered."""
+        old = self.old_hashes.get(rel)
+        if old is not None and self.old_keys.get(rel) == key:
+            target = self.claim(rel)
+            if target.exists():
+                self.hashes[rel] = old
+                self.keys[rel] = key
+                self.unchanged += 1
+                return
+            self.seen.discard(target.relative_to(self.root).as_posix())
+        self.write(rel, make())
+        self.keys[rel] = key
+
+    def remove_stale(self, folder: str, names: Iterable[str] | None = None) -> int:
+        """Delete files in a folder that this build did not write. `names`: the folder's files as listed
+        at the start of the build (every file made since then was claimed), to spare a second listing."""
         base = self.path_for(folder)
         prefix = base.relative_to(self.root).as_posix()
         removed = 0
-        if base.is_dir():
+        if names is not None:
+            for name in names:
+                if f"{prefix}/{name}" not in self.seen:
+                    try:
+                        os.unlink(base / name)
+                    except FileNotFoundError:
+                        continue
+                    removed += 1
+        elif base.is_dir():
             for entry in os.scandir(base):
                 if entry.is_file() and f"{prefix}/{entry.name}" not in self.seen:
                     os.unlink(entry.path)
@@ -177,18 +225,19 @@ def summary_of(rec: CatalogRecord, row: str) -> dict[str, Any]:
 @dataclass
 class _Job:
     records: list[CatalogRecord]
-    old: dict[str, str]  # slug -> hash of the last build
+    old: dict[str, bytes]  # slug -> hash of the last build
     present: set[str]  # slugs whose page and twin both exist
     fp: str
     root: Path
     parts: Path
     ctx: dict[str, Any]
+    fresh: Path | None = None  # a fresh build: pages go straight into this staging folder (renamed to r/ once)
 
 
 _JOB: _Job | None = None
 
 
-def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, str, dict[str, Any] | None]], str, int]:
+def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, bytes, dict[str, Any] | None]], str, int]:
     """Hash records lo..hi; render and write the changed ones; write their catalog.jsonl slice.
     Returns ([(index, hash, summary or None when unchanged)], slice hash, files written)."""
     job = _JOB
@@ -196,25 +245,37 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, str, dic
     env = environment()
     page_tpl = env.get_template("resource.html")
     row_tpl = env.get_template("_row.html")
-    fp = job.fp.encode()
-    out: list[tuple[int, str, dict[str, Any] | None]] = []
+    to_json = CatalogRecord.__pydantic_serializer__.to_json  # = model_dump_json() as bytes, without the str round trip
+    key = job.fp.encode()[:64]
+    blake2b = hashlib.blake2b
+    old = job.old
+    present = job.present
+    out: list[tuple[int, bytes, dict[str, Any] | None]] = []
     lines: list[bytes] = []
     written = 0
-    rdir = job.root / "r"
+    fresh = job.fresh
+    rdir = fresh or job.root / "r"
     tmp_dir = job.parts / f"tmp-{os.getpid()}"
-    tmp_dir.mkdir(exist_ok=True)
+    if fresh is None:
+        tmp_dir.mkdir(exist_ok=True)
     for i in range(lo, hi):
         rec = job.records[i]
-        js = rec.model_dump_json().encode()
+        js = to_json(rec)
         lines.append(js)
-        h = digest(js + fp)
+        h = blake2b(js, digest_size=16, key=key).digest()
         slug = rec.slug
-        if job.old.get(slug) == h and slug in job.present:
+        if old.get(slug) == h and slug in present:
             out.append((i, h, None))
             continue
-        html = page_tpl.render(r=rec, root="../", generated_at=rec.generated_at, **job.ctx)
-        atomic_write(rdir / f"{slug}.json", js + b"\n", tmp_dir)
-        atomic_write(rdir / f"{slug}.html", html.encode(), tmp_dir)
+        html = page_tpl.render(r=rec, root="../", generated_at=rec.generated_at, **job.ctx).encode()
+        if fresh is not None:  # a staging folder nobody reads until it is renamed into place
+            with open(rdir / f"{slug}.json", "xb") as fh:
+                fh.write(js + b"\n")
+            with open(rdir / f"{slug}.html", "xb") as fh:
+                fh.write(html)
+        else:
+            atomic_write(rdir / f"{slug}.json", js + b"\n", tmp_dir)
+            atomic_write(rdir / f"{slug}.html", html, tmp_dir)
         written += 2
         out.append((i, h, summary_of(rec, row_tpl.render(r=rec, root="../"))))
     blob = b"\n".join(lines) + (b"\n" if lines else b"")
@@ -227,25 +288,35 @@ def _ranges(n: int, chunks: int) -> list[tuple[int, int, int]]:
     return [(lo, min(lo + size, n), k) for k, lo in enumerate(range(0, n, size))]
 
 
-def _present(rdir: Path) -> set[str]:
+def _present(rdir: Path) -> tuple[set[str], list[str]]:
+    """(slugs whose page and twin both exist, names of every file in the folder)."""
     html: set[str] = set()
     js: set[str] = set()
+    files: list[str] = []
     if rdir.is_dir():
         for entry in os.scandir(rdir):
+            if not entry.is_file():
+                continue
             name = entry.name
+            files.append(name)
             if name.endswith(".html"):
                 html.add(name[:-5])
             elif name.endswith(".json"):
                 js.add(name[:-5])
-    return html & js
+    return html & js, files
 
 
 def _load_state(path: Path) -> dict[str, Any]:
-    try:
-        state = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return {}
+    state = _load_marshal(path)
     return state if isinstance(state, dict) and state.get("version") == BUILD_VERSION else {}
+
+
+def _load_summaries(path: Path, build_id: Any) -> dict[str, dict[str, Any]]:
+    """The last build's summaries, if they belong to the state that was read (same build id)."""
+    data = _load_marshal(path)
+    if isinstance(data, dict) and data.get("build") == build_id and isinstance(data.get("summaries"), dict):
+        return data["summaries"]
+    return {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,9 +352,10 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     state_path = root / STATE_FILE
     state = _load_state(state_path)
     fp = fingerprint(base_url)
-    old = {slug: v[0] for slug, v in (state.get("records") or {}).items()} if state.get("fingerprint") == fp else {}
-    old_summaries = {slug: v[1] for slug, v in (state.get("records") or {}).items()}
-    writer = SiteWriter(root, state.get("files") if state.get("fingerprint") == fp else None)
+    same_fp = state.get("fingerprint") == fp
+    old_hashes: dict[str, bytes] = state.get("records") or {}
+    old = old_hashes if same_fp else {}
+    writer = SiteWriter(root, state.get("files") if same_fp else None, state.get("keys") if same_fp else None)
 
     slugs = [safe_name(r.slug) for r in records]
     if len(set(slugs)) != len(slugs):
@@ -291,7 +363,13 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
         raise ValueError(f"duplicate slugs: {', '.join(dup)}")
     for s in slugs:
         writer.claim_resource(s)
-    (root / "r").mkdir(exist_ok=True)
+    rdir = root / "r"
+    # A fresh build (no r/ folder yet): pages are written straight into a staging folder that is renamed
+    # to r/ in one step once every page is there, instead of a temp file and a rename per file.
+    fresh = root / ".build-r" if not rdir.exists() else None
+    if fresh is not None:
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir()
     parts = root / ".build-parts"
     shutil.rmtree(parts, ignore_errors=True)
     parts.mkdir()
@@ -301,39 +379,57 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     n = len(records)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     parallel = n_workers > 1 and n >= parallel_min and "fork" in multiprocessing.get_all_start_methods()
-    _JOB = _Job(records, old, _present(root / "r"), fp, root, parts, ctx)
+    present, r_files = _present(rdir)
+    _JOB = _Job(records, old, present, fp, root, parts, ctx, fresh)
     for name in ("resource.html", "_row.html"):  # compiled before the fork, shared by the workers
         environment().get_template(name)
-    results: list[tuple[list[tuple[int, str, dict[str, Any] | None]], str, int]] = []
+    results: list[tuple[list[tuple[int, bytes, dict[str, Any] | None]], str, int]] = []
+    old_summaries: dict[str, dict[str, Any]] = {}
     try:
         if parallel:
             ranges = _ranges(n, n_workers * 8)
             with multiprocessing.get_context("fork").Pool(n_workers) as pool:
+                pending = pool.imap(_star_render, ranges)
+                # the workers are busy: meanwhile read what the aggregates need of unchanged records
+                if old_hashes:
+                    old_summaries = _load_summaries(root / SUMMARIES_FILE, state.get("build"))
                 done = 0
-                for res in pool.imap(_star_render, ranges):
+                for res in pending:
                     results.append(res)
                     done += len(res[0])
                     if progress:
                         progress(done, n)
         else:
+            if old_hashes:
+                old_summaries = _load_summaries(root / SUMMARIES_FILE, state.get("build"))
             for lo, hi, k in _ranges(n, max(1, -(-n // 500))):
                 results.append(_render_range(lo, hi, k))
                 if progress:
                     progress(hi, n)
+    except BaseException:
+        if fresh is not None:
+            shutil.rmtree(fresh, ignore_errors=True)
+        raise
     finally:
         _JOB = None
+    if fresh is not None:
+        os.rename(fresh, rdir)
 
-    hashes: dict[str, str] = {}
+    hashes: list[bytes] = [b""] * n
     summaries: list[dict[str, Any]] = [{}] * n
     rendered = 0
+    row_tpl = None
     for items, _, written in results:
         writer.written += written
         for i, h, summ in items:
             slug = slugs[i]
-            hashes[slug] = h
+            hashes[i] = h
             if summ is None:
-                summ = old_summaries[slug]
                 writer.unchanged += 2
+                summ = old_summaries.get(slug)
+                if summ is None:  # the summaries file was lost or is not this state's: make it again
+                    row_tpl = row_tpl or environment().get_template("_row.html")
+                    summ = summary_of(records[i], row_tpl.render(r=records[i], root="../"))
             else:
                 rendered += 1
             summaries[i] = summ
@@ -342,23 +438,33 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
 
     current = set(slugs)
     removed_log = [c for c in state.get("removed") or [] if c.get("slug") not in current]
-    for slug, summ in old_summaries.items():
-        if slug not in current:
-            e = summ["entry"]
-            removed_log.insert(0, {"kind": "removed", "at": generated_at, "slug": slug, "title": e["title"],
-                                   "url": e["url"], "page": None, "before": [], "after": []})
+    gone = [slug for slug in old_hashes if slug not in current]
+    if gone and not old_summaries:
+        old_summaries = _load_summaries(root / SUMMARIES_FILE, state.get("build"))
+    for slug in gone:
+        summ = old_summaries.get(slug)
+        if summ is None:
+            continue
+        e = summ["entry"]
+        removed_log.insert(0, {"kind": "removed", "at": generated_at, "slug": slug, "title": e["title"],
+                               "url": e["url"], "page": None, "before": [], "after": []})
     removed_log = removed_log[: feeds.MAX_REMOVED]
 
-    _write_aggregates(writer, summaries, generated_at, base_url, removed_log)
-    removed = writer.remove_stale("r") + writer.remove_stale("o") + writer.remove_stale("c") + writer.remove_stale("list")
-    new_state = {"version": BUILD_VERSION, "fingerprint": fp, "files": writer.hashes, "removed": removed_log,
-                 "records": {slug: [hashes[slug], summaries[i]] for i, slug in enumerate(slugs)}}
-    atomic_write(state_path, orjson.dumps(new_state))
+    # the record hashes are keyed with the build fingerprint, so they also change with templates and base URL
+    _write_aggregates(writer, summaries, generated_at, base_url, removed_log, hashes)
+    removed = writer.remove_stale("r", r_files) + writer.remove_stale("o") + writer.remove_stale("c") + writer.remove_stale("list")
+    build_id = os.urandom(8).hex()
+    atomic_write(root / SUMMARIES_FILE, marshal.dumps({"build": build_id, "summaries": dict(zip(slugs, summaries))}))
+    new_state = {"version": BUILD_VERSION, "fingerprint": fp, "build": build_id, "files": writer.hashes,
+                 "keys": writer.keys, "removed": removed_log, "records": dict(zip(slugs, hashes))}
+    atomic_write(state_path, marshal.dumps(new_state))
+    for name in OLD_STATE_FILES:
+        (root / name).unlink(missing_ok=True)
     return {"resources": n, "rendered": rendered, "written": writer.written, "unchanged": writer.unchanged,
             "removed": removed}
 
 
-def _star_render(args: tuple[int, int, int]) -> tuple[list[tuple[int, str, dict[str, Any] | None]], str, int]:
+def _star_render(args: tuple[int, int, int]) -> tuple[list[tuple[int, bytes, dict[str, Any] | None]], str, int]:
     return _render_range(*args)
 
 
@@ -377,7 +483,7 @@ def _write_catalog(writer: SiteWriter, parts: Path, part_hashes: list[str]) -> N
         with open(tmp, "wb") as dst:
             for name in sorted(n for n in os.listdir(parts) if n.isdigit()):
                 with open(parts / name, "rb") as src:
-                    shutil.copyfileobj(src, dst, 1 << 20)
+                    _copy(src, dst)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -385,11 +491,30 @@ def _write_catalog(writer: SiteWriter, parts: Path, part_hashes: list[str]) -> N
     writer.written += 1
 
 
+def _copy(src: Any, dst: Any) -> None:
+    """Append src to dst inside the kernel (copy_file_range), else through a buffer."""
+    dst.flush()
+    start = os.lseek(dst.fileno(), 0, os.SEEK_CUR)
+    left = os.fstat(src.fileno()).st_size
+    try:
+        while left > 0:
+            got = os.copy_file_range(src.fileno(), dst.fileno(), left)
+            if got <= 0:
+                raise OSError("copy_file_range made no progress")
+            left -= got
+    except (AttributeError, OSError):
+        os.ftruncate(dst.fileno(), start)
+        os.lseek(dst.fileno(), start, os.SEEK_SET)
+        os.lseek(src.fileno(), 0, os.SEEK_SET)
+        shutil.copyfileobj(src, dst, 1 << 20)
+        dst.flush()
+
+
 def _write_aggregates(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None,
-                      base_url: str, removed_log: list[dict[str, Any]]) -> None:
+                      base_url: str, removed_log: list[dict[str, Any]], keys: list[bytes] | None = None) -> None:
     from index.pages import write_pages
 
-    write_pages(writer, summaries, generated_at, base_url, removed_log)
+    write_pages(writer, summaries, generated_at, base_url, removed_log, keys)
     writer.write(SCHEMA_ID, dumps(json_schema()))
     for name, rel in SCHEMAS.items():
         writer.write(rel, dumps(schema_for(name)))

@@ -354,3 +354,52 @@ def test_retired_resources_leave_the_home_table_but_keep_their_pages(tmp_path: P
     assert "Retired 2026-11-20T10:00:00Z" in (tmp_path / "r" / "gone-y.html").read_text()
     entries = json.loads((tmp_path / "index.json").read_text())["resources"]
     assert {e["slug"]: e["retired"] for e in entries} == {"live-x": False, "gone-y": True}
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.name.startswith(".build-")}
+
+
+def test_incremental_build_writes_the_same_bytes_as_a_full_build(tmp_path: Path) -> None:
+    records = [sample_record(slug=f"r-{i:03d}", url=f"https://o{i % 3}.example/{i}", title=f"R {i}",
+                             origin={"slug": f"o{i % 3}-example", "host": f"o{i % 3}.example",
+                                     "url": f"https://o{i % 3}.example", "title": f"O {i % 3}", "description": None})
+               for i in range(30)]
+    changed = list(records[:25])  # five removed, two changed, one added
+    changed[3] = changed[3].model_copy(update={"summary": "Changed summary", "price_usd": 0.5})
+    changed[10] = changed[10].model_copy(update={"title": "A new title"})
+    changed.append(sample_record(slug="r-new", url="https://o1.example/new", title="New one"))
+    for workers, parallel_min in ((1, 10**9), (2, 0)):
+        inc, full = tmp_path / f"inc-{workers}", tmp_path / f"full-{workers}"
+        build_site(records, inc, "https://x.example", workers=workers, parallel_min=parallel_min)
+        counts = build_site(changed, inc, "https://x.example", workers=workers, parallel_min=parallel_min)
+        assert counts["rendered"] == 3 and counts["removed"] == 10
+        build_site(changed, full, "https://x.example", workers=workers, parallel_min=parallel_min)
+        a, b = _tree(inc), _tree(full)
+        a_changes, b_changes = a.pop("changes.json"), b.pop("changes.json")  # only the build that saw removals logs them
+        for name in ("changes.html", "changes.atom"):
+            a.pop(name), b.pop(name)
+        assert a == b
+        assert b"removed" in a_changes and b"removed" not in b_changes
+        # an unchanged rebuild renders nothing and writes nothing, also without the summaries file
+        (inc / ".build-summaries").unlink()
+        again = build_site(changed, inc, "https://x.example", workers=workers, parallel_min=parallel_min)
+        assert again["rendered"] == 0 and again["written"] == 0
+        assert _tree(inc) == {**a, "changes.json": a_changes, **{n: (inc / n).read_bytes() for n in ("changes.html", "changes.atom")}}
+    assert not list(tmp_path.rglob(".*.tmp")) and not list(tmp_path.rglob(".build-r"))
+
+
+def test_writer_refuses_paths_outside_the_output_folder(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "link").symlink_to(outside)
+    writer = SiteWriter(tmp_path / "site")
+    for rel in ("../x.html", "o/../../x.html", "/etc/x", "link/x.html", "o/../link/x.html", "a\x00b"):
+        with pytest.raises(UnsafePath):
+            writer.claim(rel)
+    writer.write("o/ok.html", "fine")
+    with pytest.raises(ValueError, match="twice"):
+        writer.write("o/ok.html", "again")
+    assert (tmp_path / "site/o/ok.html").read_text() == "fine" and not list(outside.iterdir())

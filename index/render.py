@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from index.networks import lookup_network
 from index.paths import TEMPLATES_DIR
@@ -62,19 +62,24 @@ def pretty_json(obj: Any) -> str:
         return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False)
 
 
+def _esc(value: Any) -> str:
+    # escape() into a plain str, so f-strings render the same bytes as Markup.format at a fraction of the cost
+    return str(escape(value))
+
+
 def url_link(u: Any, text: Any = None) -> Markup:
     """A crawled URL is a link only when it is http(s); anything else is shown as text."""
     if is_http_url(u):
-        return Markup('<a href="{0}" rel="nofollow noopener noreferrer" class="ext">{1}</a>').format(u, text or u)
-    return Markup('<span class="inert-url">{0}</span>').format(u if u is not None else "—")
+        return Markup(f'<a href="{_esc(u)}" rel="nofollow noopener noreferrer" class="ext">{_esc(text or u)}</a>')
+    return Markup(f'<span class="inert-url">{_esc(u if u is not None else "—")}</span>')
 
 
 def null_or(value: Any, reasons: dict[str, str], key: str) -> Markup:
     """A measured value, or — with the reason it was never measured."""
     if value is not None:
-        return Markup("{0}").format(value)
+        return escape(value)
     why = reasons.get(key)
-    return Markup('—{0}').format(Markup(' <span class="sub">({0})</span>').format(why) if why else "")
+    return Markup(f'— <span class="sub">({_esc(why)})</span>') if why else Markup("—")
 
 
 def fingerprint(base_url: str) -> str:

@@ -280,7 +280,9 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, bytes, d
         out.append((i, h, summary_of(rec, row_tpl.render(r=rec, root="../"))))
     blob = b"\n".join(lines) + (b"\n" if lines else b"")
     atomic_write(job.parts / f"{part:06d}", blob)
-    return out, digest(blob), written
+    # the slice's hash from its records' hashes (already keyed hashes of these very lines): hashing the
+    # slice's bytes again cost a second pass over the whole catalog (~1 CPU s per 100k records)
+    return out, digest(b"".join(h for _, h, _ in out)), written
 
 
 def _ranges(n: int, chunks: int) -> list[tuple[int, int, int]]:
@@ -470,7 +472,7 @@ def _star_render(args: tuple[int, int, int]) -> tuple[list[tuple[int, bytes, dic
 
 def _write_catalog(writer: SiteWriter, parts: Path, part_hashes: list[str]) -> None:
     """catalog.jsonl: the workers' slices joined in order (a kernel-side copy); its content hash is
-    the hash of the slices' hashes."""
+    the hash of the slices' hashes, each the hash of its records' hashes."""
     rel = "catalog.jsonl"
     target = writer.claim(rel)
     h = digest("".join(part_hashes).encode())

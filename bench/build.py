@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = full["rendered"]
     print(f"full build: {full_s:.2f} s ({full_cpu:.1f} CPU s) · {pages} resource pages ({pages / full_s:,.0f} pages/s), "
           f"{full['written']} files written", flush=True)
+    print(f"  phases (wall s): {full['phases_s']}", flush=True)
 
     again = list(records)
     picked = rng.sample(range(args.n), max(1, int(args.n * args.changed)))
@@ -154,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     incremental_s, inc_cpu = time.perf_counter() - t, cpu_s() - c
     print(f"incremental build ({len(picked)} records changed): {incremental_s:.2f} s ({inc_cpu:.1f} CPU s) · {inc['rendered']} pages "
           f"rendered, {inc['written']} files written, {inc['unchanged']} unchanged", flush=True)
+    print(f"  phases (wall s): {inc['phases_s']}", flush=True)
     if inc["rendered"] != len(picked):
         print(f"error: expected {len(picked)} re-rendered pages, got {inc['rendered']}", file=sys.stderr)
         return 1

@@ -271,7 +271,7 @@ def build(
               f"{counts['unchanged']} unchanged, {counts['removed']} removed", highlight=False)
 
 
-def _do_build(db: str, out_dir: Path, base_url: str, quiet: bool, search: bool = True) -> dict[str, int]:
+def _do_build(db: str, out_dir: Path, base_url: str, quiet: bool, search: bool = True) -> dict[str, Any]:
     from index.catalog import build_records
     from index.search import build_search_index
     from index.site import build_site

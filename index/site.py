@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -331,8 +332,9 @@ def build_site(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     parallel_min: int = PARALLEL_MIN,
-) -> dict[str, int]:
-    """Write the whole site for `records`; returns counts (resources, rendered, written, unchanged, removed)."""
+) -> dict[str, Any]:
+    """Write the whole site for `records`; returns counts (resources, rendered, written, unchanged, removed)
+    and `phases_s`, the wall seconds of each phase."""
     # The records and the build state are millions of long-lived objects: the cyclic collector would walk
     # them again and again while pages are rendered (measured: most of a 100k build). Nothing the build
     # makes is cyclic garbage worth collecting meanwhile; the collector is back on when it returns.
@@ -346,8 +348,10 @@ def build_site(
 
 
 def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
-                progress: Callable[[int, int], None] | None, workers: int | None, parallel_min: int) -> dict[str, int]:
+                progress: Callable[[int, int], None] | None, workers: int | None, parallel_min: int) -> dict[str, Any]:
     global _JOB
+    clock = time.perf_counter
+    t0 = clock()
     base_url = base_url.rstrip("/")
     root = Path(out_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -416,6 +420,7 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
         _JOB = None
     if fresh is not None:
         os.rename(fresh, rdir)
+    t_pages = clock()
 
     hashes: list[bytes] = [b""] * n
     summaries: list[dict[str, Any]] = [{}] * n
@@ -437,6 +442,7 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
             summaries[i] = summ
     _write_catalog(writer, parts, [r[1] for r in results])
     shutil.rmtree(parts, ignore_errors=True)
+    t_catalog = clock()
 
     current = set(slugs)
     removed_log = [c for c in state.get("removed") or [] if c.get("slug") not in current]
@@ -455,6 +461,7 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     # the record hashes are keyed with the build fingerprint, so they also change with templates and base URL
     _write_aggregates(writer, summaries, generated_at, base_url, removed_log, hashes)
     removed = writer.remove_stale("r", r_files) + writer.remove_stale("o") + writer.remove_stale("c") + writer.remove_stale("list")
+    t_aggregates = clock()
     build_id = os.urandom(8).hex()
     atomic_write(root / SUMMARIES_FILE, marshal.dumps({"build": build_id, "summaries": dict(zip(slugs, summaries))}))
     new_state = {"version": BUILD_VERSION, "fingerprint": fp, "build": build_id, "files": writer.hashes,
@@ -462,8 +469,13 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     atomic_write(state_path, marshal.dumps(new_state))
     for name in OLD_STATE_FILES:
         (root / name).unlink(missing_ok=True)
+    end = clock()
+    # wall seconds per phase: resource pages and twins (with the catalog slices), catalog.jsonl, the
+    # aggregate pages and machine files, the build state
+    phases = {"pages": t_pages - t0, "catalog": t_catalog - t_pages, "aggregates": t_aggregates - t_catalog,
+              "state": end - t_aggregates}
     return {"resources": n, "rendered": rendered, "written": writer.written, "unchanged": writer.unchanged,
-            "removed": removed}
+            "removed": removed, "phases_s": {k: round(v, 3) for k, v in phases.items()}}
 
 
 def _star_render(args: tuple[int, int, int]) -> tuple[list[tuple[int, bytes, dict[str, Any] | None]], str, int]:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
@@ -63,16 +64,22 @@ def diff(before: Mapping[int, State], after: Mapping[int, State]) -> list[tuple[
 
 
 def snapshot(session: Session) -> dict[int, State]:
-    options: dict[int, list[PaymentOption]] = {}
-    for opt in session.exec(select(PaymentOption)).all():
-        options.setdefault(opt.resource_id, []).append(opt)
+    """Every resource's state, read column by column (no ORM objects: at 100k resources full rows with
+    their JSON columns cost gigabytes)."""
+    prices: dict[int, list[str]] = {}
+    pay_tos: dict[int, set[str]] = {}
+    for rid, net_caip2, net, asset, amount, pay_to in session.exec(select(  # type: ignore[call-overload]
+            PaymentOption.resource_id, PaymentOption.network_caip2, PaymentOption.network, PaymentOption.asset,
+            PaymentOption.amount_atomic, PaymentOption.pay_to)).all():
+        prices.setdefault(rid, []).append(f"{net_caip2 or net} {asset} {amount}")
+        if pay_to:
+            pay_tos.setdefault(rid, set()).add(pay_to)
     out = {}
-    for res in session.exec(select(Resource)).all():
-        opts = options.get(res.id, [])
-        out[res.id] = State(
-            status=res.status, ever_paid=res.last_paid_at is not None,
-            prices=tuple(sorted(f"{o.network_caip2 or o.network} {o.asset} {o.amount_atomic}" for o in opts)),
-            pay_tos=tuple(sorted({o.pay_to for o in opts if o.pay_to})), retired=res.retired_at is not None,
+    for rid, status, last_paid_at, retired_at in session.exec(select(  # type: ignore[call-overload]
+            Resource.id, Resource.status, Resource.last_paid_at, Resource.retired_at)).all():
+        out[rid] = State(
+            status=status, ever_paid=last_paid_at is not None, prices=tuple(sorted(prices.get(rid, ()))),
+            pay_tos=tuple(sorted(pay_tos.get(rid, ()))), retired=retired_at is not None,
         )
     return out
 
@@ -131,21 +138,26 @@ def finish_run(engine: Engine, run_id: int, stats: dict[str, Any], interval: tim
         finals = session.exec(select(Observation.resource_id, Observation.observed_at, Observation.outcome)
                               .where(Observation.crawl_run_id == run_id, Observation.final.is_(True))
                               .order_by(Observation.observed_at, Observation.id)).all()
-        resources = {r.id: r for r in session.exec(select(Resource).where(
-            Resource.id.in_({rid for rid, _, _ in finals}))).all()}  # type: ignore[union-attr]
+        probed = {rid for rid, _, _ in finals}
+        # column by column and one bulk UPDATE by primary key: no ORM object per resource
+        state = {rid: [failures, since, retired] for rid, failures, since, retired in session.exec(select(  # type: ignore[call-overload]
+            Resource.id, Resource.consecutive_failures, Resource.failing_since, Resource.retired_at)
+            .where(Resource.id.in_(probed))).all()}  # type: ignore[union-attr]
+        updates: dict[int, dict[str, Any]] = {}
         for rid, at, outcome in finals:
-            res = resources[rid]
+            failures, since, retired_at = state[rid]
             at = at if at.tzinfo else at.replace(tzinfo=UTC)
-            since = res.failing_since
             since = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
-            due = after_probe(at, outcome == "paid", res.consecutive_failures, since, interval)
-            res.next_probe_at, res.consecutive_failures, res.failing_since = (
-                due.next_probe_at, due.consecutive_failures, due.failing_since)
-            if due.retired and res.retired_at is None:
-                res.retired_at = at
+            due = after_probe(at, outcome == "paid", failures, since, interval)
+            if due.retired and retired_at is None:
+                retired_at = at
             elif outcome == "paid":
-                res.retired_at = None
-            session.add(res)
+                retired_at = None
+            state[rid] = [due.consecutive_failures, due.failing_since, retired_at]
+            updates[rid] = {"id": rid, "next_probe_at": due.next_probe_at, "consecutive_failures": due.consecutive_failures,
+                            "failing_since": due.failing_since, "retired_at": retired_at}
+        if updates:
+            session.execute(update(Resource), list(updates.values()))
         session.flush()
         now = datetime.now(UTC)
         changes = diff(load_states(run.before), snapshot(session))

@@ -1,12 +1,13 @@
-"""The two requests a test-buy makes (the unpaid probe and the paid call): guarded like the crawl,
-never redirected, bounded in time and size, certificates verified, no proxy from the environment."""
+"""The two requests a test-buy makes (the unpaid probe and the paid call): guarded like the crawl
+and connected to the very address the guard checked, never redirected, bounded in time and size, certificates verified, no proxy from the environment."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -30,34 +31,68 @@ class Answer:
     content_type: str | None = field(default=None)
 
 
-def guard(url: str, allow_private: bool = False, allow_hosts: frozenset[str] = frozenset()) -> None:
+def guard(url: str, allow_private: bool = False, allow_hosts: frozenset[str] = frozenset()) -> str | None:
     """Raise Blocked for a URL the crawl's SSRF rules refuse, checking every address its host
-    resolves to (not only literals). `allow_private` / `allow_hosts` lift it as in `crawl`."""
+    resolves to (not only literals). `allow_private` / `allow_hosts` lift it as in `crawl`.
+
+    Returns the checked address the request must connect to (`request(connect_to=...)`), so a name
+    that resolves elsewhere a moment later (DNS rebinding) cannot move the request; None when the
+    guard is lifted or the host is an IP literal (the URL itself is then the address)."""
     reason = host_block_reason(url, allow_private, allow_hosts)
     if reason:
         raise Blocked(f"{url}: refused ({reason}); private and loopback addresses need --allow-private or --allow-host")
-    host = urlsplit(url).hostname or ""
-    if allow_private or host in allow_hosts:
-        return
-    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if allow_private or host in allow_hosts or _is_ip(host):
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise Blocked(f"{url}: cannot resolve {host} ({exc})") from None
-    for info in infos:
-        address = str(info[4][0])
+    addresses = [str(info[4][0]) for info in infos]
+    for address in addresses:
         reason = ip_block_reason(address)
         if reason:
             raise Blocked(f"{url}: {host} resolves to a {reason} address; refused")
+    if not addresses:
+        raise Blocked(f"{url}: {host} resolves to no address")
+    return addresses[0]
 
 
-def request(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Answer:
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(URL with the host replaced by `address`, the Host header, httpx extensions) for a request
+    that connects to `address` but is, for the server and for TLS, a request to the URL's host: the
+    certificate is still verified against the name (SNI and hostname check use `sni_hostname`)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), {"Host": host_header}, extensions
+
+
+def request(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float,
+            connect_to: str | None = None) -> Answer:
     """One request, no redirect followed (a 3xx is the answer). Network errors and timeouts raise
-    httpx exceptions; the caller decides what they mean."""
+    httpx exceptions; the caller decides what they mean. `connect_to`: the address `guard` checked."""
     start = time.perf_counter()
+    extensions: dict[str, str] = {}
+    sent_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **headers}
+    if connect_to is not None:
+        url, host_header, extensions = pinned(url, connect_to)
+        sent_headers.update(host_header)
     with httpx.Client(follow_redirects=False, timeout=timeout, verify=True, trust_env=False) as client:
-        with client.stream(method, url, headers={"Accept": "application/json", "User-Agent": USER_AGENT, **headers},
-                           content=body) as resp:
+        with client.stream(method, url, headers=sent_headers, content=body, extensions=extensions) as resp:
             chunks, size, truncated = [], 0, False
             for chunk in resp.iter_bytes():
                 if time.perf_counter() - start > timeout:  # httpx's timeouts are per read; ours is total

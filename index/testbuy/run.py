@@ -202,9 +202,10 @@ class TestBuyer:
                 if a.method == result.method][:MAX_PROBE_ATTEMPTS]
         answer = attempt = None
         for attempt in plan:
-            self._guard(attempt.url, req)
+            address = self._guard(attempt.url, req)
             try:
-                answer = self.send(attempt.method, attempt.url, _json_headers(attempt.body), _body_bytes(attempt.body), req.timeout)
+                answer = self.send(attempt.method, attempt.url, _json_headers(attempt.body), _body_bytes(attempt.body),
+                                   req.timeout, connect_to=address)
             except httpx.HTTPError as exc:
                 raise Refusal("probe_failed", f"the unpaid probe failed: {type(exc).__name__}: {exc}") from None
             if not refused_before_paywall(answer.status):
@@ -236,9 +237,11 @@ class TestBuyer:
     def _pay(self, result: BuyResult, req: BuyRequest, entry: ledger.CatalogEntry | None, sel: Selection,
              obj: dict[str, Any], attempt: Any, payer: str) -> BuyResult:
         assert self.key is not None
+        # checked again before signing (a name may resolve elsewhere now), and the paid request connects
+        # to exactly the address checked here, whatever the name resolves to a moment later
+        address = self._guard(attempt.url, req)
         signed = self.sign(self.key.account(), sel, obj, req.limits.max_usd)
         check_signed(signed.payload, sel, payer, int(self.clock()))
-        self._guard(attempt.url, req)  # again: a name may resolve elsewhere now
         result.payment_header, result.payment_sha256 = signed.header_name, signed.sha256
         auth = (signed.payload.get("payload") or {}).get("authorization") or {}
         assert result.plan is not None
@@ -247,7 +250,7 @@ class TestBuyer:
                            nonce=signed.nonce, valid_before=signed.valid_before, payment_sha256=signed.sha256)
         headers = {**_json_headers(attempt.body), signed.header_name: signed.header_value}
         try:
-            answer = self.send(attempt.method, attempt.url, headers, _body_bytes(attempt.body), req.timeout)
+            answer = self.send(attempt.method, attempt.url, headers, _body_bytes(attempt.body), req.timeout, connect_to=address)
         except (httpx.HTTPError, OSError) as exc:
             result.outcome, result.reason = Outcome.UNRECONCILED, ("timeout" if isinstance(exc, httpx.TimeoutException)
                                                                     else type(exc).__name__)
@@ -276,9 +279,9 @@ class TestBuyer:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _guard(self, url: str, req: BuyRequest) -> None:
+    def _guard(self, url: str, req: BuyRequest) -> str | None:
         try:
-            fetch.guard(url, req.allow_private, req.allow_hosts)
+            return fetch.guard(url, req.allow_private, req.allow_hosts)
         except fetch.Blocked as exc:
             raise Refusal("blocked_address", str(exc)) from None
 

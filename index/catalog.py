@@ -39,6 +39,7 @@ from index.record import (
     PricingSanity,
     SourceRef,
 )
+from index.store import chunks
 from index.trust import Facts, price_changed_recently, risk_notes, tier
 
 DOC_KINDS = ("docs", "homepage", "parent_homepage")  # pages docs_for reads, best first
@@ -292,36 +293,41 @@ def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -
         if slug is not None:
             query = query.where(Resource.slug == slug)
         resources = [r for r in session.exec(query).all() if _in_catalog(r)]
-        ids = [r.id for r in resources]
-        origins = {o.id: o for o in session.exec(select(Origin).where(Origin.id.in_({r.origin_id for r in resources}))).all()}
+        ids = sorted(r.id for r in resources)
+
+        def by_ids(values: Iterable[Any], make: Any) -> list[Any]:
+            """Rows of `make(chunk)` for every chunk of `values`, in chunk order (one IN list of 100k
+            ids would pass the databases' bind-parameter limits)."""
+            return [row for chunk in chunks(sorted(set(values))) for row in session.exec(make(chunk)).all()]
+
+        origins = {o.id: o for o in by_ids((r.origin_id for r in resources),
+                                           lambda c: select(Origin).where(Origin.id.in_(c)))}  # type: ignore[union-attr]
         options: dict[int, list[PaymentOption]] = {}
-        for opt in session.exec(select(PaymentOption).where(PaymentOption.resource_id.in_(ids))).all():
+        for opt in by_ids(ids, lambda c: select(PaymentOption).where(PaymentOption.resource_id.in_(c))):  # type: ignore[attr-defined]
             options.setdefault(opt.resource_id, []).append(opt)
         extracts: dict[int, list[dict[str, Any]]] = {}
         rank = {k: i for i, k in enumerate(DOC_KINDS)}
-        pages = session.exec(select(DocPage).where(DocPage.origin_id.in_(set(origins)), DocPage.kind.in_(DOC_KINDS))).all()
+        pages = by_ids(origins, lambda c: select(DocPage).where(DocPage.origin_id.in_(c), DocPage.kind.in_(DOC_KINDS)))  # type: ignore[attr-defined]
         for page in sorted(pages, key=lambda p: (rank[p.kind], p.url)):
             if page.extracted:
                 extracts.setdefault(page.origin_id, []).append(page.extracted)
         samples: dict[int, list[Sample]] = {}
         history: dict[int, list[tuple[datetime, list[dict[str, Any]]]]] = {}
         since = window_end - HISTORY_SPAN
-        rows = session.exec(
-            select(Observation.resource_id, Observation.observed_at, Observation.outcome, Observation.latency_ms,
-                   Observation.parsed)
-            .where(Observation.final.is_(True), Observation.observed_at > since, Observation.resource_id.in_(ids))
-            .order_by(Observation.resource_id, Observation.observed_at, Observation.id)
-        ).all()
+        # ids ascending, each chunk ordered by resource then time: every resource's rows stay in time order
+        rows = by_ids(ids, lambda c: select(Observation.resource_id, Observation.observed_at, Observation.outcome,
+                                            Observation.latency_ms, Observation.parsed)
+                      .where(Observation.final.is_(True), Observation.observed_at > since, Observation.resource_id.in_(c))  # type: ignore[attr-defined]
+                      .order_by(Observation.resource_id, Observation.observed_at, Observation.id))
         for rid, at, outcome, latency, parsed in rows:
             at = _aware(at)
             samples.setdefault(rid, []).append(Sample(at, outcome, latency))
             if outcome == "paid" and isinstance(parsed, dict):
                 history.setdefault(rid, []).append((at, parsed.get("accepts") or []))
         status_changes: dict[int, list[dict[str, Any]]] = {}
-        for change in session.exec(
-                select(ResourceChange).where(ResourceChange.kind.in_(STATUS_KINDS), ResourceChange.at > since,  # type: ignore[attr-defined]
-                                             ResourceChange.resource_id.in_(ids))  # type: ignore[attr-defined]
-                .order_by(ResourceChange.at, ResourceChange.id)).all():
+        for change in by_ids(ids, lambda c: select(ResourceChange).where(
+                ResourceChange.kind.in_(STATUS_KINDS), ResourceChange.at > since,  # type: ignore[attr-defined]
+                ResourceChange.resource_id.in_(c)).order_by(ResourceChange.at, ResourceChange.id)):  # type: ignore[attr-defined]
             status_changes.setdefault(change.resource_id, []).append(
                 {"at": _iso(change.at), "kind": change.kind,
                  "before": change.before if isinstance(change.before, str) else None,

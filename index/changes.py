@@ -139,10 +139,11 @@ def finish_run(engine: Engine, run_id: int, stats: dict[str, Any], interval: tim
                               .where(Observation.crawl_run_id == run_id, Observation.final.is_(True))
                               .order_by(Observation.observed_at, Observation.id)).all()
         probed = {rid for rid, _, _ in finals}
-        # column by column and one bulk UPDATE by primary key: no ORM object per resource
+        # column by column (every row: an IN list of 100k ids passes SQLite's and PostgreSQL's bind
+        # parameter limits) and one bulk UPDATE by primary key: no ORM object per resource
         state = {rid: [failures, since, retired] for rid, failures, since, retired in session.exec(select(  # type: ignore[call-overload]
-            Resource.id, Resource.consecutive_failures, Resource.failing_since, Resource.retired_at)
-            .where(Resource.id.in_(probed))).all()}  # type: ignore[union-attr]
+            Resource.id, Resource.consecutive_failures, Resource.failing_since, Resource.retired_at)).all()
+            if rid in probed}
         updates: dict[int, dict[str, Any]] = {}
         for rid, at, outcome in finals:
             failures, since, retired_at = state[rid]

@@ -12,8 +12,9 @@ aggregates are made from, read by the parent while the workers hash and render. 
 unchanged and whose two files exist is not rendered again; list, origin and category pages whose
 members' hashes and context are unchanged are not rendered again either; pages of resources no longer
 in the catalog are deleted. Every write is atomic (temp file + rename; a fresh build writes r/ into a
-staging folder renamed into place once), lands inside the output folder, and happens at most once per
-path and build.
+staging folder renamed into place once, its parallel workers each range into a folder of its own that
+the parent moves into the staging folder), lands inside the output folder, and happens at most once
+per path and build.
 
 Large builds render resources in forked worker processes (the records are inherited, never pickled);
 each worker also writes its slice of catalog.jsonl, which the parent joins in order (copy_file_range).
@@ -257,7 +258,7 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, bytes, d
     written = 0
     fresh = job.fresh
     rdir = fresh or job.root / "r"
-    if fresh is not None and job.own_dirs:
+    if job.own_dirs:
         # Two processes creating files in one folder spin on its lock in the kernel (perf: most of the
         # system time of a parallel fresh build); a range's own folder is uncontended, and the parent
         # moves its files into the staging folder (_adopt) while the workers render the next ranges.

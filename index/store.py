@@ -201,9 +201,12 @@ class _ResourceRow:
         self.options: list[tuple[list[dict[str, Any]], datetime]] = []  # accepts of each paid final attempt
 
 
-def _chunks(values: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start:start + _IN_CHUNK]
+def chunks(values: list[Any], size: int | None = None) -> Iterator[list[Any]]:
+    """`values` in slices of at most `size`: IN (...) lists stay far below the bind-parameter limits
+    of SQLite (250,000 here) and PostgreSQL (65,535), whatever the catalog's size."""
+    size = size or _IN_CHUNK
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
@@ -231,7 +234,7 @@ def _origin_ids(conn: Connection, attempts: list[_Attempt]) -> dict[str, int]:
     for a in attempts:
         first_seen.setdefault(a.origin, a.seen_at)
     ids: dict[str, int] = {}
-    for chunk in _chunks(list(first_seen)):
+    for chunk in chunks(list(first_seen)):
         ids.update((url, oid) for url, oid in conn.execute(select(ORIGINS.c.url, ORIGINS.c.id).where(ORIGINS.c.url.in_(chunk))))
     new = [base for base in first_seen if base not in ids]
     rows = [{"url": base, "host": base.split("://", 1)[1], "slug": origin_slug(base), "title": None,
@@ -247,7 +250,7 @@ def _resource_rows(conn: Connection, attempts: list[_Attempt], origin_ids: dict[
         first_seen.setdefault(a.resource_key, a.seen_at)
     found: dict[tuple[str, str], _ResourceRow] = {}
     cols = RESOURCES.c
-    for chunk in _chunks(sorted({url for url, _ in first_seen})):
+    for chunk in chunks(sorted({url for url, _ in first_seen})):
         query = select(cols.id, cols.url, cols.method, cols.sources).where(cols.url.in_(chunk))
         for row in conn.execute(query):
             if (row.url, row.method) in first_seen:
@@ -278,7 +281,7 @@ def _new_slugs(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str,
     (stored, or new before it in this batch) has."""
     candidates = {key: _slug_candidates(*key) for key in keys}
     taken: set[str] = set()
-    for chunk in _chunks(sorted({slug for slugs in candidates.values() for slug in slugs})):
+    for chunk in chunks(sorted({slug for slugs in candidates.values() for slug in slugs})):
         taken.update(conn.execute(select(RESOURCES.c.slug).where(RESOURCES.c.slug.in_(chunk))).scalars())
     out: dict[tuple[str, str], str] = {}
     for (url, method), slugs in candidates.items():
@@ -349,7 +352,7 @@ def _replace_options(conn: Connection, paid: dict[int, list[tuple[list[dict[str,
         return
     verified: dict[int, dict[tuple[Any, ...], tuple[bool, Any]]] = {rid: {} for rid in paid}
     cols = OPTIONS.c
-    for chunk in _chunks(list(paid)):
+    for chunk in chunks(list(paid)):
         query = (select(cols.resource_id, cols.network_caip2, cols.asset, cols.pay_to, cols.amount_atomic, cols.scheme,
                         cols.verified, cols.verified_at)
                  .where(cols.resource_id.in_(chunk)).order_by(cols.resource_id, cols.position))

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from index.catalog import build_records
@@ -119,3 +120,35 @@ def test_two_builds_of_one_database_are_byte_identical(engine: Any) -> None:
     first = [json.dumps(r.model_dump(mode="json"), sort_keys=True) for r in build_records(engine)]
     second = [json.dumps(r.model_dump(mode="json"), sort_keys=True) for r in build_records(engine)]
     assert first == second
+
+
+def test_records_are_the_same_when_id_lists_are_read_in_small_chunks(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """build_records reads rows by IN lists of ids in chunks (one list of 100k ids would pass the
+    bind-parameter limits); chunks of 2 must give the very records one chunk gives."""
+    from index import store
+
+    hosts = ["a", "b", "c", "d", "e"]
+    for i, host in enumerate(hosts):
+        url = f"https://{host}.example/v1/forecast?city=Lisbon"
+        record_probes(engine, [_probe("2026-11-20T10:00:00+00:00", url=url),
+                               _probe("2026-11-21T10:00:00+00:00", url=url, challenge=_challenge(amount=str(5000 + i))),
+                               _probe("2026-11-21T12:00:00+00:00", url=url, outcome="timeout")])
+    def widest_statement(chunk: int) -> tuple[list[str], int]:
+        """The records, and the most parameters any one statement carried, with IN lists of `chunk` ids."""
+        monkeypatch.setattr(store, "_IN_CHUNK", chunk)
+        widest = [0]
+
+        def count(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+            widest.append(len(parameters) if isinstance(parameters, (list, tuple, dict)) else 0)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            return [r.model_dump_json() for r in build_records(engine)], max(widest)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+
+    whole, wide = widest_statement(500)
+    small, narrow = widest_statement(2)
+    assert small == whole
+    assert wide - narrow == len(hosts) - 2  # the widest statement carries 2 ids instead of all five
+    assert len(whole) == len(hosts) and all(json.loads(r)["terms_changes"] for r in whole)

@@ -42,7 +42,7 @@ from markupsafe import Markup
 from index import feeds
 from index.paths import TEMPLATES_DIR
 from index.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, index_entry, json_schema
-from index.render import BUILD_VERSION, environment, fingerprint, format_usd, network_name
+from index.render import BUILD_VERSION, environment, fingerprint, format_usd, network_name, renderer
 from index.sitefiles import SCHEMAS, schema_for
 
 __all__ = ["PAGE_ROWS", "SORTS", "SiteWriter", "UnsafePath", "atomic_write", "build_site", "digest", "dumps",
@@ -245,9 +245,8 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, bytes, d
     Returns ([(index, hash, summary or None when unchanged)], slice hash, files written)."""
     job = _JOB
     assert job is not None
-    env = environment()
-    page_tpl = env.get_template("resource.html")
-    row_tpl = env.get_template("_row.html")
+    render_page = renderer("resource.html")
+    render_row = renderer("_row.html")
     to_json = CatalogRecord.__pydantic_serializer__.to_json  # = model_dump_json() as bytes, without the str round trip
     key = job.fp.encode()[:64]
     blake2b = hashlib.blake2b
@@ -276,7 +275,7 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, bytes, d
         if old.get(slug) == h and slug in present:
             out.append((i, h, None))
             continue
-        html = page_tpl.render(r=rec, root="../", generated_at=rec.generated_at, **job.ctx).encode()
+        html = render_page(r=rec, root="../", generated_at=rec.generated_at, **job.ctx).encode()
         if fresh is not None:  # a staging folder nobody reads until it is renamed into place
             _create(rdir / f"{slug}.json", js + b"\n")
             _create(rdir / f"{slug}.html", html)
@@ -284,7 +283,7 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, bytes, d
             atomic_write(rdir / f"{slug}.json", js + b"\n", tmp_dir)
             atomic_write(rdir / f"{slug}.html", html, tmp_dir)
         written += 2
-        out.append((i, h, summary_of(rec, row_tpl.render(r=rec, root="../"))))
+        out.append((i, h, summary_of(rec, render_row(r=rec, root="../"))))
     blob = b"\n".join(lines) + (b"\n" if lines else b"")
     atomic_write(job.parts / f"{part:06d}", blob)
     # the slice's hash from its records' hashes (already keyed hashes of these very lines): hashing the

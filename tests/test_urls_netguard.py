@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.netguard import host_block_reason, ip_block_reason
 from index.urls import canonical_url, is_http_url, origin_of, resource_slug, slugify
@@ -46,3 +50,22 @@ def test_ssrf_guard_allows_public_and_can_be_turned_off() -> None:
     assert host_block_reason("file:///etc/passwd", allow_private=True) == "bad_scheme"
     assert ip_block_reason("1.1.1.1") is None
     assert ip_block_reason("224.0.0.1") == "multicast"
+
+
+def _is_http_url_by_urlsplit(value: object) -> bool:
+    """The rule itself, without is_http_url's fast path."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.sampled_from(["http://", "https://", "HTTPS://", " https://", "https:/", "http:", ""]),
+       st.text(alphabet=st.sampled_from(list("a.-_:@/?#[]%\\ \t\n\r\x00\x7f~Zé\uff03\u2100")), max_size=12))
+def test_the_fast_path_of_is_http_url_agrees_with_urlsplit(prefix: str, rest: str) -> None:
+    value = prefix + rest
+    assert is_http_url(value) == _is_http_url_by_urlsplit(value), repr(value)

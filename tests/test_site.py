@@ -403,3 +403,41 @@ def test_writer_refuses_paths_outside_the_output_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="twice"):
         writer.write("o/ok.html", "again")
     assert (tmp_path / "site/o/ok.html").read_text() == "fine" and not list(outside.iterdir())
+
+
+def _fleet_records() -> list[CatalogRecord]:
+    """The fleet's golden records (placeholders: latencies made numbers, {host} made host) and a hostile one."""
+    text = (Path(__file__).parent / "fixtures" / "records" / "fleet.json").read_text()
+    text = re.sub(r"\{([a-z][a-z0-9_-]*)\}", r"\1", text.replace('"<ms>"', "12.5"))
+    records = [CatalogRecord.model_validate(r) for r in json.loads(text).values()]
+    hostile = sample_record(slug="hostile-x", title=XSS, summary=XSS, url="javascript:alert(3)", tags=[XSS, "a&b"],
+                            terms_changes=[TermsChange(field="price", at="2026-11-20T10:00:00Z", before=[XSS], after=["2"])])
+    return [*records, hostile]
+
+
+def test_the_output_escaping_shortcut_writes_the_bytes_stock_jinja_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """index.render compiles {{ … }} to escape_output(…), a str, where Jinja writes escape(…), a Markup:
+    every file of a site built both ways is the same, byte for byte."""
+    from jinja2.compiler import CodeGenerator
+
+    from index import render
+
+    records = _fleet_records()
+    assert "environment.escape_output(" in render.environment().compile("{{ x }}", raw=True)
+    build_site(records, tmp_path / "ours")
+    monkeypatch.setattr(render.SiteEnvironment, "code_generator_class", CodeGenerator)
+    render.environment.cache_clear()
+    try:
+        assert "environment.escape_output(" not in render.environment().compile("{{ x }}", raw=True)
+        build_site(records, tmp_path / "stock")
+    finally:
+        render.environment.cache_clear()
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
+                if p.is_file() and not p.name.startswith(".")}
+
+    ours, stock = files(tmp_path / "ours"), files(tmp_path / "stock")
+    assert len(ours) > 50 and ours.keys() == stock.keys()
+    assert [name for name in ours if ours[name] != stock[name]] == []
+    assert b"&lt;/script&gt;" in ours["r/hostile-x.html"]

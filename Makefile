@@ -49,7 +49,7 @@ test: install-test system-deps
 bench: install
 	$(BIN)/python bench/probe.py --n 5000 --repeat 3
 
-## make bench-build: site build time for 100,000 synthetic records, full and incremental, and pagefind
+## make bench-build: site build time for 100,000 synthetic records: full, incremental, pagefind, rebuild with all changed
 bench-build: install
 	$(BIN)/python bench/build.py
 

@@ -131,6 +131,17 @@ def settle() -> None:
     print(f"settled the disk in {time.perf_counter() - t:.1f} s (not timed)", flush=True)
 
 
+def timed_build(label: str, records: list[CatalogRecord], args: argparse.Namespace) -> tuple[dict, float, float, float]:
+    """build_site into args.out, timed: (its counts, wall s, CPU s, kernel CPU s), printed."""
+    t, c, k = time.perf_counter(), cpu_s(), sys_s()
+    counts = build_site(records, args.out, SITE, workers=args.workers)
+    wall, cpu, kernel = time.perf_counter() - t, cpu_s() - c, sys_s() - k
+    print(f"{label}: {wall:.2f} s ({cpu:.1f} CPU s, {kernel:.1f} in the kernel) · {counts['rendered']} pages rendered, "
+          f"{counts['written']} files written, {counts['unchanged']} unchanged", flush=True)
+    print(f"  phases (wall s): {counts['phases_s']}", flush=True)
+    return counts, wall, cpu, kernel
+
+
 def count_files(folder: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(folder))
 
@@ -156,25 +167,16 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = os.getloadavg()
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}", flush=True)
-    t, c, k = time.perf_counter(), cpu_s(), sys_s()
-    full = build_site(records, args.out, SITE, workers=args.workers)
-    full_s, full_cpu, full_sys = time.perf_counter() - t, cpu_s() - c, sys_s() - k
+    full, full_s, full_cpu, full_sys = timed_build("full build", records, args)
     pages = full["rendered"]
-    print(f"full build: {full_s:.2f} s ({full_cpu:.1f} CPU s, {full_sys:.1f} in the kernel) · {pages} resource pages ({pages / full_s:,.0f} pages/s), "
-          f"{full['written']} files written", flush=True)
-    print(f"  phases (wall s): {full['phases_s']}", flush=True)
+    print(f"  {pages} resource pages ({pages / full_s:,.0f} pages/s)", flush=True)
 
     settle()  # the full build's pages written back to disk: not the incremental build's work
     again = list(records)
     picked = rng.sample(range(args.n), max(1, int(args.n * args.changed)))
     for k, i in enumerate(picked):
         again[i] = changed(again[i], k)
-    t, c, k = time.perf_counter(), cpu_s(), sys_s()
-    inc = build_site(again, args.out, SITE, workers=args.workers)
-    incremental_s, inc_cpu, inc_sys = time.perf_counter() - t, cpu_s() - c, sys_s() - k
-    print(f"incremental build ({len(picked)} records changed): {incremental_s:.2f} s ({inc_cpu:.1f} CPU s, {inc_sys:.1f} in the kernel) · {inc['rendered']} pages "
-          f"rendered, {inc['written']} files written, {inc['unchanged']} unchanged", flush=True)
-    print(f"  phases (wall s): {inc['phases_s']}", flush=True)
+    inc, incremental_s, inc_cpu, inc_sys = timed_build(f"incremental build ({len(picked)} records changed)", again, args)
     if inc["rendered"] != len(picked):
         print(f"error: expected {len(picked)} re-rendered pages, got {inc['rendered']}", file=sys.stderr)
         return 1
@@ -188,12 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     # newest probe), so the build replaces every page of the existing site
     settle()
     rebuilt = [changed(r, len(picked) + k) for k, r in enumerate(again)]
-    t, c, k = time.perf_counter(), cpu_s(), sys_s()
-    reb = build_site(rebuilt, args.out, SITE, workers=args.workers)
-    rebuild_s, reb_cpu, reb_sys = time.perf_counter() - t, cpu_s() - c, sys_s() - k
-    print(f"rebuild, every record changed: {rebuild_s:.2f} s ({reb_cpu:.1f} CPU s, {reb_sys:.1f} in the kernel) · "
-          f"{reb['rendered']} pages rendered, {reb['written']} files written", flush=True)
-    print(f"  phases (wall s): {reb['phases_s']}", flush=True)
+    reb, rebuild_s, reb_cpu, reb_sys = timed_build("rebuild, every record changed", rebuilt, args)
+    if reb["rendered"] != args.n:
+        print(f"error: expected {args.n} re-rendered pages, got {reb['rendered']}", file=sys.stderr)
+        return 1
     files = count_files(args.out)
     if not args.keep:
         shutil.rmtree(args.out, ignore_errors=True)
@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                       "rebuild_s": round(rebuild_s, 2),
                       "pages_per_s": round(pages / full_s), "changed": len(picked), "files": files,
                       "workers": args.workers or os.cpu_count(), "full_cpu_s": round(full_cpu, 1), "full_sys_s": round(full_sys, 1),
-                      "incremental_cpu_s": round(inc_cpu, 1), "incremental_sys_s": round(inc_sys, 1), "load_avg": [round(x, 2) for x in load_before]}))
+                      "incremental_cpu_s": round(inc_cpu, 1), "incremental_sys_s": round(inc_sys, 1),
+                      "rebuild_cpu_s": round(reb_cpu, 1), "rebuild_sys_s": round(reb_sys, 1), "load_avg": [round(x, 2) for x in load_before]}))
     return 0
 
 

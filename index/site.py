@@ -17,7 +17,8 @@ per range of records, then renamed into place: into a staging folder renamed to 
 build), or over their old versions in r/.
 
 Large builds render resources in forked worker processes (the records are inherited, never pickled);
-each worker also writes its slice of catalog.jsonl, which the parent joins in order (copy_file_range).
+each worker also writes its slice of catalog.jsonl, which the parent appends in order
+(copy_file_range) as ranges finish.
 """
 
 from __future__ import annotations
@@ -409,6 +410,7 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     for name in ("resource.html", "_row.html"):  # compiled before the fork, shared by the workers
         environment().get_template(name)
     results: list[tuple[list[tuple[int, bytes, dict[str, Any] | None]], str, int]] = []
+    catalog = _CatalogJoin(writer, parts)
     old_summaries: dict[str, dict[str, Any]] = {}
     try:
         if parallel:
@@ -422,6 +424,7 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
                 for (_, _, part), res in zip(ranges, pending):
                     results.append(res)
                     _adopt(parts, part, dest)  # while the workers render the next ranges
+                    catalog.add(part, res[2] > 0)
                     done += len(res[0])
                     if progress:
                         progress(done, n)
@@ -431,9 +434,11 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
             for lo, hi, k in _ranges(n, max(1, -(-n // 500))):
                 results.append(_render_range(lo, hi, k))
                 _adopt(parts, k, dest)
+                catalog.add(k, results[-1][2] > 0)
                 if progress:
                     progress(hi, n)
     except BaseException:
+        catalog.abort()
         if fresh is not None:
             shutil.rmtree(fresh, ignore_errors=True)
         raise
@@ -461,7 +466,7 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
             else:
                 rendered += 1
             summaries[i] = summ
-    _write_catalog(writer, parts, [r[1] for r in results])
+    catalog.finish([r[1] for r in results])
     t_catalog = clock()
 
     current = set(slugs)
@@ -503,27 +508,58 @@ def _star_render(args: tuple[int, int, int]) -> tuple[list[tuple[int, bytes, dic
     return _render_range(*args)
 
 
-def _write_catalog(writer: SiteWriter, parts: Path, part_hashes: list[str]) -> None:
-    """catalog.jsonl: the workers' slices joined in order (a kernel-side copy); its content hash is
-    the hash of the slices' hashes, each the hash of its records' hashes."""
-    rel = "catalog.jsonl"
-    target = writer.claim(rel)
-    h = digest("".join(part_hashes).encode())
-    writer.hashes[rel] = h
-    if writer.old_hashes.get(rel) == h and target.exists():
-        writer.unchanged += 1
-        return
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as dst:
-            for name in sorted(n for n in os.listdir(parts) if n.isdigit()):
-                with open(parts / name, "rb") as src:
-                    _copy(src, dst)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    writer.written += 1
+class _CatalogJoin:
+    """catalog.jsonl, joined from the ranges' slices in order (kernel-side copies) while the workers
+    render: from the first range with a changed record on, each slice is appended as its range
+    finishes; a catalog that did not change is not copied at all. Its content hash is the hash of
+    the slices' hashes, each the hash of its records' hashes."""
+
+    REL = "catalog.jsonl"
+
+    def __init__(self, writer: SiteWriter, parts: Path) -> None:
+        self.writer = writer
+        self.parts = parts
+        self.target = writer.claim(self.REL)
+        self.tmp = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
+        self.done: list[int] = []  # finished ranges, in order
+        self.copied = 0  # how many of them are in the temp file
+        self.fh: Any = None
+
+    def add(self, part: int, changed: bool) -> None:
+        self.done.append(part)
+        if changed or self.fh is not None:
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        if self.fh is None:
+            self.fh = open(self.tmp, "wb")
+        for part in self.done[self.copied:]:
+            with open(self.parts / f"{part:06d}", "rb") as src:
+                _copy(src, self.fh)
+        self.copied = len(self.done)
+
+    def finish(self, part_hashes: list[str]) -> None:
+        h = digest("".join(part_hashes).encode())
+        self.writer.hashes[self.REL] = h
+        if self.writer.old_hashes.get(self.REL) == h and self.target.exists():
+            self.abort()
+            self.writer.unchanged += 1
+            return
+        try:
+            self._catch_up()
+            self.fh.close()
+            self.fh = None
+            os.replace(self.tmp, self.target)
+        except BaseException:
+            self.abort()
+            raise
+        self.writer.written += 1
+
+    def abort(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+            self.fh = None
+        self.tmp.unlink(missing_ok=True)
 
 
 def _copy(src: Any, dst: Any) -> None:

@@ -441,3 +441,24 @@ def test_the_output_escaping_shortcut_writes_the_bytes_stock_jinja_writes(tmp_pa
     assert len(ours) > 50 and ours.keys() == stock.keys()
     assert [name for name in ours if ours[name] != stock[name]] == []
     assert b"&lt;/script&gt;" in ours["r/hostile-x.html"]
+
+
+def test_catalog_jsonl_follows_removals_additions_and_no_change(tmp_path: Path) -> None:
+    """catalog.jsonl is appended range by range only once a range has a changed record; a catalog
+    that changed only by removals is still written, and an unchanged one is not touched."""
+    records = [sample_record(slug=f"r-{i:03d}", url=f"https://a.example/{i}", title=f"R {i}") for i in range(40)]
+    for workers, parallel_min in ((1, 10**9), (2, 0)):
+        site = tmp_path / f"site-{workers}"
+        build_site(records, site, workers=workers, parallel_min=parallel_min)
+        first = (site / "catalog.jsonl").read_bytes()
+        assert build_site(records, site, workers=workers, parallel_min=parallel_min)["written"] == 0
+        assert (site / "catalog.jsonl").read_bytes() == first
+        fewer = records[:5] + records[6:]  # a removal only: no range renders anything
+        counts = build_site(fewer, site, workers=workers, parallel_min=parallel_min)
+        assert counts["rendered"] == 0 and counts["removed"] == 2
+        lines = (site / "catalog.jsonl").read_bytes().splitlines()
+        assert [json.loads(x)["slug"] for x in lines] == [r.slug for r in fewer]
+        more = [*fewer, sample_record(slug="r-zzz", url="https://a.example/z", title="Z")]
+        build_site(more, site, workers=workers, parallel_min=parallel_min)
+        assert [json.loads(x)["slug"] for x in (site / "catalog.jsonl").read_bytes().splitlines()] == [r.slug for r in more]
+        assert not list(site.glob(".*.tmp"))

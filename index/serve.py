@@ -7,6 +7,7 @@ import functools
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -17,6 +18,14 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
+
+    def send_head(self) -> Any:
+        """Dotfiles are the builder's own (.build-state, …), not the site's: not found, as on a
+        static host that skips hidden files."""
+        if any(part.startswith(".") for part in unquote(urlsplit(self.path).path).split("/")):
+            self.send_error(404)
+            return None
+        return super().send_head()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """A missing page gets the site's own 404.html (with the 404 status), as static hosts do."""

@@ -51,6 +51,7 @@ __all__ = ["PAGE_ROWS", "SORTS", "SiteWriter", "UnsafePath", "atomic_write", "bu
 
 STATE_FILE = ".build-state"  # marshal: fingerprint, file hashes, record hashes (16-byte digests)
 SUMMARIES_FILE = ".build-summaries"  # marshal: slug -> summary, read while the workers render
+RUNNING_FILE = ".build-running"  # exists while a build runs: found at the start, the last build was cut off
 OLD_STATE_FILES = (".build-state.json",)
 PAGE_ROWS = 1000  # rows per list page; the home page shows the first page of the default order
 PARALLEL_MIN = 4000  # records below this render in the parent process
@@ -377,7 +378,14 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     state_path = root / STATE_FILE
     state = _load_state(state_path)
     fp = fingerprint(base_url)
-    same_fp = state.get("fingerprint") == fp
+    # A build cut off midway (killed, crashed) may have replaced pages and files its state does not
+    # know of: the state's hashes then describe files that are no longer there, and a record changed
+    # back to what that state saw would keep the cut-off build's page. Trust none of them: every file
+    # is made again (and compared by content before it is written).
+    running = root / RUNNING_FILE
+    cut_off = running.exists()
+    running.touch()
+    same_fp = state.get("fingerprint") == fp and not cut_off
     old_hashes: dict[str, bytes] = state.get("records") or {}
     old = old_hashes if same_fp else {}
     writer = SiteWriter(root, state.get("files") if same_fp else None, state.get("keys") if same_fp else None)
@@ -493,6 +501,7 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     new_state = {"version": BUILD_VERSION, "fingerprint": fp, "build": build_id, "files": writer.hashes,
                  "keys": writer.keys, "removed": removed_log, "records": dict(zip(slugs, hashes))}
     atomic_write(state_path, marshal.dumps(new_state))
+    running.unlink()
     for name in OLD_STATE_FILES:
         (root / name).unlink(missing_ok=True)
     end = clock()

@@ -331,6 +331,9 @@ def test_serve_answers_with_the_site_and_its_404_page(tmp_path: Path) -> None:
         assert httpx.get(base + "/changes.atom", timeout=5).headers["content-type"] == "application/atom+xml"
         missing = httpx.get(base + "/r/nope.html", timeout=5)
         assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+        assert (tmp_path / ".build-state").exists()
+        for private in ("/.build-state", "/%2Ebuild-summaries", "/r/../.build-state"):
+            assert httpx.get(base + private, timeout=5).status_code == 404, private
     finally:
         server.shutdown()
         server.server_close()
@@ -462,3 +465,29 @@ def test_catalog_jsonl_follows_removals_additions_and_no_change(tmp_path: Path) 
         build_site(more, site, workers=workers, parallel_min=parallel_min)
         assert [json.loads(x)["slug"] for x in (site / "catalog.jsonl").read_bytes().splitlines()] == [r.slug for r in more]
         assert not list(site.glob(".*.tmp"))
+
+
+def test_a_build_cut_off_midway_is_followed_by_a_full_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that dies after replacing pages leaves a state that no longer describes them: the next
+    build trusts none of its hashes, so a record changed back gets its page back."""
+    from index import site
+
+    records = [sample_record(slug=f"r-{i:03d}", url=f"https://a.example/{i}", title=f"R {i}") for i in range(6)]
+    build_site(records, tmp_path)
+    changed = [records[0].model_copy(update={"title": "Renamed"}), *records[1:]]
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed while writing the aggregates")
+
+    monkeypatch.setattr(site, "_write_aggregates", crash)
+    with pytest.raises(RuntimeError):
+        build_site(changed, tmp_path)
+    monkeypatch.undo()
+    assert "Renamed" in (tmp_path / "r/r-000.html").read_text()  # replaced before the crash
+    assert (tmp_path / ".build-running").exists()
+
+    counts = build_site(records, tmp_path)  # the first records again
+    assert counts["rendered"] == 6
+    assert "Renamed" not in (tmp_path / "r/r-000.html").read_text()
+    assert not (tmp_path / ".build-running").exists()
+    assert build_site(records, tmp_path)["rendered"] == 0  # and the state is trusted again

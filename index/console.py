@@ -3,6 +3,8 @@ seconds elsewhere (CI, cron), nothing with --quiet."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from typing import Any
 
@@ -10,8 +12,17 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+# Tables written to a pipe or a log (cron, CI) get room for their columns: Rich's default elsewhere is
+# 80 columns, which cut `runs` and `query` tables to "ki…", "st…". COLUMNS still wins when it is set.
+_LOG_WIDTH = 160
+
+
+def _width(stream: Any) -> int | None:
+    return None if "COLUMNS" in os.environ or stream.isatty() else _LOG_WIDTH
+
+
+err = Console(stderr=True, soft_wrap=True, width=_width(sys.stderr))
+out = Console(soft_wrap=True, width=_width(sys.stdout))
 
 
 def _line(snap: dict[str, Any]) -> str:

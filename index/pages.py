@@ -20,9 +20,11 @@ from index import feeds, findings, svg, trust
 from index.categories import categories
 from index.paths import ROOT
 from index.record import SCHEMA_ID, SCHEMA_VERSION
-from index.site import PAGE_ROWS, SORTS, SiteWriter, _json, environment, network_name, rows_markup, safe_name
+from index.site import (PAGE_ROWS, SORTS, Share, SiteWriter, _json, environment, network_name, rows_markup,
+                        run_shares, safe_name)
 
 METHODOLOGY = ROOT / "docs" / "methodology.md"
+ORIGIN_SHARES = 4  # origin pages are written in this many shares
 STATUS_ORDER = ("paid", "paid_invalid", "unreachable", "timeout", "down", "stale", "unknown")
 
 
@@ -69,10 +71,14 @@ def methodology_html() -> Markup:
 
 
 def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None, base_url: str,
-                removed_log: list[dict[str, Any]], keys: list[bytes] | None = None) -> None:
+                removed_log: list[dict[str, Any]], keys: list[bytes] | None = None, workers: int = 1,
+                extra: list[Share] | None = None) -> None:
     """`keys`, when given, are one hash per summary that changes whenever the summary does (the record's
     hash and the build fingerprint): list, origin and category pages whose members' keys and context are
-    the last build's are then not rendered again (SiteWriter.write_keyed)."""
+    the last build's are then not rendered again (SiteWriter.write_keyed).
+
+    The work is cut into shares (each sort order's list pages, origin pages in slices, the rest) that
+    `run_shares` spreads over `workers` forked processes; `extra` shares run beside them."""
     env = environment()
     counts = counts_of(summaries)
     cat_titles = {c.name: c.title for c in categories()}
@@ -80,14 +86,14 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
     key_of = {id(s): k for s, k in zip(summaries, keys)} if keys is not None and len(keys) == len(summaries) else None
     context = repr((sorted(base.items()), sorted(cat_titles.items()), PAGE_ROWS)).encode()
 
-    def write(rel: str, members: list[dict[str, Any]], extra: Any, make: Callable[[], str]) -> None:
+    def write(w: SiteWriter, rel: str, members: list[dict[str, Any]], extra: Any, make: Callable[[], str]) -> None:
         if key_of is None:
-            writer.write(rel, make())
+            w.write(rel, make())
             return
         h = hashlib.blake2b(context + repr(extra).encode(), digest_size=16)
         for m in members:
             h.update(key_of[id(m)])
-        writer.write_keyed(rel, h.hexdigest(), make)
+        w.write_keyed(rel, h.hexdigest(), make)
     entries = [s["entry"] for s in summaries]
 
     # orders of the big table: JS sorts in place; these pages make sorting work without it
@@ -97,99 +103,117 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
     orders = {"title": by_title, "price": by_price}
     assert set(orders) == set(SORTS)
     n_pages = max(1, -(-len(summaries) // PAGE_ROWS))
-    facets = {
-        "categories": [(name, cat_titles.get(name, name), n) for name, n in counts["by_category"].items()],
-        "networks": [(caip2, network_name(caip2), n) for caip2, n in counts["by_network"].items()],
-        "statuses": list(counts["by_status"].items()),
-        "tiers": list(counts["by_trust_tier"].items()),
-    }
-    list_tpl = env.get_template("list.html")
-    for sort, ordered in orders.items():
-        for k in range(1, n_pages + 1):
-            chunk = ordered[(k - 1) * PAGE_ROWS: k * PAGE_ROWS]
-            write(f"list/{sort}-{k}.html", chunk, (sort, k, n_pages, counts), lambda: list_tpl.render(
-                root="../", rows=rows_markup((s["row"] for s in chunk), 1), sort=sort, page=k, pages=n_pages,
-                shown=len(chunk), counts=counts, **base))
-    # retired resources (index.schedule) leave the default view; their pages and the list pages keep them
-    home_rows = [s for s in by_title if not s["entry"].get("retired")][:PAGE_ROWS]
-    writer.write("index.html", env.get_template("index.html").render(
-        root="", rows=rows_markup((s["row"] for s in home_rows), 0), shown=len(home_rows), pages=n_pages,
-        counts=counts, facets=facets, cat_titles=cat_titles, **base))
-
-    # origins and categories
     origins: dict[str, list[dict[str, Any]]] = {}
     for s in by_title:
         origins.setdefault(safe_name(s["origin"]["slug"]), []).append(s)
-    origin_tpl = env.get_template("origin.html")
-    for slug, members in origins.items():
-        write(f"o/{slug}.html", members, None, lambda: origin_tpl.render(
-            root="../", origin=members[0]["origin"], rows=rows_markup((s["row"] for s in members), 1),
-            n=len(members), networks=sorted({n for s in members for n in s["entry"]["networks"]}),
-            categories=sorted({s["entry"]["category"] for s in members}), cat_titles=cat_titles, **base))
     by_cat: dict[str, list[dict[str, Any]]] = {}
     for s in by_title:
         by_cat.setdefault(safe_name(s["entry"]["category"]), []).append(s)
     cat_infos = []
-    cat_tpl = env.get_template("category.html")
     for name in counts["by_category"]:
         members = by_cat[name]
         prices = [s["entry"]["price_usd"] for s in members if s["entry"]["price_usd"] is not None]
-        info = {"name": name, "title": cat_titles.get(name, name), "resources": len(members),
-                "origins": len({s["origin"]["slug"] for s in members}), "min_price_usd": min(prices) if prices else None,
-                "median_price_usd": _median(prices), "page": f"c/{name}.html"}
-        cat_infos.append(info)
-        write(f"c/{name}.html", members, info, lambda: cat_tpl.render(
-            root="../", cat=info, rows=rows_markup((s["row"] for s in members), 1), **base))
+        cat_infos.append({"name": name, "title": cat_titles.get(name, name), "resources": len(members),
+                          "origins": len({s["origin"]["slug"] for s in members}),
+                          "min_price_usd": min(prices) if prices else None, "median_price_usd": _median(prices),
+                          "page": f"c/{name}.html"})
 
-    # machine files
-    writer.write("index.json", _json({
-        "schema_version": SCHEMA_VERSION, "generated_at": generated_at, "record_schema": SCHEMA_ID,
-        "catalog": "catalog.jsonl", "counts": counts, "resources": entries}))
-    writer.write("categories.json", _json({"schema_version": SCHEMA_VERSION, "generated_at": generated_at,
-                                           "categories": cat_infos}))
-    prices = [e["price_usd"] for e in entries if e["price_usd"] is not None]
-    versions = Counter("unknown" if e["x402_version"] is None else str(e["x402_version"]) for e in entries)
-    metrics = {"schema_version": SCHEMA_VERSION, "generated_at": generated_at, "resources": counts["resources"],
-               "origins": counts["origins"], "verified": sum(1 for e in entries if e["verified"]),
-               "by_network": counts["by_network"], "by_category": counts["by_category"],
-               "by_status": counts["by_status"], "by_version": dict(sorted(versions.items())),
-               "by_trust_tier": counts["by_trust_tier"], "priced_usd": len(prices), "median_price_usd": _median(prices)}
-    writer.write("metrics.json", _json(metrics))
-    changes = feeds.changes(summaries, removed_log)
-    writer.write("changes.json", _json({"schema_version": SCHEMA_VERSION, "generated_at": generated_at,
-                                        "changes": changes}))
-    writer.write("changes.atom", env.get_template("changes.atom").render(
-        changes=changes[: feeds.MAX_FEED], feed_url=feeds.site_url(base_url, "changes.atom"),
-        home=feeds.site_url(base_url, "index.html"), link=lambda p: feeds.site_url(base_url, p), **base))
+    def list_pages(sort: str) -> Share:
+        def share(w: SiteWriter) -> None:
+            ordered = orders[sort]
+            tpl = env.get_template("list.html")
+            for k in range(1, n_pages + 1):
+                chunk = ordered[(k - 1) * PAGE_ROWS: k * PAGE_ROWS]
+                write(w, f"list/{sort}-{k}.html", chunk, (sort, k, n_pages, counts), lambda: tpl.render(
+                    root="../", rows=rows_markup((s["row"] for s in chunk), 1), sort=sort, page=k, pages=n_pages,
+                    shown=len(chunk), counts=counts, **base))
+        return share
 
-    # pages for people
-    by_price_cat = [(cat_titles.get(name, name), [s["entry"]["price_usd"] for s in by_cat[name]
-                                                  if s["entry"]["price_usd"] is not None]) for name in counts["by_category"]]
-    charts = {
-        "network": svg.bar_chart("Resources by network", [(network_name(k), v) for k, v in counts["by_network"].items()]),
-        "category": svg.bar_chart("Resources by category", [(cat_titles.get(k, k), v) for k, v in counts["by_category"].items()]),
-        "status": svg.bar_chart("Resources by status of the latest probe", list(counts["by_status"].items())),
-        "tier": svg.bar_chart("Resources by trust tier", list(counts["by_trust_tier"].items())),
-        "price": svg.log_box_chart("Price per call (USD, log scale) by category", by_price_cat),
-    }
-    writer.write("stats.html", env.get_template("stats.html").render(
-        root="", charts=charts, counts=counts, metrics=metrics, cat_infos=cat_infos, **base))
-    writer.write("changes.html", env.get_template("changes.html").render(root="", changes=changes, **base))
-    writer.write("methodology.html", env.get_template("methodology.html").render(
-        root="", body=methodology_html(), findings=findings.table(), risks=trust.RISKS, tiers=trust.TIERS,
-        page_rows=PAGE_ROWS, **base))
-    writer.write("404.html", env.get_template("404.html").render(root=f"{base_url}/", **base))
+    def origin_pages(slugs: list[str]) -> Share:
+        def share(w: SiteWriter) -> None:
+            tpl = env.get_template("origin.html")
+            for slug in slugs:
+                members = origins[slug]
+                write(w, f"o/{slug}.html", members, None, lambda: tpl.render(
+                    root="../", origin=members[0]["origin"], rows=rows_markup((s["row"] for s in members), 1),
+                    n=len(members), networks=sorted({n for s in members for n in s["entry"]["networks"]}),
+                    categories=sorted({s["entry"]["category"] for s in members}), cat_titles=cat_titles, **base))
+        return share
 
-    # crawlers and agents
-    pages = ["index.html", "stats.html", "changes.html", "methodology.html",
-             *(f"c/{name}" + ".html" for name in counts["by_category"]), *(f"o/{slug}.html" for slug in origins),
-             *(e["page"] for e in entries)]
-    maps = feeds.sitemaps(pages, base_url)
-    for name, xml in maps.items():
-        writer.write(name, xml)
-    _remove_old_sitemaps(writer.root, set(maps))
-    writer.write("robots.txt", feeds.robots(base_url))
-    writer.write("llms.txt", feeds.llms_txt(base_url, counts, generated_at))
+    def category_pages(w: SiteWriter) -> None:
+        tpl = env.get_template("category.html")
+        for info in cat_infos:
+            members = by_cat[info["name"]]
+            write(w, info["page"], members, info, lambda: tpl.render(
+                root="../", cat=info, rows=rows_markup((s["row"] for s in members), 1), **base))
+
+    def home_and_machine_files(w: SiteWriter) -> None:
+        facets = {
+            "categories": [(name, cat_titles.get(name, name), n) for name, n in counts["by_category"].items()],
+            "networks": [(caip2, network_name(caip2), n) for caip2, n in counts["by_network"].items()],
+            "statuses": list(counts["by_status"].items()),
+            "tiers": list(counts["by_trust_tier"].items()),
+        }
+        # retired resources (index.schedule) leave the default view; their pages and the list pages keep them
+        home_rows = [s for s in by_title if not s["entry"].get("retired")][:PAGE_ROWS]
+        w.write("index.html", env.get_template("index.html").render(
+            root="", rows=rows_markup((s["row"] for s in home_rows), 0), shown=len(home_rows), pages=n_pages,
+            counts=counts, facets=facets, cat_titles=cat_titles, **base))
+        w.write("index.json", _json({
+            "schema_version": SCHEMA_VERSION, "generated_at": generated_at, "record_schema": SCHEMA_ID,
+            "catalog": "catalog.jsonl", "counts": counts, "resources": entries}))
+        w.write("categories.json", _json({"schema_version": SCHEMA_VERSION, "generated_at": generated_at,
+                                          "categories": cat_infos}))
+        prices = [e["price_usd"] for e in entries if e["price_usd"] is not None]
+        versions = Counter("unknown" if e["x402_version"] is None else str(e["x402_version"]) for e in entries)
+        metrics = {"schema_version": SCHEMA_VERSION, "generated_at": generated_at, "resources": counts["resources"],
+                   "origins": counts["origins"], "verified": sum(1 for e in entries if e["verified"]),
+                   "by_network": counts["by_network"], "by_category": counts["by_category"],
+                   "by_status": counts["by_status"], "by_version": dict(sorted(versions.items())),
+                   "by_trust_tier": counts["by_trust_tier"], "priced_usd": len(prices), "median_price_usd": _median(prices)}
+        w.write("metrics.json", _json(metrics))
+        changes = feeds.changes(summaries, removed_log)
+        w.write("changes.json", _json({"schema_version": SCHEMA_VERSION, "generated_at": generated_at,
+                                       "changes": changes}))
+        w.write("changes.atom", env.get_template("changes.atom").render(
+            changes=changes[: feeds.MAX_FEED], feed_url=feeds.site_url(base_url, "changes.atom"),
+            home=feeds.site_url(base_url, "index.html"), link=lambda p: feeds.site_url(base_url, p), **base))
+
+        # pages for people
+        by_price_cat = [(info["title"], [s["entry"]["price_usd"] for s in by_cat[info["name"]]
+                                         if s["entry"]["price_usd"] is not None]) for info in cat_infos]
+        charts = {
+            "network": svg.bar_chart("Resources by network", [(network_name(k), v) for k, v in counts["by_network"].items()]),
+            "category": svg.bar_chart("Resources by category", [(cat_titles.get(k, k), v) for k, v in counts["by_category"].items()]),
+            "status": svg.bar_chart("Resources by status of the latest probe", list(counts["by_status"].items())),
+            "tier": svg.bar_chart("Resources by trust tier", list(counts["by_trust_tier"].items())),
+            "price": svg.log_box_chart("Price per call (USD, log scale) by category", by_price_cat),
+        }
+        w.write("stats.html", env.get_template("stats.html").render(
+            root="", charts=charts, counts=counts, metrics=metrics, cat_infos=cat_infos, **base))
+        w.write("changes.html", env.get_template("changes.html").render(root="", changes=changes, **base))
+        w.write("methodology.html", env.get_template("methodology.html").render(
+            root="", body=methodology_html(), findings=findings.table(), risks=trust.RISKS, tiers=trust.TIERS,
+            page_rows=PAGE_ROWS, **base))
+        w.write("404.html", env.get_template("404.html").render(root=f"{base_url}/", **base))
+
+        # crawlers and agents
+        pages = ["index.html", "stats.html", "changes.html", "methodology.html",
+                 *(info["page"] for info in cat_infos), *(f"o/{slug}.html" for slug in origins),
+                 *(e["page"] for e in entries)]
+        maps = feeds.sitemaps(pages, base_url)
+        for name, xml in maps.items():
+            w.write(name, xml)
+        _remove_old_sitemaps(w.root, set(maps))
+        w.write("robots.txt", feeds.robots(base_url))
+        w.write("llms.txt", feeds.llms_txt(base_url, counts, generated_at))
+
+    # the largest shares first, so that the last to finish are short ones
+    slugs = list(origins)
+    cut = max(1, -(-len(slugs) // ORIGIN_SHARES))
+    shares: list[Share] = [home_and_machine_files, list_pages("title"), list_pages("price"), *(extra or []),
+                           category_pages, *(origin_pages(slugs[lo:lo + cut]) for lo in range(0, len(slugs), cut))]
+    run_shares(writer, shares, workers)
 
 
 def _remove_old_sitemaps(root: Path, keep: set[str]) -> None:

@@ -108,6 +108,8 @@ class SiteWriter:
         self._folders: dict[str, Path] = {}
         self.written = 0
         self.unchanged = 0
+        self.claimed: list[str] | None = None  # in a share's process (run_shares): its claims, sent back
+
 
     def path_for(self, rel: str) -> Path:
         if "\x00" in rel or rel.startswith(("/", "\\")):
@@ -139,6 +141,29 @@ class SiteWriter:
         if key in self.seen:
             raise ValueError(f"{key} written twice in one build")
         self.seen.add(key)
+        if self.claimed is not None:
+            self.claimed.append(key)
+
+    def _share_start(self) -> None:
+        """In a forked share process: count only what this share does from now on."""
+        self.claimed = []
+        self.hashes, self.keys = {}, {}
+        self.written = self.unchanged = 0
+
+    def _share_result(self) -> tuple[list[str], dict[str, str], dict[str, str], int, int]:
+        assert self.claimed is not None
+        return self.claimed, self.hashes, self.keys, self.written, self.unchanged
+
+    def _merge(self, result: tuple[list[str], dict[str, str], dict[str, str], int, int]) -> None:
+        """A share's claims, hashes and counts, as if this writer had done its writes (two shares
+        claiming one path is the same error as one writer claiming it twice)."""
+        claimed, hashes, keys, written, unchanged = result
+        for key in claimed:
+            self._claim_key(key)
+        self.hashes.update(hashes)
+        self.keys.update(keys)
+        self.written += written
+        self.unchanged += unchanged
 
     def write(self, rel: str, content: str | bytes) -> None:
         target = self.claim(rel)
@@ -187,6 +212,37 @@ class SiteWriter:
                     os.unlink(entry.path)
                     removed += 1
         return removed
+
+
+Share = Callable[[SiteWriter], None]
+_SHARES: tuple[SiteWriter, list[Share]] | None = None
+
+
+def run_shares(writer: SiteWriter, shares: list[Share], workers: int = 1) -> None:
+    """Run independent pieces of a build, each writing its own files through `writer`: in order in this
+    process, or over `workers` processes forked now (they inherit everything the shares read; only
+    each share's claims, hashes and counts come back), merged in share order."""
+    global _SHARES
+    if workers <= 1 or len(shares) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for share in shares:
+            share(writer)
+        return
+    _SHARES = (writer, shares)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(shares))) as pool:
+            results = pool.map(_run_share, range(len(shares)), chunksize=1)
+    finally:
+        _SHARES = None
+    for result in results:
+        writer._merge(result)
+
+
+def _run_share(k: int) -> tuple[list[str], dict[str, str], dict[str, str], int, int]:
+    assert _SHARES is not None
+    writer, shares = _SHARES
+    writer._share_start()
+    shares[k](writer)
+    return writer._share_result()
 
 
 def _same(target: Path, data: bytes) -> bool:
@@ -491,13 +547,17 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
                                "url": e["url"], "page": None, "before": [], "after": []})
     removed_log = removed_log[: feeds.MAX_REMOVED]
 
+    build_id = os.urandom(8).hex()
+
+    def write_summaries(_: SiteWriter) -> None:  # a share of its own: beside the aggregates
+        atomic_write(root / SUMMARIES_FILE, marshal.dumps({"build": build_id, "summaries": dict(zip(slugs, summaries))}))
+
     # the record hashes are keyed with the build fingerprint, so they also change with templates and base URL
-    _write_aggregates(writer, summaries, generated_at, base_url, removed_log, hashes)
+    _write_aggregates(writer, summaries, generated_at, base_url, removed_log, hashes,
+                      n_workers if parallel else 1, [write_summaries])
     shutil.rmtree(parts, ignore_errors=True)
     removed = writer.remove_stale("r", r_files) + writer.remove_stale("o") + writer.remove_stale("c") + writer.remove_stale("list")
     t_aggregates = clock()
-    build_id = os.urandom(8).hex()
-    atomic_write(root / SUMMARIES_FILE, marshal.dumps({"build": build_id, "summaries": dict(zip(slugs, summaries))}))
     new_state = {"version": BUILD_VERSION, "fingerprint": fp, "build": build_id, "files": writer.hashes,
                  "keys": writer.keys, "removed": removed_log, "records": dict(zip(slugs, hashes))}
     atomic_write(state_path, marshal.dumps(new_state))
@@ -591,17 +651,20 @@ def _copy(src: Any, dst: Any) -> None:
 
 
 def _write_aggregates(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None,
-                      base_url: str, removed_log: list[dict[str, Any]], keys: list[bytes] | None = None) -> None:
+                      base_url: str, removed_log: list[dict[str, Any]], keys: list[bytes] | None = None,
+                      workers: int = 1, extra: list[Share] | None = None) -> None:
     from index.pages import write_pages
 
-    write_pages(writer, summaries, generated_at, base_url, removed_log, keys)
-    writer.write(SCHEMA_ID, dumps(json_schema()))
-    for name, rel in SCHEMAS.items():
-        writer.write(rel, dumps(schema_for(name)))
-    static = TEMPLATES_DIR / "static"
-    for path in sorted(static.iterdir()):
-        if path.is_file():
-            writer.write(f"static/{path.name}", path.read_bytes())
+    def schemas_and_static(w: SiteWriter) -> None:
+        w.write(SCHEMA_ID, dumps(json_schema()))
+        for name, rel in SCHEMAS.items():
+            w.write(rel, dumps(schema_for(name)))
+        static = TEMPLATES_DIR / "static"
+        for path in sorted(static.iterdir()):
+            if path.is_file():
+                w.write(f"static/{path.name}", path.read_bytes())
+
+    write_pages(writer, summaries, generated_at, base_url, removed_log, keys, workers, [*(extra or []), schemas_and_static])
 
 
 def rows_markup(rows: Iterable[str], depth: int) -> Markup:

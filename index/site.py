@@ -17,8 +17,7 @@ per range of records, then renamed into place: into a staging folder renamed to 
 build), or over their old versions in r/.
 
 Large builds render resources in forked worker processes (the records are inherited, never pickled);
-each worker also writes its slice of catalog.jsonl, which the parent appends in order
-(copy_file_range) as ranges finish.
+each worker also writes its slice of catalog.jsonl straight into place in the new file (_CatalogFile).
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -56,6 +56,7 @@ OLD_STATE_FILES = (".build-state.json",)
 PAGE_ROWS = 1000  # rows per list page; the home page shows the first page of the default order
 PARALLEL_MIN = 4000  # records below this render in the parent process
 SORTS = ("title", "price")
+_IOV_MAX = 1024  # buffers per pwritev (Linux's IOV_MAX)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
@@ -284,11 +285,12 @@ def summary_of(rec: CatalogRecord, row: str) -> dict[str, Any]:
 class _Job:
     records: list[CatalogRecord]
     old: dict[str, bytes]  # slug -> hash of the last build
-    present: set[str]  # slugs whose page and twin both exist
+    present: set[str] | None  # slugs whose page and twin both exist; None: checked by the parent afterwards
     fp: str
     root: Path
     parts: Path
     ctx: dict[str, Any]
+    catalog: _CatalogFile
     fresh: Path | None = None  # a fresh build: the staging folder renamed to r/ once every page is in it
 
 
@@ -308,7 +310,6 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, bytes, d
     old = job.old
     present = job.present
     out: list[tuple[int, bytes, dict[str, Any] | None]] = []
-    lines: list[bytes] = []
     written = 0
     # Every range creates its pages in a folder of its own, moved into place by the parent (_adopt)
     # while the workers render the next ranges: two processes creating files in one folder spin on its
@@ -317,13 +318,14 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, bytes, d
     # ~0.2 ms per file on the device: the parent waits, the workers go on rendering.
     rdir = _range_dir(job.parts, part)
     rdir.mkdir()
-    for i in range(lo, hi):
-        rec = job.records[i]
-        js = to_json(rec)
-        lines.append(js)
+    records = job.records[lo:hi]
+    lines = [to_json(rec) for rec in records]
+    # the next range's slice starts where this one ends (each line and its newline)
+    job.catalog.publish(part, sum(map(len, lines)) + len(lines))
+    for i, rec, js in zip(range(lo, hi), records, lines):
         h = blake2b(js, digest_size=16, key=key).digest()
         slug = rec.slug
-        if old.get(slug) == h and slug in present:
+        if old.get(slug) == h and (present is None or slug in present):
             out.append((i, h, None))
             continue
         html = render_page(r=rec, root="../", generated_at=rec.generated_at, **job.ctx).encode()
@@ -331,11 +333,19 @@ def _render_range(lo: int, hi: int, part: int) -> tuple[list[tuple[int, bytes, d
         _create(rdir / f"{slug}.html", html)
         written += 2
         out.append((i, h, summary_of(rec, render_row(r=rec, root="../"))))
-    blob = b"\n".join(lines) + (b"\n" if lines else b"")
-    _create(job.parts / f"{part:06d}", blob)
+    job.catalog.write(part, lines)
     # the slice's hash from its records' hashes (already keyed hashes of these very lines): hashing the
     # slice's bytes again cost a second pass over the whole catalog (~1 CPU s per 100k records)
     return out, digest(b"".join(h for _, h, _ in out)), written
+
+
+def _render_again(rec: CatalogRecord, rdir: Path, ctx: dict[str, Any]) -> dict[str, Any]:
+    """An unchanged record's page and twin, written again (one of them was missing); its summary."""
+    js = CatalogRecord.__pydantic_serializer__.to_json(rec)
+    atomic_write(rdir / f"{rec.slug}.json", js + b"\n")
+    atomic_write(rdir / f"{rec.slug}.html", renderer("resource.html")(
+        r=rec, root="../", generated_at=rec.generated_at, **ctx).encode())
+    return summary_of(rec, renderer("_row.html")(r=rec, root="../"))
 
 
 def _create(path: Path, data: bytes) -> None:
@@ -450,8 +460,6 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     if len(set(slugs)) != len(slugs):
         dup = sorted({s for s in slugs if slugs.count(s) > 1})[:5]
         raise ValueError(f"duplicate slugs: {', '.join(dup)}")
-    for s in slugs:
-        writer.claim_resource(s)
     rdir = root / "r"
     # A fresh build (no r/ folder yet): pages are written straight into a staging folder that is renamed
     # to r/ in one step once every page is there, instead of a temp file and a rename per file.
@@ -468,37 +476,43 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     n = len(records)
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     parallel = n_workers > 1 and n >= parallel_min and "fork" in multiprocessing.get_all_start_methods()
-    present, r_files = _present(rdir)
-    _JOB = _Job(records, old, present, fp, root, parts, ctx, fresh)
-    dest = fresh if fresh is not None else rdir
+    ranges = _ranges(n, n_workers * 8) if parallel else _ranges(n, max(1, -(-n // 500)))
     for name in ("resource.html", "_row.html"):  # compiled before the fork, shared by the workers
         environment().get_template(name)
+    catalog = _CatalogFile(writer, len(ranges), parallel)
+    _JOB = _Job(records, old, None, fp, root, parts, ctx, catalog, fresh)
+    dest = fresh if fresh is not None else rdir
     results: list[tuple[list[tuple[int, bytes, dict[str, Any] | None]], str, int]] = []
-    catalog = _CatalogJoin(writer, parts)
     old_summaries: dict[str, dict[str, Any]] = {}
     try:
         if parallel:
-            ranges = _ranges(n, n_workers * 8)
             with multiprocessing.get_context("fork").Pool(n_workers) as pool:
                 pending = pool.imap(_star_render, ranges)
-                # the workers are busy: meanwhile read what the aggregates need of unchanged records
+                # the workers are busy: meanwhile list r/ (an unchanged record whose page or twin is
+                # missing is rendered again below), claim the pages, and read what the aggregates
+                # need of unchanged records
+                present, r_files = _present(rdir)
+                for s in slugs:
+                    writer.claim_resource(s)
                 if old_hashes:
                     old_summaries = _load_summaries(root / SUMMARIES_FILE, state.get("build"))
                 done = 0
                 for (_, _, part), res in zip(ranges, pending):
                     results.append(res)
                     _adopt(parts, part, dest)  # while the workers render the next ranges
-                    catalog.add(part, res[2] > 0)
                     done += len(res[0])
                     if progress:
                         progress(done, n)
         else:
+            present, r_files = _present(rdir)
+            _JOB.present = present
+            for s in slugs:
+                writer.claim_resource(s)
             if old_hashes:
                 old_summaries = _load_summaries(root / SUMMARIES_FILE, state.get("build"))
-            for lo, hi, k in _ranges(n, max(1, -(-n // 500))):
+            for lo, hi, k in ranges:
                 results.append(_render_range(lo, hi, k))
                 _adopt(parts, k, dest)
-                catalog.add(k, results[-1][2] > 0)
                 if progress:
                     progress(hi, n)
     except BaseException:
@@ -521,6 +535,9 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
         for i, h, summ in items:
             slug = slugs[i]
             hashes[i] = h
+            if summ is None and slug not in present:  # its page or twin was deleted since the last build
+                summ = _render_again(records[i], rdir, ctx)
+                writer.written += 2
             if summ is None:
                 writer.unchanged += 2
                 summ = old_summaries.get(slug)
@@ -577,35 +594,58 @@ def _star_render(args: tuple[int, int, int]) -> tuple[list[tuple[int, bytes, dic
     return _render_range(*args)
 
 
-class _CatalogJoin:
-    """catalog.jsonl, joined from the ranges' slices in order (kernel-side copies) while the workers
-    render: from the first range with a changed record on, each slice is appended as its range
-    finishes; a catalog that did not change is not copied at all. Its content hash is the hash of
-    the slices' hashes, each the hash of its records' hashes."""
+class _CatalogFile:
+    """catalog.jsonl, written by the ranges straight into one temp file, each slice at its offset: a
+    range publishes its slice's size as soon as its records are serialized, and writes the slice
+    (pwrite) once the sizes of every range before it are known, which is soon, since ranges start in
+    order. No slice is written twice or copied. Its content hash is the hash of the slices' hashes,
+    each the hash of its records' hashes; a catalog that did not change is not replaced."""
 
     REL = "catalog.jsonl"
+    WAIT_S = 600  # a range waiting longer for the ranges before it: one of them died
 
-    def __init__(self, writer: SiteWriter, parts: Path) -> None:
+    def __init__(self, writer: SiteWriter, n_parts: int, shared: bool) -> None:
         self.writer = writer
-        self.parts = parts
         self.target = writer.claim(self.REL)
         self.tmp = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
-        self.done: list[int] = []  # finished ranges, in order
-        self.copied = 0  # how many of them are in the temp file
-        self.fh: Any = None
+        if shared:  # seen by forked workers
+            ctx = multiprocessing.get_context("fork")
+            self.sizes: Any = ctx.RawArray("q", [-1] * n_parts)
+            self.cond: Any = ctx.Condition()
+        else:
+            self.sizes = [-1] * n_parts
+            self.cond = threading.Condition()
+        self.fd: int | None = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
 
-    def add(self, part: int, changed: bool) -> None:
-        self.done.append(part)
-        if changed or self.fh is not None:
-            self._catch_up()
+    def publish(self, part: int, size: int) -> None:
+        with self.cond:
+            self.sizes[part] = size
+            self.cond.notify_all()
 
-    def _catch_up(self) -> None:
-        if self.fh is None:
-            self.fh = open(self.tmp, "wb")
-        for part in self.done[self.copied:]:
-            with open(self.parts / f"{part:06d}", "rb") as src:
-                _copy(src, self.fh)
-        self.copied = len(self.done)
+    def write(self, part: int, lines: list[bytes]) -> None:
+        """The slice: each line and a newline, at its offset (pwritev: no joined copy of the slice)."""
+        with self.cond:
+            while True:
+                before = self.sizes[:part]
+                if min(before, default=0) >= 0:
+                    break
+                if not self.cond.wait(self.WAIT_S):
+                    raise TimeoutError(f"catalog.jsonl: the ranges before {part} never told their sizes")
+        assert self.fd is not None
+        offset = sum(before)
+        buffers: list[bytes] = []
+        for line in lines:
+            buffers += (line, b"\n")
+        for lo in range(0, len(buffers), _IOV_MAX):
+            chunk = buffers[lo:lo + _IOV_MAX]
+            want = sum(map(len, chunk))
+            done = os.pwritev(self.fd, chunk, offset)
+            if done < want:  # a short write (not seen on a regular file): the rest one buffer at a time
+                data = memoryview(b"".join(chunk))[done:]
+                while data:
+                    n = os.pwrite(self.fd, data, offset + done)
+                    data, done = data[n:], done + n
+            offset += want
 
     def finish(self, part_hashes: list[str]) -> None:
         h = digest("".join(part_hashes).encode())
@@ -615,9 +655,10 @@ class _CatalogJoin:
             self.writer.unchanged += 1
             return
         try:
-            self._catch_up()
-            self.fh.close()
-            self.fh = None
+            assert self.fd is not None
+            os.ftruncate(self.fd, sum(self.sizes))
+            os.close(self.fd)
+            self.fd = None
             os.replace(self.tmp, self.target)
         except BaseException:
             self.abort()
@@ -625,29 +666,10 @@ class _CatalogJoin:
         self.writer.written += 1
 
     def abort(self) -> None:
-        if self.fh is not None:
-            self.fh.close()
-            self.fh = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
         self.tmp.unlink(missing_ok=True)
-
-
-def _copy(src: Any, dst: Any) -> None:
-    """Append src to dst inside the kernel (copy_file_range), else through a buffer."""
-    dst.flush()
-    start = os.lseek(dst.fileno(), 0, os.SEEK_CUR)
-    left = os.fstat(src.fileno()).st_size
-    try:
-        while left > 0:
-            got = os.copy_file_range(src.fileno(), dst.fileno(), left)
-            if got <= 0:
-                raise OSError("copy_file_range made no progress")
-            left -= got
-    except (AttributeError, OSError):
-        os.ftruncate(dst.fileno(), start)
-        os.lseek(dst.fileno(), start, os.SEEK_SET)
-        os.lseek(src.fileno(), 0, os.SEEK_SET)
-        shutil.copyfileobj(src, dst, 1 << 20)
-        dst.flush()
 
 
 def _write_aggregates(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None,

@@ -207,6 +207,20 @@ def test_a_deleted_page_is_rendered_again_and_a_template_change_rerenders_all(tm
     assert build_site(_varied(), tmp_path, base_url="https://elsewhere.example")["rendered"] == 3
 
 
+def test_a_deleted_page_or_twin_is_made_again_by_a_parallel_build(tmp_path: Path) -> None:
+    """The workers skip unchanged records without looking at r/; the parent, which lists r/ meanwhile,
+    makes again what is missing, with the same bytes."""
+    records = [sample_record(slug=f"r-{i:03d}", url=f"https://a.example/{i}", title=f"R {i}") for i in range(40)]
+    build_site(records, tmp_path, workers=2, parallel_min=0)
+    before = _tree(tmp_path)
+    (tmp_path / "r/r-007.html").unlink()
+    (tmp_path / "r/r-031.json").unlink()
+    counts = build_site(records, tmp_path, workers=2, parallel_min=0)
+    assert counts["rendered"] == 2 and counts["written"] == 4
+    assert _tree(tmp_path) == before
+    assert build_site(records, tmp_path, workers=2, parallel_min=0)["written"] == 0
+
+
 def test_parallel_rendering_writes_the_same_bytes(tmp_path: Path) -> None:
     records = [sample_record(slug=f"r-{i:03d}", url=f"https://a.example/{i}", title=f"R {i}") for i in range(40)]
     build_site(records, tmp_path / "one", workers=1)

@@ -237,14 +237,20 @@ class IndexEntry(_Model):
 
 
 def index_entry(record: CatalogRecord) -> IndexEntry:
-    return IndexEntry(
-        slug=record.slug, url=record.url, method=record.method, title=record.title, summary=record.summary,
-        category=record.category, networks=record.networks, price_usd=record.price_usd, status=record.status,
-        trust_tier=record.trust_tier, verified=any(a.verified for a in record.accepts),
-        retired=record.retired_at is not None,
-        x402_version=record.x402_version, origin=record.origin.host,
-        href=f"r/{record.slug}.json", page=f"r/{record.slug}.html",
-    )
+    return IndexEntry(**index_entry_dict(record))
+
+
+def index_entry_dict(record: CatalogRecord) -> dict[str, Any]:
+    """`index_entry(record).model_dump(mode="json")` without the model: a record's fields are already
+    valid and JSON-ready, and the site build makes one per record (a third of the time)."""
+    return {
+        "slug": record.slug, "url": record.url, "method": record.method, "title": record.title,
+        "summary": record.summary, "category": record.category, "networks": list(record.networks),
+        "price_usd": record.price_usd, "status": record.status, "trust_tier": record.trust_tier,
+        "verified": any(a.verified for a in record.accepts), "retired": record.retired_at is not None,
+        "x402_version": record.x402_version, "origin": record.origin.host,
+        "href": f"r/{record.slug}.json", "page": f"r/{record.slug}.html",
+    }
 
 
 def json_schema() -> dict[str, Any]:

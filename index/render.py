@@ -70,9 +70,26 @@ class _OutputCodeGenerator(CodeGenerator):
             super()._output_child_pre(node, frame, finalize)
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class SiteEnvironment(Environment):
     code_generator_class = _OutputCodeGenerator
     escape_output = staticmethod(escape_output)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`obj.attribute` in a template. For a plain dict (the parameter rows, null reasons, hints),
+        what Jinja's getattr does, without raising and catching an AttributeError first: a dict's own
+        attributes (`items`, `get`) are attributes, any other name is a key."""
+        if obj.__class__ is not dict or attribute in _DICT_ATTRIBUTES:
+            try:
+                return getattr(obj, attribute)
+            except AttributeError:
+                pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
 
 @functools.lru_cache(maxsize=1)
@@ -140,6 +157,8 @@ def pretty_json(obj: Any) -> str:
 
 def _esc(value: Any) -> str:
     # escape() into a plain str, so f-strings render the same bytes as Markup.format at a fraction of the cost
+    if value.__class__ is str:
+        return _escape_inner(value)
     return str(escape(value))
 
 

@@ -42,7 +42,7 @@ from markupsafe import Markup
 
 from index import feeds
 from index.paths import TEMPLATES_DIR
-from index.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, index_entry, json_schema
+from index.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, index_entry_dict, json_schema
 from index.render import BUILD_VERSION, environment, fingerprint, format_usd, network_name, renderer
 from index.sitefiles import SCHEMAS, schema_for
 
@@ -271,7 +271,7 @@ def summary_of(rec: CatalogRecord, row: str) -> dict[str, Any]:
     """What the aggregates need of one record (kept in the build state between builds)."""
     o = rec.origin
     return {
-        "entry": index_entry(rec).model_dump(mode="json"),
+        "entry": index_entry_dict(rec),
         "first_seen": rec.first_seen,
         "origin": {"slug": o.slug, "host": o.host, "title": o.title, "description": o.description, "url": o.url},
         "changes": [c.model_dump(mode="json") for c in rec.terms_changes]

@@ -133,6 +133,19 @@ def test_every_emitted_json_file_validates_against_its_published_schema(tmp_path
         _validate(broken, json.loads((tmp_path / SCHEMAS["index.json"]).read_text()))
 
 
+def test_index_entries_are_what_the_model_would_dump() -> None:
+    """The build makes index.json entries as plain dicts: the IndexEntry model accepts each as it is
+    and dumps it unchanged, with every field present."""
+    from index.record import IndexEntry, index_entry_dict
+
+    verified = record().accepts[0].model_copy(update={"verified": True})
+    for rec in [*_varied(), record().model_copy(update={"accepts": [verified], "retired_at": "2026-11-21T00:00:00Z",
+                                                        "x402_version": None})]:
+        entry = index_entry_dict(rec)
+        assert list(entry) == list(IndexEntry.model_fields)
+        assert IndexEntry.model_validate(entry, strict=True).model_dump(mode="json") == entry
+
+
 def test_machine_files_content(tmp_path: Path) -> None:
     build_site(_varied(), tmp_path, "https://x402-index.example")
     index = json.loads((tmp_path / "index.json").read_text())

@@ -72,13 +72,15 @@ def methodology_html() -> Markup:
 
 def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None, base_url: str,
                 removed_log: list[dict[str, Any]], keys: list[bytes] | None = None, workers: int = 1,
-                extra: list[Share] | None = None) -> None:
+                extra: list[Share] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
     """`keys`, when given, are one hash per summary that changes whenever the summary does (the record's
     hash and the build fingerprint): list, origin and category pages whose members' keys and context are
     the last build's are then not rendered again (SiteWriter.write_keyed).
 
-    The work is cut into shares (each sort order's list pages, origin pages in slices, the rest) that
-    `run_shares` spreads over `workers` forked processes; `extra` shares run beside them."""
+    The work is cut into shares (category pages with categories.json and stats, each sort order's list
+    pages, home with index.json, origin pages in slices, changes and the small pages, sitemaps) that
+    `run_shares` spreads over `workers` forked processes; `extra` shares run beside them, and
+    `meanwhile` in this process."""
     env = environment()
     counts = counts_of(summaries)
     cat_titles = {c.name: c.title for c in categories()}
@@ -98,29 +100,40 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
 
     # orders of the big table: JS sorts in place; these pages make sorting work without it
     by_title = sorted(summaries, key=lambda s: (s["entry"]["title"].casefold(), s["entry"]["slug"]))
-    by_price = sorted(summaries, key=lambda s: (s["entry"]["price_usd"] is None, s["entry"]["price_usd"] or 0,
-                                                s["entry"]["title"].casefold(), s["entry"]["slug"]))
-    orders = {"title": by_title, "price": by_price}
+    orders: dict[str, Callable[[], list[dict[str, Any]]]] = {
+        "title": lambda: by_title,
+        "price": lambda: sorted(summaries, key=lambda s: (s["entry"]["price_usd"] is None, s["entry"]["price_usd"] or 0,
+                                                          s["entry"]["title"].casefold(), s["entry"]["slug"])),
+    }
     assert set(orders) == set(SORTS)
     n_pages = max(1, -(-len(summaries) // PAGE_ROWS))
     origins: dict[str, list[dict[str, Any]]] = {}
-    for s in by_title:
-        origins.setdefault(safe_name(s["origin"]["slug"]), []).append(s)
     by_cat: dict[str, list[dict[str, Any]]] = {}
     for s in by_title:
+        origins.setdefault(safe_name(s["origin"]["slug"]), []).append(s)
         by_cat.setdefault(safe_name(s["entry"]["category"]), []).append(s)
-    cat_infos = []
-    for name in counts["by_category"]:
-        members = by_cat[name]
-        prices = [s["entry"]["price_usd"] for s in members if s["entry"]["price_usd"] is not None]
-        cat_infos.append({"name": name, "title": cat_titles.get(name, name), "resources": len(members),
+    prices = [e["price_usd"] for e in entries if e["price_usd"] is not None]
+    versions = Counter("unknown" if e["x402_version"] is None else str(e["x402_version"]) for e in entries)
+    metrics = {"schema_version": SCHEMA_VERSION, "generated_at": generated_at, "resources": counts["resources"],
+               "origins": counts["origins"], "verified": sum(1 for e in entries if e["verified"]),
+               "by_network": counts["by_network"], "by_category": counts["by_category"],
+               "by_status": counts["by_status"], "by_version": dict(sorted(versions.items())),
+               "by_trust_tier": counts["by_trust_tier"], "priced_usd": len(prices), "median_price_usd": _median(prices)}
+
+    def category_infos() -> list[dict[str, Any]]:
+        infos = []
+        for name in counts["by_category"]:
+            members = by_cat[name]
+            prices = [s["entry"]["price_usd"] for s in members if s["entry"]["price_usd"] is not None]
+            infos.append({"name": name, "title": cat_titles.get(name, name), "resources": len(members),
                           "origins": len({s["origin"]["slug"] for s in members}),
                           "min_price_usd": min(prices) if prices else None, "median_price_usd": _median(prices),
                           "page": f"c/{name}.html"})
+        return infos
 
     def list_pages(sort: str) -> Share:
         def share(w: SiteWriter) -> None:
-            ordered = orders[sort]
+            ordered = orders[sort]()
             tpl = env.get_template("list.html")
             for k in range(1, n_pages + 1):
                 chunk = ordered[(k - 1) * PAGE_ROWS: k * PAGE_ROWS]
@@ -140,14 +153,29 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
                     categories=sorted({s["entry"]["category"] for s in members}), cat_titles=cat_titles, **base))
         return share
 
-    def category_pages(w: SiteWriter) -> None:
+    def category_files(w: SiteWriter) -> None:
+        """Category pages, categories.json and the stats page (its charts are by category)."""
+        cat_infos = category_infos()
         tpl = env.get_template("category.html")
         for info in cat_infos:
             members = by_cat[info["name"]]
             write(w, info["page"], members, info, lambda: tpl.render(
                 root="../", cat=info, rows=rows_markup((s["row"] for s in members), 1), **base))
+        w.write("categories.json", _json({"schema_version": SCHEMA_VERSION, "generated_at": generated_at,
+                                          "categories": cat_infos}))
+        by_price_cat = [(info["title"], [s["entry"]["price_usd"] for s in by_cat[info["name"]]
+                                         if s["entry"]["price_usd"] is not None]) for info in cat_infos]
+        charts = {
+            "network": svg.bar_chart("Resources by network", [(network_name(k), v) for k, v in counts["by_network"].items()]),
+            "category": svg.bar_chart("Resources by category", [(cat_titles.get(k, k), v) for k, v in counts["by_category"].items()]),
+            "status": svg.bar_chart("Resources by status of the latest probe", list(counts["by_status"].items())),
+            "tier": svg.bar_chart("Resources by trust tier", list(counts["by_trust_tier"].items())),
+            "price": svg.log_box_chart("Price per call (USD, log scale) by category", by_price_cat),
+        }
+        w.write("stats.html", env.get_template("stats.html").render(
+            root="", charts=charts, counts=counts, metrics=metrics, cat_infos=cat_infos, **base))
 
-    def home_and_machine_files(w: SiteWriter) -> None:
+    def home_and_index(w: SiteWriter) -> None:
         facets = {
             "categories": [(name, cat_titles.get(name, name), n) for name, n in counts["by_category"].items()],
             "networks": [(caip2, network_name(caip2), n) for caip2, n in counts["by_network"].items()],
@@ -162,58 +190,39 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
         w.write("index.json", _json({
             "schema_version": SCHEMA_VERSION, "generated_at": generated_at, "record_schema": SCHEMA_ID,
             "catalog": "catalog.jsonl", "counts": counts, "resources": entries}))
-        w.write("categories.json", _json({"schema_version": SCHEMA_VERSION, "generated_at": generated_at,
-                                          "categories": cat_infos}))
-        prices = [e["price_usd"] for e in entries if e["price_usd"] is not None]
-        versions = Counter("unknown" if e["x402_version"] is None else str(e["x402_version"]) for e in entries)
-        metrics = {"schema_version": SCHEMA_VERSION, "generated_at": generated_at, "resources": counts["resources"],
-                   "origins": counts["origins"], "verified": sum(1 for e in entries if e["verified"]),
-                   "by_network": counts["by_network"], "by_category": counts["by_category"],
-                   "by_status": counts["by_status"], "by_version": dict(sorted(versions.items())),
-                   "by_trust_tier": counts["by_trust_tier"], "priced_usd": len(prices), "median_price_usd": _median(prices)}
         w.write("metrics.json", _json(metrics))
+
+    def changes_and_small_pages(w: SiteWriter) -> None:
         changes = feeds.changes(summaries, removed_log)
         w.write("changes.json", _json({"schema_version": SCHEMA_VERSION, "generated_at": generated_at,
                                        "changes": changes}))
         w.write("changes.atom", env.get_template("changes.atom").render(
             changes=changes[: feeds.MAX_FEED], feed_url=feeds.site_url(base_url, "changes.atom"),
             home=feeds.site_url(base_url, "index.html"), link=lambda p: feeds.site_url(base_url, p), **base))
-
-        # pages for people
-        by_price_cat = [(info["title"], [s["entry"]["price_usd"] for s in by_cat[info["name"]]
-                                         if s["entry"]["price_usd"] is not None]) for info in cat_infos]
-        charts = {
-            "network": svg.bar_chart("Resources by network", [(network_name(k), v) for k, v in counts["by_network"].items()]),
-            "category": svg.bar_chart("Resources by category", [(cat_titles.get(k, k), v) for k, v in counts["by_category"].items()]),
-            "status": svg.bar_chart("Resources by status of the latest probe", list(counts["by_status"].items())),
-            "tier": svg.bar_chart("Resources by trust tier", list(counts["by_trust_tier"].items())),
-            "price": svg.log_box_chart("Price per call (USD, log scale) by category", by_price_cat),
-        }
-        w.write("stats.html", env.get_template("stats.html").render(
-            root="", charts=charts, counts=counts, metrics=metrics, cat_infos=cat_infos, **base))
         w.write("changes.html", env.get_template("changes.html").render(root="", changes=changes, **base))
         w.write("methodology.html", env.get_template("methodology.html").render(
             root="", body=methodology_html(), findings=findings.table(), risks=trust.RISKS, tiers=trust.TIERS,
             page_rows=PAGE_ROWS, **base))
         w.write("404.html", env.get_template("404.html").render(root=f"{base_url}/", **base))
+        w.write("robots.txt", feeds.robots(base_url))
+        w.write("llms.txt", feeds.llms_txt(base_url, counts, generated_at))
 
-        # crawlers and agents
+    def sitemaps(w: SiteWriter) -> None:  # for crawlers
         pages = ["index.html", "stats.html", "changes.html", "methodology.html",
-                 *(info["page"] for info in cat_infos), *(f"o/{slug}.html" for slug in origins),
+                 *(f"c/{name}.html" for name in counts["by_category"]), *(f"o/{slug}.html" for slug in origins),
                  *(e["page"] for e in entries)]
         maps = feeds.sitemaps(pages, base_url)
         for name, xml in maps.items():
             w.write(name, xml)
         _remove_old_sitemaps(w.root, set(maps))
-        w.write("robots.txt", feeds.robots(base_url))
-        w.write("llms.txt", feeds.llms_txt(base_url, counts, generated_at))
 
     # the largest shares first, so that the last to finish are short ones
     slugs = list(origins)
     cut = max(1, -(-len(slugs) // ORIGIN_SHARES))
-    shares: list[Share] = [home_and_machine_files, list_pages("title"), list_pages("price"), *(extra or []),
-                           category_pages, *(origin_pages(slugs[lo:lo + cut]) for lo in range(0, len(slugs), cut))]
-    run_shares(writer, shares, workers)
+    shares: list[Share] = [category_files, list_pages("price"), *(extra or []), home_and_index, list_pages("title"),
+                           *(origin_pages(slugs[lo:lo + cut]) for lo in range(0, len(slugs), cut)),
+                           changes_and_small_pages, sitemaps]
+    run_shares(writer, shares, workers, meanwhile)
 
 
 def _remove_old_sitemaps(root: Path, keep: set[str]) -> None:

@@ -219,19 +219,26 @@ Share = Callable[[SiteWriter], None]
 _SHARES: tuple[SiteWriter, list[Share]] | None = None
 
 
-def run_shares(writer: SiteWriter, shares: list[Share], workers: int = 1) -> None:
+def run_shares(writer: SiteWriter, shares: list[Share], workers: int = 1,
+               meanwhile: Callable[[], None] | None = None) -> None:
     """Run independent pieces of a build, each writing its own files through `writer`: in order in this
     process, or over `workers` processes forked now (they inherit everything the shares read; only
-    each share's claims, hashes and counts come back), merged in share order."""
+    each share's claims, hashes and counts come back), merged in share order. `meanwhile` runs in
+    this process while they do (it must not claim paths)."""
     global _SHARES
     if workers <= 1 or len(shares) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        if meanwhile is not None:
+            meanwhile()
         for share in shares:
             share(writer)
         return
     _SHARES = (writer, shares)
     try:
         with multiprocessing.get_context("fork").Pool(min(workers, len(shares))) as pool:
-            results = pool.map(_run_share, range(len(shares)), chunksize=1)
+            pending = pool.map_async(_run_share, range(len(shares)), chunksize=1)
+            if meanwhile is not None:
+                meanwhile()
+            results = pending.get()
     finally:
         _SHARES = None
     for result in results:
@@ -547,7 +554,6 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
             else:
                 rendered += 1
             summaries[i] = summ
-    catalog.finish([r[1] for r in results])
     t_catalog = clock()
 
     current = set(slugs)
@@ -569,11 +575,24 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     def write_summaries(_: SiteWriter) -> None:  # a share of its own: beside the aggregates
         atomic_write(root / SUMMARIES_FILE, marshal.dumps({"build": build_id, "summaries": dict(zip(slugs, summaries))}))
 
+    stale_pages = 0
+
+    def meanwhile() -> None:
+        """The parent's part while the aggregates' shares run: catalog.jsonl put in place (replacing
+        the old one frees its blocks), the range folders and the pages of removed resources deleted."""
+        nonlocal stale_pages
+        catalog.finish([r[1] for r in results])
+        shutil.rmtree(parts, ignore_errors=True)
+        stale_pages = writer.remove_stale("r", r_files)
+
     # the record hashes are keyed with the build fingerprint, so they also change with templates and base URL
-    _write_aggregates(writer, summaries, generated_at, base_url, removed_log, hashes,
-                      n_workers if parallel else 1, [write_summaries])
-    shutil.rmtree(parts, ignore_errors=True)
-    removed = writer.remove_stale("r", r_files) + writer.remove_stale("o") + writer.remove_stale("c") + writer.remove_stale("list")
+    try:
+        _write_aggregates(writer, summaries, generated_at, base_url, removed_log, hashes,
+                          n_workers if parallel else 1, [write_summaries], meanwhile)
+    except BaseException:
+        catalog.abort()
+        raise
+    removed = stale_pages + writer.remove_stale("o") + writer.remove_stale("c") + writer.remove_stale("list")
     t_aggregates = clock()
     new_state = {"version": BUILD_VERSION, "fingerprint": fp, "build": build_id, "files": writer.hashes,
                  "keys": writer.keys, "removed": removed_log, "records": dict(zip(slugs, hashes))}
@@ -582,9 +601,10 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     for name in OLD_STATE_FILES:
         (root / name).unlink(missing_ok=True)
     end = clock()
-    # wall seconds per phase: resource pages and twins (with the catalog slices), catalog.jsonl, the
-    # aggregate pages and machine files (and stale pages deleted), the build state
-    phases = {"pages": t_pages - t0, "catalog": t_catalog - t_pages, "aggregates": t_aggregates - t_catalog,
+    # wall seconds per phase: resource pages, twins and catalog.jsonl slices; the workers' results
+    # merged; the aggregate pages and machine files (catalog.jsonl put in place, stale pages deleted);
+    # the build state
+    phases = {"pages": t_pages - t0, "results": t_catalog - t_pages, "aggregates": t_aggregates - t_catalog,
               "state": end - t_aggregates}
     return {"resources": n, "rendered": rendered, "written": writer.written, "unchanged": writer.unchanged,
             "removed": removed, "phases_s": {k: round(v, 3) for k, v in phases.items()}}
@@ -674,7 +694,8 @@ class _CatalogFile:
 
 def _write_aggregates(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None,
                       base_url: str, removed_log: list[dict[str, Any]], keys: list[bytes] | None = None,
-                      workers: int = 1, extra: list[Share] | None = None) -> None:
+                      workers: int = 1, extra: list[Share] | None = None,
+                      meanwhile: Callable[[], None] | None = None) -> None:
     from index.pages import write_pages
 
     def schemas_and_static(w: SiteWriter) -> None:
@@ -686,7 +707,8 @@ def _write_aggregates(writer: SiteWriter, summaries: list[dict[str, Any]], gener
             if path.is_file():
                 w.write(f"static/{path.name}", path.read_bytes())
 
-    write_pages(writer, summaries, generated_at, base_url, removed_log, keys, workers, [*(extra or []), schemas_and_static])
+    write_pages(writer, summaries, generated_at, base_url, removed_log, keys, workers, [*(extra or []), schemas_and_static],
+                meanwhile)
 
 
 def rows_markup(rows: Iterable[str], depth: int) -> Markup:

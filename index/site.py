@@ -18,6 +18,8 @@ build), or over their old versions in r/.
 
 Large builds render resources in forked worker processes (the records are inherited, never pickled);
 each worker also writes its slice of catalog.jsonl straight into place in the new file (_CatalogFile).
+The aggregates are then made in shares spread over processes forked again (run_shares), while the
+parent puts catalog.jsonl in place and deletes stale pages.
 """
 
 from __future__ import annotations

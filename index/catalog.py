@@ -166,8 +166,9 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     title = describe.title(provider, res.url)
     page_path = f"r/{res.slug}.html"
     page = site_link(site_url, page_path)
-    buy = BuyInstructions(command=f"x402-index test-buy {res.slug}", pay_command=f"x402-index test-buy {res.slug} --pay",
-                          page=f"{page}#test-buy")
+    crawl_cmd, buy_cmd, pay_cmd = describe.test_buy_commands(
+        res.url, res.method, [(a.network_caip2 or a.network, a.testnet) for a in accepts])
+    buy = BuyInstructions(command=buy_cmd, pay_command=pay_cmd, crawl_command=crawl_cmd, page=f"{page}#test-buy")
     findings = [f for f in (res.findings or []) if isinstance(f, dict)] if ever_paid else []
     errors = sum(1 for f in findings if f.get("severity") == "error")
     warnings = sum(1 for f in findings if f.get("severity") == "warning")

@@ -269,6 +269,8 @@ def build(
     counts = _do_build(db_url(db), out_dir, base_url, quiet, search=not no_search)
     out.print(f"built {counts['resources']} resources into {out_dir}/ · {counts['written']} files written, "
               f"{counts['unchanged']} unchanged, {counts['removed']} removed", highlight=False)
+    if not base_url and not quiet:
+        err.print("note: without --base-url there is no sitemap.xml (sitemaps need absolute URLs)", highlight=False)
 
 
 def _do_build(db: str, out_dir: Path, base_url: str, quiet: bool, search: bool = True) -> dict[str, Any]:

@@ -7,11 +7,13 @@ language model. Fields written here are listed in the record's `derived_fields`.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from index.categories import category
+from index.testbuy.policy import DEFAULT_NETWORK
 
 MAX_SUMMARY = 300
 MAX_SEO_TITLE = 70
@@ -124,3 +126,21 @@ def example_prompt(url: str, example_url: str, body: Any) -> str | None:
         return None
     thing = readable_path(url).lower()
     return clip(f"Get {thing} for " + ", ".join(f"{k} {v}" for k, v in params) + ".", MAX_PROMPT)
+
+
+def test_buy_commands(url: str, method: str, accepts: list[tuple[str | None, bool | None]]) -> tuple[str, str, str]:
+    """(crawl, dry run, pay) commands for a resource, given its accepts as (CAIP-2 network, testnet).
+
+    test-buy pays on Base Sepolia unless told otherwise and refuses a mainnet without --mainnet: a
+    resource not offered there gets the network of its first accept (and --mainnet when that is not a
+    testnet). The target is the URL (and --method when not GET), which a local catalog holds once the
+    crawl command has probed it; a slug is only ours."""
+    networks = [n for n, _ in accepts if n]
+    flags = ""
+    if networks and DEFAULT_NETWORK not in networks:
+        network, testnet = next((n, t) for n, t in accepts if n)
+        flags = f" --network {shlex.quote(network)}" + ("" if testnet else " --mainnet")
+    method = (method or "GET").upper()
+    target = shlex.quote(url) + ("" if method == "GET" else f" --method {shlex.quote(method)}")
+    dry_run = f"x402-index test-buy {target}{flags}"
+    return f"x402-index crawl --seed {shlex.quote(f'{method} {url}')}", dry_run, f"{dry_run} --pay"

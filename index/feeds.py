@@ -7,6 +7,9 @@ import heapq
 from typing import Any
 from xml.sax.saxutils import escape
 
+from index.sitefiles import SCHEMAS
+from index.trust import TIERS
+
 MAX_CHANGES = 500  # entries in changes.json and on the changes page
 MAX_FEED = 100  # entries in the Atom feed
 MAX_REMOVED = 500  # removals remembered between builds
@@ -67,6 +70,7 @@ def robots(base_url: str) -> str:
 def llms_txt(base_url: str, counts: dict[str, Any], generated_at: str | None) -> str:
     """How an agent should use this site's machine files (llmstxt.org layout)."""
     root = base_url or ""
+    schemas = ", ".join(f"[{name}]({root}/{rel})" for name, rel in SCHEMAS.items())
     return f"""# x402-index
 
 > A free catalog of x402 paid endpoints (HTTP 402 Payment Required, paid per call in stablecoins),
@@ -79,22 +83,25 @@ Every number was measured by our crawler; a field that was never measured is nul
 
 - [index.json]({root}/index.json): schema_version, generated_at, counts, and one compact entry per resource
   (slug, url, method, title, summary, category, networks, price_usd, status, trust_tier, verified,
-  x402_version, origin, `href` of its JSON twin, `page` of its HTML page). Start here: filter the
-  entries, then fetch the twins you need.
+  retired, x402_version, origin, `href` of its JSON twin, `page` of its HTML page). Start here: filter
+  the entries, then fetch the twins you need. `retired` entries failed every probe for a week; they
+  stay listed and are still probed now and then.
 - r/<slug>.json: the full catalog record of one resource (accepts with payTo, asset, amounts in atomic
   and human units and USD, input/output hints, an example request, conformance findings, health,
   trust tier and reasons, risk notes, sources). Its schema: [schema/catalog-record.schema.json]({root}/schema/catalog-record.schema.json).
 - [catalog.jsonl]({root}/catalog.jsonl): every full record, one per line, for a bulk mirror.
 - [categories.json]({root}/categories.json), [metrics.json]({root}/metrics.json): the catalog by facet.
 - [changes.json]({root}/changes.json) and [changes.atom]({root}/changes.atom): resources added, price and payTo changes, removals.
-- Every JSON file has a JSON Schema under [schema/]({root}/schema/).
+- The JSON Schema of each: {schemas}.
 
 ## How to pay
 
 A resource answers `402 Payment Required` with its terms; the `accepts` of its record are what our
-probe saw. Check `trust_tier` (verified > conformant > live) and `risk_notes` before paying, and
-compare the live 402 with the record: terms can change. `x402-index test-buy <slug>` does a dry run
-and prints what would be signed; `--pay` pays once within a cap.
+probe saw. Check `trust_tier` (best first: {" > ".join(TIERS)}) and `risk_notes` before paying,
+and compare the live 402 with the record: terms can change. A record's `test_buy` has the commands
+of our CLI (`pip install` this project): `crawl_command` once, to put the resource in a local
+catalog, then `command`, a dry run that prints what would be signed, and `pay_command`, which pays
+once within a cap (default $0.10).
 
 ## Human pages
 

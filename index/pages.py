@@ -198,6 +198,8 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
                                        "changes": changes}))
         w.write("changes.atom", env.get_template("changes.atom").render(
             changes=changes[: feeds.MAX_FEED], feed_url=feeds.site_url(base_url, "changes.atom"),
+            # an Atom id is an absolute IRI: the feed's URL when the build knows it, else a URN
+            feed_id=feeds.site_url(base_url, "changes.atom") if base_url else "urn:x402-index:changes",
             home=feeds.site_url(base_url, "index.html"), link=lambda p: feeds.site_url(base_url, p), **base))
         w.write("changes.html", env.get_template("changes.html").render(root="", changes=changes, **base))
         w.write("methodology.html", env.get_template("methodology.html").render(
@@ -211,7 +213,8 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
         pages = ["index.html", "stats.html", "changes.html", "methodology.html",
                  *(f"c/{name}.html" for name in counts["by_category"]), *(f"o/{slug}.html" for slug in origins),
                  *(e["page"] for e in entries)]
-        maps = feeds.sitemaps(pages, base_url)
+        # sitemaps.org wants absolute URLs: a build that does not know its public URL publishes none
+        maps = feeds.sitemaps(pages, base_url) if base_url else {}
         for name, xml in maps.items():
             w.write(name, xml)
         _remove_old_sitemaps(w.root, set(maps))
@@ -227,5 +230,5 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
 
 def _remove_old_sitemaps(root: Path, keep: set[str]) -> None:
     for name in os.listdir(root):
-        if name.startswith("sitemap-") and name.endswith(".xml") and name not in keep:
+        if (name == "sitemap.xml" or name.startswith("sitemap-")) and name.endswith(".xml") and name not in keep:
             os.unlink(root / name)

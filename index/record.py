@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"  # 1.1.0: test_buy.crawl_command
 SCHEMA_ID = "schema/catalog-record.schema.json"  # path within a published build
 
 TrustTier = Literal["verified", "conformant", "live", "indexed_external", "unreachable", "stale"]
@@ -156,6 +156,8 @@ class ExampleRequest(_Model):
 class BuyInstructions(_Model):
     command: str = Field(description="dry run: prints what would be signed, signs nothing")
     pay_command: str
+    crawl_command: str | None = Field(None, description="run once first: puts the resource in the local "
+                                                        "catalog that test-buy checks the live quote against")
     page: str = Field(description="our page section with the test-buy instructions")
 
 

@@ -34,7 +34,8 @@ def bar_chart(title: str, items: Sequence[tuple[str, int]]) -> Markup:
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {CHART_WIDTH} {height}" width="{CHART_WIDTH}" '
              f'height="{height}" xmlns="http://www.w3.org/2000/svg">',
              f"<title>{escape(title)}</title>",
-             "<desc>" + escape("; ".join(f"{label}: {n}" for label, n in items) or "no data") + "</desc>"]
+             # an f-string, not "<desc>" + escape(…): a str added to a Markup is escaped, tags and all
+             f'<desc>{escape("; ".join(f"{label}: {n}" for label, n in items) or "no data")}</desc>']
     for i, (label, n) in enumerate(items):
         y = BAR_GAP + i * (BAR_HEIGHT + BAR_GAP)
         w = bars * n / top
@@ -94,8 +95,8 @@ def log_box_chart(title: str, groups: Sequence[tuple[str, Sequence[float]]]) -> 
         return LABEL_WIDTH + plot_w * (math.log10(value) - lo) / (hi - lo)
 
     stats = [(label, quantiles(values), len(values)) for label, values in rows]
-    parts.append("<desc>" + escape("; ".join(
-        f"{label}: {n} prices, median ${q[2]:.6g}, from ${q[0]:.6g} to ${q[4]:.6g}" for label, q, n in stats)) + "</desc>")
+    desc = "; ".join(f"{label}: {n} prices, median ${q[2]:.6g}, from ${q[0]:.6g} to ${q[4]:.6g}" for label, q, n in stats)
+    parts.append(f"<desc>{escape(desc)}</desc>")
     bottom = height - axis_h
     for exp in range(lo, hi + 1):
         gx = _num(x(10.0 ** exp))

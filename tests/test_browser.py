@@ -181,6 +181,45 @@ def test_the_table_works_with_javascript_off(site: dict[str, Any], browser: Brow
     context.close()
 
 
+def test_a_page_with_part_of_the_catalog_sorts_the_whole_catalog(browser: Browser, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the home page shows only the first PAGE_ROWS rows, Resource and Price lead to the pre-sorted
+    list pages of the whole catalog (sorting the rows in place would show the cheapest of the first
+    names); Category, Status and Trust sort this page's rows, by mouse or keyboard."""
+    from index import pages, site as site_module
+    from tests.records import sample_record
+
+    monkeypatch.setattr(site_module, "PAGE_ROWS", 4)
+    monkeypatch.setattr(pages, "PAGE_ROWS", 4)
+    cats = ["weather", "ai", "data"]
+    records = [sample_record(slug=f"r-{i:02d}", url=f"https://a.example/{i}", title=f"R {i:02d}", price_usd=0.5 - i * 0.01,
+                             category=cats[i % 3]) for i in range(10)]
+    site_module.build_site(records, tmp_path / "site")
+    server = make_server(tmp_path / "site", "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    context = browser.new_context()
+    try:
+        pg = context.new_page()
+        watch = Watch(pg)
+        pg.goto(f"http://127.0.0.1:{server.server_port}/")
+        rows = pg.locator("#resources tbody tr")
+        assert rows.count() == 4
+        pg.locator("th[data-sort=category]").click()
+        assert [r.get_attribute("data-category") for r in rows.all()] == sorted(r.category for r in records[:4])
+        pg.locator("th[data-sort=status]").focus()
+        pg.keyboard.press("Enter")
+        assert pg.locator("th[data-sort=status]").get_attribute("aria-sort") == "ascending"
+        pg.click("th[data-sort=price] a")
+        pg.wait_for_url("**/list/price-1.html")
+        assert rows.first.get_attribute("data-price") == str(records[-1].price_usd)  # the cheapest of all ten
+        assert watch.errors == [] and watch.dialogs == []
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
+
+
 def test_resource_page_shows_price_parameters_and_commands(site: dict[str, Any], page: tuple[Page, Watch]) -> None:
     pg, watch = page
     forecast = _entry(site, "/v1/forecast")
@@ -197,7 +236,9 @@ def test_resource_page_shows_price_parameters_and_commands(site: dict[str, Any],
     curl = pg.locator("#example ~ pre code").first.inner_text()
     assert curl.startswith("curl -i ") and "city=Lisbon" in curl
     assert pg.locator("#test-buy").is_visible()
-    assert f"x402-index test-buy {forecast['slug']}" in pg.locator("#test-buy ~ div").first.inner_text()
+    buy = pg.locator("#test-buy ~ div").first.inner_text()
+    assert f"x402-index crawl --seed 'GET {forecast['url']}'" in buy  # works without our database
+    assert f"x402-index test-buy '{forecast['url']}'\n" in buy and f"x402-index test-buy '{forecast['url']}' --pay" in buy
     assert pg.locator("link[rel=alternate][type='application/json']").get_attribute("href") == f"{forecast['slug']}.json"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "resource.png"), full_page=True)

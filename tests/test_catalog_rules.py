@@ -288,3 +288,16 @@ def test_methodology_states_the_rules_the_code_applies() -> None:
                    f"more than {trust.STALE_AFTER.days} days older", f"in the last {trust.RECENT_CHANGE.days} days",
                    "10^12 atomic units on a 6-decimal asset"):
         assert phrase in doc, phrase
+
+
+def test_test_buy_commands_work_without_our_database_and_name_the_network() -> None:
+    """The page's commands: crawl the URL into a local catalog, then test-buy it by URL on a network it
+    is offered on (test-buy pays on Base Sepolia by default and refuses a mainnet without --mainnet)."""
+    crawl, dry, pay = describe.test_buy_commands("https://a.example/x?q=1", "GET", [("eip155:84532", True), ("eip155:8453", False)])
+    assert crawl == "x402-index crawl --seed 'GET https://a.example/x?q=1'"
+    assert dry == "x402-index test-buy 'https://a.example/x?q=1'" and pay == dry + " --pay"
+    _, dry, _ = describe.test_buy_commands("https://a.example/it's", "post", [(None, None), ("eip155:8453", False)])
+    assert dry == "x402-index test-buy 'https://a.example/it'\"'\"'s' --method POST --network eip155:8453 --mainnet"
+    _, dry, _ = describe.test_buy_commands("https://a.example/x", "GET", [("eip155:11155111", True)])
+    assert dry.endswith("--network eip155:11155111")
+    assert describe.test_buy_commands("https://a.example/x", "GET", [])[1] == "x402-index test-buy https://a.example/x"

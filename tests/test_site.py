@@ -190,6 +190,26 @@ def test_sitemap_splits_into_an_index_past_the_limit(tmp_path: Path, monkeypatch
     assert not list(tmp_path.glob("sitemap-*.xml"))  # a smaller catalog drops the split files
 
 
+def test_without_a_base_url_no_sitemap_and_the_feed_stays_valid_atom(tmp_path: Path) -> None:
+    """Sitemaps need absolute URLs and an Atom id must be an absolute IRI: a build that does not know
+    its public URL publishes no sitemap (and drops an earlier one), and its feed's id is a URN. A removed
+    resource's entry links to the changes page and says it was removed, not "none → none"."""
+    build_site(_varied(), tmp_path, "https://x.example")
+    assert (tmp_path / "sitemap.xml").exists()
+    build_site(_varied()[:2], tmp_path)
+    assert not (tmp_path / "sitemap.xml").exists() and "Sitemap:" not in (tmp_path / "robots.txt").read_text()
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ET.fromstring((tmp_path / "changes.atom").read_bytes())
+    assert feed.find("a:id", ns).text == "urn:x402-index:changes"
+    entries = feed.findall("a:entry", ns)
+    assert entries and all(e.find("a:link", ns) is not None for e in entries)
+    removed = [e for e in entries if e.find("a:title", ns).text.startswith("removed:")]
+    assert len(removed) == 1 and removed[0].find("a:link", ns).get("href") == "/changes.html"
+    assert removed[0].find("a:summary", ns).text.endswith(": no longer in the catalog")
+    page = (tmp_path / "changes.html").read_text()
+    assert "no longer in the catalog" in page and "none → none" not in page
+
+
 # -- incremental builds -------------------------------------------------------------------------------
 
 
@@ -325,6 +345,11 @@ def test_svg_charts_are_wellformed_and_escaped() -> None:
     ticks = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "tick"]
     assert ticks[0] == "$0.000001" and ticks[-1] == "$1" and len(root.findall("{http://www.w3.org/2000/svg}rect")) == 1
     assert ET.fromstring(str(log_box_chart("none", []))).find("{http://www.w3.org/2000/svg}desc").text == "no prices"
+    # screen readers get the figures: <desc> is an element whose text is the escaped labels, not escaped markup
+    desc = ET.fromstring(str(bar_chart("T", [("a<b", 2), ("Base", 1)]))).find("{http://www.w3.org/2000/svg}desc")
+    assert desc is not None and desc.text == "a<b: 2; Base: 1"
+    desc = ET.fromstring(str(log_box_chart("P", [("ai & ml", [0.01, 0.02])]))).find("{http://www.w3.org/2000/svg}desc")
+    assert desc is not None and desc.text.startswith("ai & ml: 2 prices, median $0.015")
 
 
 def test_methodology_renders_markdown_with_raw_html_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,11 +11,22 @@
   const total = table ? Number(table.dataset.total || rows.length) : 0;
 
   // -- sorting: click a column head; a second click reverses ------------------------------
+  // A page that holds only part of the catalog (the home page, a list page) sorts by name or price
+  // through its links, to the pre-sorted list pages of the whole catalog; the other columns, and
+  // pages that hold every row, sort the rows in place.
   if (table) {
     for (const th of table.tHead.rows[0].cells) {
       const key = th.dataset.sort;
       if (!key) continue;
       const link = th.querySelector("a");
+      if (link && rows.length < total) continue;
+      if (!link) {
+        th.tabIndex = 0;
+        th.classList.add("sortable");
+        th.addEventListener("keydown", (event) => {
+          if (event.key === "Enter" || event.key === " ") { event.preventDefault(); th.click(); }
+        });
+      }
       (link || th).addEventListener("click", (event) => {
         event.preventDefault();
         const ascending = th.getAttribute("aria-sort") !== "ascending";
@@ -63,7 +74,7 @@
     }
     if (countNote) {
       countNote.textContent = `Showing ${shown} of ${total} resources` +
-        (rows.length < total ? ` (filters apply to the ${rows.length} rows on this page; search covers all).` : ".");
+        (rows.length < total ? ` (filters and sorting by category, status or trust apply to the ${rows.length} rows on this page; search covers all).` : ".");
     }
   }
   if (filters) {

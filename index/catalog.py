@@ -54,6 +54,16 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _iso_text(value: Any) -> Any:
+    """A time stored as ISO text (the sources' first/last seen), written as every time of a record is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return _iso(datetime.fromisoformat(value))
+    except ValueError:
+        return value
+
+
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -226,7 +236,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
                                 errors=errors, warnings=warnings, findings=findings),
         health=Health(window_end=generated_at, windows=windows), terms_changes=changes,
         status_changes=status_changes or [], retired_at=_iso(res.retired_at),
-        sources=[SourceRef(**s) for s in sources],
+        sources=[SourceRef(**{**s, "first_seen": _iso_text(s.get("first_seen")), "last_seen": _iso_text(s.get("last_seen"))})
+                 for s in sources],
         null_reasons=null_reasons,
         derived_fields=sorted(["seo", "use_cases", "ideal_buyer", "example_prompt", "category", "title",
                                "pricing_sanity", "trust_tier", "risk_notes", "json_ld",

@@ -149,3 +149,11 @@ def test_json_ld_of_every_record_matches_its_fields(records: list[dict[str, Any]
         if r["price_usd"] is not None:
             assert ld["offers"]["priceSpecification"]["unitText"] == "call"
             assert ld["offers"]["priceCurrency"] == "USDC"
+
+
+def test_every_time_in_a_record_is_utc_with_a_z(crawled_fleet: dict[str, Any]) -> None:
+    """One format for every time a record carries, the sources' first and last seen included."""
+    text = (crawled_fleet["out"] / "catalog.jsonl").read_text()
+    assert "+00:00" not in text
+    stamps = [s[k] for line in text.splitlines() for s in json.loads(line)["sources"] for k in ("first_seen", "last_seen") if s.get(k)]
+    assert stamps and all(t.endswith("Z") for t in stamps)

@@ -186,6 +186,7 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
         home_rows = [s for s in by_title if not s["entry"].get("retired")][:PAGE_ROWS]
         w.write("index.html", env.get_template("index.html").render(
             root="", rows=rows_markup((s["row"] for s in home_rows), 0), shown=len(home_rows), pages=n_pages,
+            retired=sum(1 for e in entries if e.get("retired")),
             counts=counts, facets=facets, cat_titles=cat_titles, **base))
         w.write("index.json", _json({
             "schema_version": SCHEMA_VERSION, "generated_at": generated_at, "record_schema": SCHEMA_ID,

@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - another markupsafe: escape() then str(
     def _escape_inner(s: str) -> str:
         return str(escape(s))
 
+from index.categories import categories
 from index.networks import lookup_network
 from index.paths import TEMPLATES_DIR
 from index.record import SCHEMA_VERSION
@@ -35,6 +36,16 @@ def format_usd(value: float | None) -> str:
         return "—"
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return f"${text}"
+
+
+def category_title(name: str) -> str:
+    """A category's title ("AI & inference" for ai); an unknown name as it is."""
+    return _category_titles().get(name, name)
+
+
+@functools.lru_cache(maxsize=1)
+def _category_titles() -> dict[str, str]:
+    return {c.name: c.title for c in categories()}
 
 
 def network_name(caip2: str | None) -> str:
@@ -102,6 +113,7 @@ def environment() -> Environment:
     env.tests["http_url"] = is_http_url
     env.filters["network_name"] = network_name
     env.filters["usd"] = format_usd
+    env.filters["category_title"] = category_title
     env.filters["pretty_json"] = pretty_json
     env.filters["tojson"] = script_json
     env.filters["day"] = lambda stamp: (stamp or "")[:10] or "—"
@@ -178,9 +190,11 @@ def null_or(value: Any, reasons: dict[str, str], key: str) -> Markup:
 
 
 def fingerprint(base_url: str) -> str:
-    """What every page also depends on besides its record: templates, base URL, this module."""
+    """What every page also depends on besides its record: templates, base URL, this module, the
+    category titles."""
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{BUILD_VERSION}\0{SCHEMA_VERSION}\0{base_url}\0".encode())
+    h.update(repr(sorted(_category_titles().items())).encode())  # rows show category titles
     for path in sorted(TEMPLATES_DIR.rglob("*")):
         if path.is_file():
             h.update(path.relative_to(TEMPLATES_DIR).as_posix().encode() + b"\0" + path.read_bytes())

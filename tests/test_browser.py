@@ -110,7 +110,7 @@ def test_home_lists_the_fleet(site: dict[str, Any], page: tuple[Page, Watch]) ->
     for r in _expected(site):
         entry = next(e for e in site["index"]["resources"] if e["url"] == canonical_url(r["url"]) and e["method"] == r["method"])
         assert entry["title"] in text
-    assert pg.locator("h1").inner_text().startswith(f"{len(_expected(site))} paid endpoints")
+    assert pg.locator("h1").inner_text().startswith(f"{len(_expected(site))} x402 endpoints")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
     assert (ARTIFACTS / "home.png").stat().st_size > 10_000

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -36,6 +37,12 @@ def format_usd(value: float | None) -> str:
         return "—"
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return f"${text}"
+
+
+def plain_number(value: float | int) -> str:
+    """A number as digits, never in scientific notation: 5e-05 → 0.00005, 200.0 → 200."""
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def category_title(name: str) -> str:
@@ -114,6 +121,7 @@ def environment() -> Environment:
     env.filters["network_name"] = network_name
     env.filters["usd"] = format_usd
     env.filters["category_title"] = category_title
+    env.filters["plain_number"] = plain_number
     env.filters["pretty_json"] = pretty_json
     env.filters["tojson"] = script_json
     env.filters["day"] = lambda stamp: (stamp or "")[:10] or "—"

@@ -83,6 +83,12 @@ def test_writer_refuses_escapes_and_double_writes(tmp_path: Path) -> None:
     assert not (tmp_path / "evil.html").exists()
 
 
+def test_plain_number_never_uses_scientific_notation() -> None:
+    from index.render import plain_number
+
+    assert [plain_number(x) for x in (5e-05, 200.0, 0.01, 1.234, 1e-7, 10)] == ["0.00005", "200", "0.01", "1.234", "0.0000001", "10"]
+
+
 def test_format_usd() -> None:
     assert format_usd(0.000001) == "$0.000001"
     assert format_usd(1.0) == "$1"

@@ -94,7 +94,8 @@ def accept_record(opt: Any, hints: dict[str, Any]) -> AcceptRecord:
         amount=amount, price_usd=price_usd, max_timeout_seconds=get("max_timeout_seconds"),
         mime_type=get("mime_type"), description=get("description"), verified=bool(get("verified", False)),
         verified_at=_iso(verified_at) if isinstance(verified_at, datetime) else verified_at,
-        hints=Hints(input=hints.get("input"), output=hints.get("output"), source=hints.get("source")),
+        hints=Hints(input=hints.get("input"), output=hints.get("output"), source=hints.get("source"),
+                    input_schema=hints.get("input_schema") if isinstance(hints.get("input_schema"), dict) else None),
     )
 
 

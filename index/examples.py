@@ -32,9 +32,18 @@ class Example:
     null_reason: str | None  # why `body` is None, when it is
 
 
+def _usable(body: Any, hints: dict[str, Any]) -> Any:
+    """`body`, unless it is an empty {} or [] beside a declared body schema: the official SDK writes
+    `body: {}` when a server declares only a schema, and a server that validates its body refuses it
+    before asking for payment; the schema then gives a better example (step 4)."""
+    if body in ({}, []) and body_schema(hints):
+        return None
+    return body
+
+
 def _bazaar_body(hints: dict[str, Any]) -> Any:
     inp = hints.get("input") if isinstance(hints.get("input"), dict) else {}
-    return inp.get("body") if hints.get("source") == "bazaar" else None
+    return _usable(inp.get("body"), hints) if hints.get("source") == "bazaar" else None
 
 
 def _declared_body(declared: list[dict[str, Any]]) -> tuple[Any, str | None]:
@@ -45,7 +54,7 @@ def _declared_body(declared: list[dict[str, Any]]) -> tuple[Any, str | None]:
         hints = d.get("hints") if isinstance(d.get("hints"), dict) else {}
         if hints.get("source") in ("bazaar", "openapi"):
             inp = hints.get("input") if isinstance(hints.get("input"), dict) else {}
-            if inp.get("body") is not None:
+            if _usable(inp.get("body"), hints) is not None:
                 return inp["body"], "openapi"
     return None, None
 

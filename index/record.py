@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1.0"  # 1.1.0: test_buy.crawl_command
+SCHEMA_VERSION = "1.1.0"  # 1.1.0: test_buy.crawl_command, hints.input_schema
 SCHEMA_ID = "schema/catalog-record.schema.json"  # path within a published build
 
 TrustTier = Literal["verified", "conformant", "live", "indexed_external", "unreachable", "stale"]
@@ -35,6 +35,9 @@ class Hints(BaseModel):
     input: Any = None
     output: Any = None
     source: str | None = Field(None, description="where the hints came from: bazaar | outputSchema | openapi")
+    input_schema: dict[str, Any] | None = Field(
+        None, description="JSON Schema of `input` as the server declared it (its bazaar schema's input, or built "
+                          "from a v1 outputSchema); `input.body`, `input.queryParams`… under its properties")
 
 
 class AcceptRecord(_Model):

@@ -233,11 +233,14 @@ def _kind(value: Any) -> str:
 def param_rows(hints: Any) -> list[dict[str, Any]]:
     """The input hints as table rows {where, name, type, required, description, example}.
 
-    Bazaar hints give example values (type inferred from the value); v1 outputSchema hints give field
-    descriptions ({type, description, required, enum} or a bare type string); MCP hints give an
-    inputSchema. `required` is None when the hints do not say."""
+    Bazaar hints give example values (type inferred from the value) and, when the server declared
+    one, an input schema whose properties add types, descriptions, required flags and the parameters
+    the example left out; v1 outputSchema hints give field descriptions ({type, description,
+    required, enum} or a bare type string); MCP hints give an inputSchema. `required` is None when
+    the hints do not say."""
     if hints is not None and not isinstance(hints, dict):  # a Hints model
-        hints = {"source": getattr(hints, "source", None), "input": getattr(hints, "input", None)}
+        hints = {"source": getattr(hints, "source", None), "input": getattr(hints, "input", None),
+                 "input_schema": getattr(hints, "input_schema", None)}
     if not isinstance(hints, dict):
         return []
     source = hints.get("source")
@@ -255,21 +258,45 @@ def param_rows(hints: Any) -> list[dict[str, Any]]:
         return rows
     for where, key in (("path", "pathParams"), ("query", "queryParams"), ("body", "body"), ("header", "headers")):
         values = inp.get(key)
-        if not isinstance(values, dict):
+        values = values if isinstance(values, dict) else {}
+        if source == "outputSchema":
+            for name, value in list(values.items())[:100]:
+                if isinstance(value, dict) and set(value) <= _SCHEMA_KEYS and value:
+                    rows.append({"where": where, "name": str(name), "type": str(value.get("type") or "—"),
+                                 "required": value.get("required") if isinstance(value.get("required"), bool) else None,
+                                 "description": value.get("description") if isinstance(value.get("description"), str) else None,
+                                 "example": value.get("example")})
+                elif isinstance(value, str):
+                    rows.append({"where": where, "name": str(name), "type": value, "required": None,
+                                 "description": None, "example": None})
+                else:
+                    rows.append({"where": where, "name": str(name), "type": _kind(value), "required": None,
+                                 "description": None, "example": value})
             continue
-        for name, value in list(values.items())[:100]:
-            if source == "outputSchema" and isinstance(value, dict) and set(value) <= _SCHEMA_KEYS and value:
-                rows.append({"where": where, "name": str(name), "type": str(value.get("type") or "—"),
-                             "required": value.get("required") if isinstance(value.get("required"), bool) else None,
-                             "description": value.get("description") if isinstance(value.get("description"), str) else None,
-                             "example": value.get("example")})
-            elif source == "outputSchema" and isinstance(value, str):
-                rows.append({"where": where, "name": str(name), "type": value, "required": None,
-                             "description": None, "example": None})
-            else:
-                rows.append({"where": where, "name": str(name), "type": _kind(value), "required": None,
-                             "description": None, "example": value})
+        specs, required = _part_schema(hints.get("input_schema"), key)
+        for name in list(dict.fromkeys([*values, *specs]))[:100]:
+            spec = specs.get(name, {})
+            declared = spec.get("type") if isinstance(spec.get("type"), str) else None
+            described = spec.get("description") if isinstance(spec.get("description"), str) else None
+            example = values[name] if name in values else spec.get("example", spec.get("default"))
+            rows.append({"where": where, "name": str(name),
+                         "type": declared or (_kind(values[name]) if name in values else "—"),
+                         "required": (name in required) if required is not None else None,
+                         "description": described, "example": example})
     return rows
+
+
+def _part_schema(input_schema: Any, key: str) -> tuple[dict[str, dict[str, Any]], set[str] | None]:
+    """The properties ({name: spec}) and required names of one part (body, queryParams…) of a
+    declared input schema; required is None when there is no schema for that part."""
+    props = input_schema.get("properties") if isinstance(input_schema, dict) else None
+    part = props.get(key) if isinstance(props, dict) else None
+    if not isinstance(part, dict):
+        return {}, None
+    specs = part.get("properties") if isinstance(part.get("properties"), dict) else {}
+    required = part.get("required") if isinstance(part.get("required"), list) else []
+    return ({str(k): v for k, v in specs.items() if isinstance(v, dict)},
+            {str(r) for r in required if isinstance(r, str)})
 
 
 def _shell_quote(text: str) -> str:

@@ -157,3 +157,22 @@ def test_every_time_in_a_record_is_utc_with_a_z(crawled_fleet: dict[str, Any]) -
     assert "+00:00" not in text
     stamps = [s[k] for line in text.splitlines() for s in json.loads(line)["sources"] for k in ("first_seen", "last_seen") if s.get(k)]
     assert stamps and all(t.endswith("Z") for t in stamps)
+
+
+def test_example_requests_of_the_fleet_answer_402_unpaid(records: list[dict[str, Any]]) -> None:
+    """What a resource page promises of its copyable example request: sent unpaid, it gets the 402.
+    The picky search endpoint refuses the SDK's empty example body with 422; the body built from its
+    schema passes."""
+    import httpx
+
+    checked = 0
+    for r in records:
+        ex = r["example_request"]
+        if not ex or r["status"] != "paid":
+            continue
+        body = None if ex["body"] is None else json.dumps(ex["body"]).encode()
+        answer = httpx.request(ex["method"], ex["url"], content=body, timeout=5,
+                               headers={"Content-Type": ex["content_type"]} if ex["content_type"] else {})
+        assert answer.status_code == 402, (r["slug"], answer.status_code, answer.text[:200])
+        checked += 1
+    assert checked >= 10 and any(r["example_request"]["url"].endswith("/v1/search") for r in records)

@@ -225,6 +225,13 @@ def test_example_request_order_of_trust() -> None:
     assert built.body["prompt"] != "the text to complete"
     nothing = example_request(url, "POST", {}, None, [])
     assert nothing.body is None and nothing.null_reason
+    # the SDK's body: {} beside a schema is no example (a validating server refuses it): the schema's is used,
+    # also when a discovery source repeats the same hints
+    empty = {**BAZAAR, "input": {"type": "http", "method": "POST", "body": {}}}
+    for declared_sources in ([], [{"hints": empty}]):
+        built = example_request(url, "POST", empty, None, declared_sources)
+        assert built.source == "schema" and set(built.body) == {"prompt"}
+    assert example_request(url, "POST", {"source": "bazaar", "input": {"type": "http", "body": {}}}, None, []).body == {}
     get = example_request("https://a.example/v1/forecast", "GET",
                           {"source": "bazaar", "input": {"type": "http", "method": "GET", "queryParams": {"city": "Lisbon"}}}, None, [])
     assert get.url == "https://a.example/v1/forecast?city=Lisbon" and get.body is None and "GET" in get.null_reason

@@ -335,6 +335,17 @@ def test_param_rows_and_curl() -> None:
     assert param_rows({"input": {"type": "mcp", "inputSchema": {"properties": {"q": {"type": "string"}}, "required": ["q"]}}})[0][
         "required"] is True
     assert param_rows(None) == [] and param_rows({"input": "nonsense"}) == []
+    # the official SDK writes body: {} when a server declares only a schema: the table comes from the schema
+    schema = {"properties": {"body": {"properties": {"query": {"type": "string", "description": "What to search for"},
+                                                     "limit": {"type": "integer", "minimum": 1}},
+                                      "required": ["query"]}}}
+    assert param_rows({"source": "bazaar", "input": {"type": "http", "method": "POST", "body": {}}, "input_schema": schema}) == [
+        {"where": "body", "name": "query", "type": "string", "required": True, "description": "What to search for", "example": None},
+        {"where": "body", "name": "limit", "type": "integer", "required": False, "description": None, "example": None}]
+    assert param_rows({"source": "bazaar", "input": {"type": "http", "body": {"limit": 5, "extra": True}}, "input_schema": schema}) == [
+        {"where": "body", "name": "limit", "type": "integer", "required": False, "description": None, "example": 5},
+        {"where": "body", "name": "extra", "type": "boolean", "required": False, "description": None, "example": True},
+        {"where": "body", "name": "query", "type": "string", "required": True, "description": "What to search for", "example": None}]
     assert curl_command({"method": "GET", "url": "https://a.example/x?y=1&z=2"}) == "curl -i 'https://a.example/x?y=1&z=2'"
     assert curl_command({"method": "POST", "url": "https://a.example/x", "body": {"q": "it's"}, "content_type": None}) == (
         "curl -i -X 'POST' -H 'Content-Type: application/json' --data '{\"q\":\"it'\"'\"'s\"}' 'https://a.example/x'")

@@ -31,6 +31,12 @@ def categories() -> tuple[Category, ...]:
                           tuple(c.get("use_cases") or ()), c.get("buyer") or Category.buyer) for c in raw)
 
 
+@lru_cache(maxsize=1)
+def titles() -> dict[str, str]:
+    """{name: title} of every category, in taxonomy order."""
+    return {c.name: c.title for c in categories()}
+
+
 def category(name: str) -> Category:
     for cat in categories():
         if cat.name == name:

@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from index import feeds, findings, svg, trust
-from index.categories import categories
+from index.categories import titles
 from index.paths import ROOT
 from index.record import SCHEMA_ID, SCHEMA_VERSION
 from index.site import (PAGE_ROWS, SORTS, Share, SiteWriter, _json, environment, network_name, rows_markup,
@@ -50,7 +50,7 @@ def counts_of(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         "resources": len(summaries),
         "origins": len({s["origin"]["slug"] for s in summaries}),
         "by_network": _ordered(nets),
-        "by_category": _ordered(cats, [c.name for c in categories()]),
+        "by_category": _ordered(cats, list(titles())),
         "by_status": _ordered(status, STATUS_ORDER),
         "by_trust_tier": _ordered(tiers, trust.TIERS),
     }
@@ -83,7 +83,7 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
     `meanwhile` in this process."""
     env = environment()
     counts = counts_of(summaries)
-    cat_titles = {c.name: c.title for c in categories()}
+    cat_titles = titles()
     base = {"base_url": base_url, "generated_at": generated_at, "schema_version": SCHEMA_VERSION}
     key_of = {id(s): k for s, k in zip(summaries, keys)} if keys is not None and len(keys) == len(summaries) else None
     context = repr((sorted(base.items()), sorted(cat_titles.items()), PAGE_ROWS)).encode()

@@ -35,10 +35,11 @@ class Attempt:
 def body_schema(hints: dict[str, Any]) -> dict[str, Any] | None:
     """The JSON Schema of the request body a source declared (index.hints keeps it under
     input_schema.properties.body, for bazaar and v1 alike)."""
-    return _input_part_schema(hints, "body")
+    return input_part_schema(hints, "body")
 
 
-def _input_part_schema(hints: dict[str, Any], part: str) -> dict[str, Any] | None:
+def input_part_schema(hints: dict[str, Any], part: str) -> dict[str, Any] | None:
+    """The declared JSON Schema of one part of the input (body, queryParams, pathParams, headers)."""
     schema = hints.get("input_schema")
     props = schema.get("properties") if isinstance(schema, dict) else None
     sub = props.get(part) if isinstance(props, dict) else None
@@ -55,7 +56,7 @@ def query_example(hints: dict[str, Any]) -> dict[str, str]:
     inp = hints.get("input") if isinstance(hints.get("input"), dict) else {}
     query = inp.get("queryParams") if _examples_are_values(hints) else None
     if not isinstance(query, dict):
-        schema = _input_part_schema(hints, "queryParams")
+        schema = input_part_schema(hints, "queryParams")
         query = sample_from_schema(schema) if schema else None
     if not isinstance(query, dict):
         return {}

@@ -22,8 +22,9 @@ except ImportError:  # pragma: no cover - another markupsafe: escape() then str(
     def _escape_inner(s: str) -> str:
         return str(escape(s))
 
-from index.categories import categories
+from index.categories import titles
 from index.networks import lookup_network
+from index.probeplan import input_part_schema
 from index.paths import TEMPLATES_DIR
 from index.record import SCHEMA_VERSION
 from index.urls import is_http_url
@@ -47,12 +48,7 @@ def plain_number(value: float | int) -> str:
 
 def category_title(name: str) -> str:
     """A category's title ("AI & inference" for ai); an unknown name as it is."""
-    return _category_titles().get(name, name)
-
-
-@functools.lru_cache(maxsize=1)
-def _category_titles() -> dict[str, str]:
-    return {c.name: c.title for c in categories()}
+    return titles().get(name, name)
 
 
 def network_name(caip2: str | None) -> str:
@@ -202,7 +198,7 @@ def fingerprint(base_url: str) -> str:
     category titles."""
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{BUILD_VERSION}\0{SCHEMA_VERSION}\0{base_url}\0".encode())
-    h.update(repr(sorted(_category_titles().items())).encode())  # rows show category titles
+    h.update(repr(sorted(titles().items())).encode())  # rows show category titles
     for path in sorted(TEMPLATES_DIR.rglob("*")):
         if path.is_file():
             h.update(path.relative_to(TEMPLATES_DIR).as_posix().encode() + b"\0" + path.read_bytes())
@@ -273,7 +269,7 @@ def param_rows(hints: Any) -> list[dict[str, Any]]:
                     rows.append({"where": where, "name": str(name), "type": _kind(value), "required": None,
                                  "description": None, "example": value})
             continue
-        specs, required = _part_schema(hints.get("input_schema"), key)
+        specs, required = _properties(input_part_schema(hints, key))
         for name in list(dict.fromkeys([*values, *specs]))[:100]:
             spec = specs.get(name, {})
             declared = spec.get("type") if isinstance(spec.get("type"), str) else None
@@ -286,15 +282,12 @@ def param_rows(hints: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _part_schema(input_schema: Any, key: str) -> tuple[dict[str, dict[str, Any]], set[str] | None]:
-    """The properties ({name: spec}) and required names of one part (body, queryParams…) of a
-    declared input schema; required is None when there is no schema for that part."""
-    props = input_schema.get("properties") if isinstance(input_schema, dict) else None
-    part = props.get(key) if isinstance(props, dict) else None
-    if not isinstance(part, dict):
+def _properties(schema: dict[str, Any] | None) -> tuple[dict[str, dict[str, Any]], set[str] | None]:
+    """A declared object schema's properties ({name: spec}) and required names; (empty, None) without one."""
+    if schema is None:
         return {}, None
-    specs = part.get("properties") if isinstance(part.get("properties"), dict) else {}
-    required = part.get("required") if isinstance(part.get("required"), list) else []
+    specs = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    required = schema.get("required") if isinstance(schema.get("required"), list) else []
     return ({str(k): v for k, v in specs.items() if isinstance(v, dict)},
             {str(r) for r in required if isinstance(r, str)})
 

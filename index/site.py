@@ -113,7 +113,6 @@ class SiteWriter:
         self.unchanged = 0
         self.claimed: list[str] | None = None  # in a share's process (run_shares): its claims, sent back
 
-
     def path_for(self, rel: str) -> Path:
         if "\x00" in rel or rel.startswith(("/", "\\")):
             raise UnsafePath(rel)

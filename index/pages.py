@@ -20,8 +20,8 @@ from index import feeds, findings, svg, trust
 from index.categories import titles
 from index.paths import ROOT
 from index.record import SCHEMA_ID, SCHEMA_VERSION
-from index.site import (PAGE_ROWS, SORTS, Share, SiteWriter, _json, environment, network_name, rows_markup,
-                        run_shares, safe_name)
+from index.site import PAGE_ROWS, SORTS, _json, environment, network_name, rows_markup
+from index.sitewriter import Share, SiteWriter, run_shares, safe_name
 
 METHODOLOGY = ROOT / "docs" / "methodology.md"
 ORIGIN_SHARES = 4  # origin pages are written in this many shares

@@ -253,9 +253,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
                   [str(f.get("code")) for f in findings])
 
 
-def _finish(draft: _Draft, peers: list[int]) -> CatalogRecord:
+def _finish(draft: _Draft, check: pricing.Sanity) -> CatalogRecord:
     fields, facts = draft.fields, draft.facts
-    check = pricing.sanity(draft.primary_atomic, draft.primary_decimals, peers)
     facts.decimal_suspect = pricing.decimal_suspect(draft.primary_atomic, draft.primary_decimals,
                                                     draft.primary_usd, draft.finding_codes)
     suspect = bool(facts.decimal_suspect)
@@ -278,17 +277,22 @@ def _finish(draft: _Draft, peers: list[int]) -> CatalogRecord:
 
 def finish_records(drafts: Iterable[_Draft]) -> list[CatalogRecord]:
     """Pricing sanity needs the whole category: peers are the other records' primary atomic prices
-    in the same category on assets with the same decimals."""
+    in the same category on assets with the same decimals (pricing.group_sanity: one sort per group)."""
     drafts = list(drafts)
-    groups: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    groups: dict[tuple[str, int], list[int]] = {}
     for i, d in enumerate(drafts):
         if d.primary_atomic is not None and d.primary_decimals is not None:
-            groups.setdefault((d.fields["category"], d.primary_decimals), []).append((i, d.primary_atomic))
+            groups.setdefault((d.fields["category"], d.primary_decimals), []).append(i)
+    checks: dict[int, pricing.Sanity] = {}
+    for (_, decimals), members in groups.items():
+        checks.update(zip(members, pricing.group_sanity([drafts[i].primary_atomic for i in members], decimals)))  # type: ignore[misc]
     out = []
     for i, d in enumerate(drafts):
-        members = groups.get((d.fields["category"], d.primary_decimals or -1), [])
-        peers = [atomic for j, atomic in members if j != i]
-        out.append(_finish(d, peers))
+        check = checks.get(i)
+        if check is None:  # no price to compare: every priced member of its group is a peer
+            members = groups.get((d.fields["category"], d.primary_decimals or -1), [])
+            check = pricing.Sanity("unknown", None, None, len(members))
+        out.append(_finish(d, check))
     return out
 
 

@@ -5,6 +5,7 @@ docs/methodology.md (a test keeps the two in step).
 
 - `sanity(price, decimals, peers)`: peers are the atomic prices of the category's *other* resources
   on assets with the same decimals. With fewer than MIN_PEERS of them the flag is `unknown`.
+  `group_sanity(prices, decimals)` gives the same for every member of a group at once.
   ratio = price / median(peers); `cheap_outlier` below CHEAP_RATIO, `expensive_outlier` above
   EXPENSIVE_RATIO, `normal` between.
 - `decimal_suspect(...)`: the amount looks like a units mistake (decimal dollars written as an amount,
@@ -44,12 +45,40 @@ def significant(value: float, digits: int = 4) -> float:
 
 def sanity(price_atomic: int | None, decimals: int | None, peers: Sequence[int]) -> Sanity:
     """Flag a price against its category's peers (atomic prices with the same decimals)."""
-    if price_atomic is None or decimals is None or len(peers) < MIN_PEERS:
-        return Sanity("unknown", None, None, len(peers))
-    mid = median(sorted(peers))
+    ordered = sorted(peers)
+    return _judge(price_atomic, decimals, len(ordered), median(ordered) if ordered else None)
+
+
+def group_sanity(prices: Sequence[int], decimals: int | None) -> list[Sanity]:
+    """`sanity(prices[i], decimals, every other price)` for each i, in O(n log n) for the group instead
+    of a sort per member: the group is sorted once and each member's median is read with that member
+    left out (`median_without`)."""
+    order = sorted(range(len(prices)), key=prices.__getitem__)
+    ordered = [prices[i] for i in order]
+    out: list[Sanity | None] = [None] * len(prices)
+    n = len(ordered) - 1
+    for k, i in enumerate(order):
+        out[i] = _judge(prices[i], decimals, n, median_without(ordered, k) if n else None)
+    return out  # type: ignore[return-value]
+
+
+def median_without(ordered: Sequence[int], k: int) -> float:
+    """statistics.median of `ordered` (ascending, at least 2 items) with its k-th item left out, in O(1)."""
+    n = len(ordered) - 1  # items left
+
+    def at(j: int) -> int:  # the j-th item of what is left
+        return ordered[j] if j < k else ordered[j + 1]
+
+    mid = n // 2
+    return at(mid) if n % 2 else (at(mid - 1) + at(mid)) / 2
+
+
+def _judge(price_atomic: int | None, decimals: int | None, n_peers: int, mid: float | None) -> Sanity:
+    if price_atomic is None or decimals is None or n_peers < MIN_PEERS or mid is None:
+        return Sanity("unknown", None, None, n_peers)
     median_atomic = int(mid)  # median of ints: .5 dropped for display; ratio uses the exact value
     if mid <= 0:
-        return Sanity("unknown", None, median_atomic, len(peers))
+        return Sanity("unknown", None, median_atomic, n_peers)
     ratio = price_atomic / mid
     if ratio < CHEAP_RATIO:
         flag = "cheap_outlier"
@@ -57,7 +86,7 @@ def sanity(price_atomic: int | None, decimals: int | None, peers: Sequence[int])
         flag = "expensive_outlier"
     else:
         flag = "normal"
-    return Sanity(flag, significant(ratio), median_atomic, len(peers))
+    return Sanity(flag, significant(ratio), median_atomic, n_peers)
 
 
 def decimal_suspect(price_atomic: int | None, decimals: int | None, usd: Decimal | None,

@@ -4,6 +4,7 @@ tiers and risk notes, health windows, terms history, example requests, wording, 
 from __future__ import annotations
 
 import json
+import statistics
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -107,6 +108,21 @@ def test_ratio_and_flag_are_monotone_in_price(low: int, high: int, peers: list[i
         assert a.ratio <= b.ratio
         order = {"cheap_outlier": 0, "normal": 1, "expensive_outlier": 2}
         assert order[a.flag] <= order[b.flag]
+
+
+@given(group=st.lists(st.integers(min_value=0, max_value=10**30), max_size=12),
+       decimals=st.one_of(st.none(), st.integers(0, 30)))
+def test_group_sanity_is_sanity_against_every_other_member(group: list[int], decimals: int | None) -> None:
+    # one sort for a whole category (finish_records) must equal a sort of the others for each member
+    expected = [pricing.sanity(p, decimals, group[:i] + group[i + 1:]) for i, p in enumerate(group)]
+    assert pricing.group_sanity(group, decimals) == expected
+
+
+@given(values=st.lists(st.integers(min_value=-10**20, max_value=10**20), min_size=2, max_size=15), data=st.data())
+def test_median_without_one_item(values: list[int], data: st.DataObject) -> None:
+    ordered = sorted(values)
+    k = data.draw(st.integers(0, len(ordered) - 1))
+    assert pricing.median_without(ordered, k) == statistics.median(ordered[:k] + ordered[k + 1:])
 
 
 @given(price=st.one_of(st.none(), prices), decimals=st.one_of(st.none(), st.integers(0, 30)),

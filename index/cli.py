@@ -270,7 +270,8 @@ def build(
     out.print(f"built {counts['resources']} resources into {out_dir}/ · {counts['written']} files written, "
               f"{counts['unchanged']} unchanged, {counts['removed']} removed", highlight=False)
     if not base_url and not quiet:
-        err.print("note: without --base-url there is no sitemap.xml (sitemaps need absolute URLs)", highlight=False)
+        err.print("note: without --base-url there is no sitemap.xml (sitemaps need absolute URLs), and 404.html "
+                  "links to / (a site hosted under a sub-path needs --base-url)", highlight=False)
 
 
 def _do_build(db: str, out_dir: Path, base_url: str, quiet: bool, search: bool = True) -> dict[str, Any]:

@@ -258,12 +258,19 @@ def index_entry_dict(record: CatalogRecord) -> dict[str, Any]:
     }
 
 
-def json_schema() -> dict[str, Any]:
+def schema_id(rel: str, base_url: str = "") -> str:
+    """The `$id` of a schema published at `rel` in a build: its absolute URL when the build knows its
+    public URL, else the file's own name, a reference that resolves to the file wherever it is read
+    from (the folder path itself would resolve to schema/schema/…)."""
+    return f"{base_url.rstrip('/')}/{rel}" if base_url else rel.rsplit("/", 1)[-1]
+
+
+def json_schema(base_url: str = "") -> dict[str, Any]:
     """The published JSON Schema (2020-12) of a catalog record."""
     schema = CatalogRecord.model_json_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
+        "$id": schema_id(SCHEMA_ID, base_url),
         "title": "x402-index catalog record",
         "description": "One paid endpoint as x402-index publishes it. Rules: methodology.html.",
         "x-schema-version": SCHEMA_VERSION,

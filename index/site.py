@@ -507,9 +507,9 @@ def _write_aggregates(writer: SiteWriter, summaries: list[dict[str, Any]], gener
     from index.pages import write_pages
 
     def schemas_and_static(w: SiteWriter) -> None:
-        w.write(SCHEMA_ID, dumps(json_schema()))
+        w.write(SCHEMA_ID, dumps(json_schema(base_url)))
         for name, rel in SCHEMAS.items():
-            w.write(rel, dumps(schema_for(name)))
+            w.write(rel, dumps(schema_for(name, base_url)))
         static = TEMPLATES_DIR / "static"
         for path in sorted(static.iterdir()):
             if path.is_file():

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.record import IndexEntry
+from index.record import IndexEntry, schema_id
 
 SCHEMAS = {
     "index.json": "schema/index.schema.json",
@@ -103,7 +103,7 @@ MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def schema_for(name: str) -> dict[str, Any]:
+def schema_for(name: str, base_url: str = "") -> dict[str, Any]:
     model = MODELS[name]
     schema = model.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMAS[name], **schema}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_id(SCHEMAS[name], base_url), **schema}

@@ -7,12 +7,14 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import urljoin
 
 import jsonschema
 import pytest
 
 from index import feeds, pages
 from index.record import (
+    SCHEMA_ID,
     CatalogRecord,
     Conformance,
     ExampleRequest,
@@ -116,6 +118,17 @@ def _varied() -> list[CatalogRecord]:
 
 def _validate(instance: object, schema: dict) -> None:
     jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(instance)
+
+
+@pytest.mark.parametrize("base_url", ["https://x402-index.example/sub", ""])
+def test_each_schema_id_resolves_to_the_schema_itself(tmp_path: Path, base_url: str) -> None:
+    # a relative $id is resolved against where the schema was read from: the folder path in it would
+    # point at schema/schema/...; with --base-url the $id is absolute
+    build_site(_varied(), tmp_path, base_url)
+    served_at = "https://mirror.example/some/where/"  # wherever the build is hosted
+    for rel in (SCHEMA_ID, *SCHEMAS.values()):
+        schema_id = json.loads((tmp_path / rel).read_text())["$id"]
+        assert urljoin(served_at + rel, schema_id) == (f"{base_url}/{rel}" if base_url else served_at + rel)
 
 
 def test_every_emitted_json_file_validates_against_its_published_schema(tmp_path: Path) -> None:

@@ -10,12 +10,14 @@ catalog's cost, not the site's). They look like the demo fleet's: one or two acc
 hints, three health windows, three sources, JSON-LD, 20 resources per origin, the taxonomy's
 categories, prices spread over six decades. Output goes to bench/out/site (ignored by git).
 The last line printed is one JSON object: {"records", "full_s", "incremental_s", "search_index_s",
-"rebuild_s", ...}.
+"rebuild_s", "detect_floor_s", ...}; detect_floor_s is the time to serialize and hash every record in
+one process, the least an incremental build handed records (and no change stamps) must spend.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -142,6 +144,19 @@ def timed_build(label: str, records: list[CatalogRecord], args: argparse.Namespa
     return counts, wall, cpu, kernel
 
 
+def detect_floor(records: list[CatalogRecord]) -> float:
+    """Wall seconds to serialize every record to its catalog line and hash it, in this process: the least
+    an incremental build must do to learn which records changed, when it is handed records and no
+    change stamps. Threads do not help (the serializer holds the GIL); forked processes each pay the
+    copy-on-write of the records they read (about as much CPU again, bench/README.md)."""
+    to_json = CatalogRecord.__pydantic_serializer__.to_json
+    blake2b = hashlib.blake2b
+    t = time.perf_counter()
+    for rec in records:
+        blake2b(to_json(rec), digest_size=16).digest()
+    return time.perf_counter() - t
+
+
 def count_files(folder: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(folder))
 
@@ -181,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: expected {len(picked)} re-rendered pages, got {inc['rendered']}", file=sys.stderr)
         return 1
 
+    detect_s = detect_floor(again)
+    print(f"floor of any incremental build that learns what changed from its records: serializing and hashing "
+          f"every record takes {detect_s:.2f} s in one process (not a build; untimed above)", flush=True)
+
     search_s = None
     if not args.no_search:
         search_s = build_search_index(args.out)
@@ -199,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(args.out, ignore_errors=True)
     print(json.dumps({"records": args.n, "full_s": round(full_s, 2), "incremental_s": round(incremental_s, 2),
                       "search_index_s": round(search_s, 2) if search_s is not None else None,
-                      "rebuild_s": round(rebuild_s, 2),
+                      "rebuild_s": round(rebuild_s, 2), "detect_floor_s": round(detect_s, 2),
                       "pages_per_s": round(pages / full_s), "changed": len(picked), "files": files,
                       "workers": args.workers or os.cpu_count(), "full_cpu_s": round(full_cpu, 1), "full_sys_s": round(full_sys, 1),
                       "incremental_cpu_s": round(inc_cpu, 1), "incremental_sys_s": round(inc_sys, 1),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crawler.discovery import Candidate
-from crawler.gcpolicy import fewer_collections
+from index.gcpolicy import fewer_collections
 
 SETTINGS_MODULE = "crawler.settings"
 

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.engine import Engine
 
-from crawler.gcpolicy import fewer_collections
+from index.gcpolicy import fewer_collections
 from index.store import init_db, record_origin_pages, record_probes, record_sources
 
 _LENGTH = struct.Struct("!Q")

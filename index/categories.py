@@ -44,23 +44,33 @@ def category(name: str) -> Category:
     return next(c for c in categories() if c.name == FALLBACK)
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
 def _words(text: str) -> str:
-    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+    return " " + " ".join(_WORD.findall(text.lower())) + " "
+
+
+@lru_cache(maxsize=1)
+def _needles() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(category name, its keywords as _words) for every category: made once, not once per record."""
+    return tuple((cat.name, tuple(_words(kw) for kw in cat.keywords)) for cat in categories())
 
 
 def scores(*, tags: str | None = None, path: str | None = None, description: str | None = None,
            context: str | None = None) -> dict[str, int]:
     """Score of every category with at least one keyword hit (see data/categories.yaml)."""
     fields = {"tags": tags, "path": path, "description": description, "context": context}
-    haystacks = {k: _words(v) for k, v in fields.items() if v}
+    haystacks = [(WEIGHTS[k], _words(v)) for k, v in fields.items() if v]
     out: dict[str, int] = {}
-    for cat in categories():
+    for name, needles in _needles():
         total = 0
-        for kw in cat.keywords:
-            needle = _words(kw)
-            total += sum(WEIGHTS[k] for k, hay in haystacks.items() if needle in hay)
+        for needle in needles:
+            for weight, hay in haystacks:
+                if needle in hay:
+                    total += weight
         if total:
-            out[cat.name] = total
+            out[name] = total
     return out
 
 

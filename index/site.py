@@ -24,7 +24,6 @@ parent puts catalog.jsonl in place and deletes stale pages.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import marshal
@@ -42,6 +41,7 @@ import orjson
 from markupsafe import Markup
 
 from index import feeds
+from index.gcpolicy import no_collections
 from index.paths import TEMPLATES_DIR
 from index.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, index_entry_dict, json_schema
 from index.render import BUILD_VERSION, environment, fingerprint, format_usd, network_name, renderer
@@ -237,15 +237,9 @@ def build_site(
     """Write the whole site for `records`; returns counts (resources, rendered, written, unchanged, removed)
     and `phases_s`, the wall seconds of each phase."""
     # The records and the build state are millions of long-lived objects: the cyclic collector would walk
-    # them again and again while pages are rendered (measured: most of a 100k build). Nothing the build
-    # makes is cyclic garbage worth collecting meanwhile; the collector is back on when it returns.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # them again and again while pages are rendered (measured: most of a 100k build).
+    with no_collections():
         return _build_site(records, out_dir, base_url, progress, workers, parallel_min)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,

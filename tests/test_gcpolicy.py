@@ -1,10 +1,10 @@
-"""The crawl processes' GC policy applies inside its block only."""
+"""The GC policies apply inside their blocks only."""
 
 from __future__ import annotations
 
 import gc
 
-from crawler.gcpolicy import GEN0_THRESHOLD, fewer_collections
+from index.gcpolicy import GEN0_THRESHOLD, fewer_collections, no_collections
 
 
 def test_fewer_collections_inside_the_block_only() -> None:
@@ -15,3 +15,17 @@ def test_fewer_collections_inside_the_block_only() -> None:
         assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_no_collections_inside_the_block_only() -> None:
+    assert gc.isenabled()
+    with no_collections():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that had it off keeps it off
+        with no_collections():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -276,17 +276,19 @@ def build(
 
 def _do_build(db: str, out_dir: Path, base_url: str, quiet: bool, search: bool = True) -> dict[str, Any]:
     from index.catalog import build_records
+    from index.gcpolicy import no_collections
     from index.search import build_search_index
     from index.site import build_site
     from index.store import init_db
-
-    records = build_records(init_db(db), site_url=base_url)
 
     def progress(done: int, total: int) -> None:
         if not quiet:
             err.print(f"pages: {done}/{total}", highlight=False)
 
-    counts = build_site(records, out_dir, base_url, progress=progress)
+    # one block for both stages: the collector, back on between them, would first walk every record
+    with no_collections():
+        records = build_records(init_db(db), site_url=base_url)
+        counts = build_site(records, out_dir, base_url, progress=progress)
     if search:
         build_search_index(out_dir)
     return counts

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8402
 
-.PHONY: demo test install install-test clean bench bench-build system-deps
+.PHONY: demo test install install-test clean bench bench-build bench-catalog system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench: install
 ## make bench-build: site build time for 100,000 synthetic records: full, incremental, pagefind, rebuild with all changed
 bench-build: install
 	$(BIN)/python bench/build.py
+
+## make bench-catalog: the catalog stage (build_records) over a SQLite store of 20,000 synthetic resources
+bench-catalog: install
+	$(BIN)/python bench/catalog.py
 
 clean:
 	rm -rf $(VENV) public data/catalog.db data/demo .pytest_cache

@@ -136,6 +136,38 @@ def _primary(accepts: list[AcceptRecord]) -> AcceptRecord | None:
     return next((a for a in accepts if a.asset_decimals is not None and a.max_amount_required_atomic is not None), None)
 
 
+def _accepts(res: Resource, options: list[PaymentOption], declared: list[dict[str, Any]]) -> tuple[list[AcceptRecord], str]:
+    """A resource's accepts, and where its terms come from: its latest usable 402 once it answered one,
+    else what a source declared."""
+    if res.last_paid_at is not None:
+        return [accept_record(o, res.hints or {}) for o in sorted(options, key=lambda o: o.position)], "probe"
+    sources = res.sources or []
+    kind = next((s.get("kind") for s in sources if (s.get("declared") or {}).get("accepts")), "source")
+    return [accept_record(a, {}) for a in _declared_accepts(declared)], f"declared:{kind}"
+
+
+def _category(res: Resource, origin: Origin, accepts: list[AcceptRecord], path: str, description: str | None) -> str:
+    return classify_fields(
+        tags=" ".join([*(res.tags or []), res.service_name or ""]), path=path.replace("/", " "),
+        description=" ".join(filter(None, [description, *(a.description for a in accepts)])),
+        context=" ".join(filter(None, [origin.title, origin.description])),
+    )
+
+
+def _pricing_key(res: Resource, origin: Origin, options: list[PaymentOption]) -> tuple[str, int | None, int | None]:
+    """(category, primary atomic price, its decimals) as `_draft` finds them, without the rest of a
+    record: what one record's pricing sanity needs of every other resource (`find_record`)."""
+    accepts, _ = _accepts(res, options, _declared(res.sources or []))
+    description = res.description or next((a.description for a in accepts if a.description), None)
+    primary = _primary(accepts)
+    return (_category(res, origin, accepts, urlsplit(res.url).path, description), _atomic(primary),
+            primary.asset_decimals if primary else None)
+
+
+def _atomic(primary: AcceptRecord | None) -> int | None:
+    return int(primary.max_amount_required_atomic) if primary and primary.max_amount_required_atomic else None
+
+
 STATUS_KINDS = ("went_down", "recovered", "removed", "retired")
 
 
@@ -147,23 +179,12 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     sources = res.sources or []
     declared = _declared(sources)
     ever_paid = res.last_paid_at is not None
-    if ever_paid:
-        accepts = [accept_record(o, hints) for o in sorted(options, key=lambda o: o.position)]
-        terms_source = "probe"
-    else:
-        listed = _declared_accepts(declared)
-        accepts = [accept_record(a, {}) for a in listed]
-        kind = next((s.get("kind") for s in sources if (s.get("declared") or {}).get("accepts")), "source")
-        terms_source = f"declared:{kind}"
+    accepts, terms_source = _accepts(res, options, declared)
     path = urlsplit(res.url).path
     docs = docs_for(extracts, path, res.method) if extracts else {}
     description = res.description or next((a.description for a in accepts if a.description), None)
     provider = describe.provider_name(res.service_name, origin.title, origin.host)
-    category = classify_fields(
-        tags=" ".join([*(res.tags or []), res.service_name or ""]), path=path.replace("/", " "),
-        description=" ".join(filter(None, [description, *(a.description for a in accepts)])),
-        context=" ".join(filter(None, [origin.title, origin.description])),
-    )
+    category = _category(res, origin, accepts, path, description)
     summary, summary_derived = describe.summary(description, res.method, res.url, origin.host)
     example = example_request(res.url, res.method, hints, docs.get("example_body"), declared)
     primary = _primary(accepts)
@@ -189,7 +210,7 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     changes = terms_changes(history)
     auth_notes = [n["text"] for n in docs.get("notes") or [] if n.get("kind") == "auth_alternative" and n.get("text")]
     usd = Decimal(str(primary.price_usd)) if primary and primary.price_usd is not None else None
-    atomic = int(primary.max_amount_required_atomic) if primary and primary.max_amount_required_atomic else None
+    atomic = _atomic(primary)
     offer = None
     if primary is not None and primary.amount is not None:
         offer = {"price": primary.amount, "currency": primary.asset_symbol or primary.asset,
@@ -278,22 +299,28 @@ def _finish(draft: _Draft, check: pricing.Sanity) -> CatalogRecord:
 
 def finish_records(drafts: Iterable[_Draft]) -> list[CatalogRecord]:
     """Pricing sanity needs the whole category: peers are the other records' primary atomic prices
-    in the same category on assets with the same decimals (pricing.group_sanity: one sort per group)."""
+    in the same category on assets with the same decimals."""
     drafts = list(drafts)
+    checks = _pricing_checks([(d.fields["category"], d.primary_atomic, d.primary_decimals) for d in drafts])
+    return [_finish(d, check) for d, check in zip(drafts, checks, strict=True)]
+
+
+def _pricing_checks(keys: list[tuple[str, int | None, int | None]]) -> list[pricing.Sanity]:
+    """Each (category, primary atomic price, decimals)'s pricing sanity against the others of its
+    category and decimals (pricing.group_sanity: one sort per group)."""
     groups: dict[tuple[str, int], list[int]] = {}
-    for i, d in enumerate(drafts):
-        if d.primary_atomic is not None and d.primary_decimals is not None:
-            groups.setdefault((d.fields["category"], d.primary_decimals), []).append(i)
+    for i, (category, atomic, decimals) in enumerate(keys):
+        if atomic is not None and decimals is not None:
+            groups.setdefault((category, decimals), []).append(i)
     checks: dict[int, pricing.Sanity] = {}
     for (_, decimals), members in groups.items():
-        checks.update(zip(members, pricing.group_sanity([drafts[i].primary_atomic for i in members], decimals)))  # type: ignore[misc]
+        checks.update(zip(members, pricing.group_sanity([keys[i][1] for i in members], decimals)))  # type: ignore[misc]
     out = []
-    for i, d in enumerate(drafts):
+    for i, (category, _, decimals) in enumerate(keys):
         check = checks.get(i)
         if check is None:  # no price to compare: every priced member of its group is a peer
-            members = groups.get((d.fields["category"], d.primary_decimals or -1), [])
-            check = pricing.Sanity("unknown", None, None, len(members))
-        out.append(_finish(d, check))
+            check = pricing.Sanity("unknown", None, None, len(groups.get((category, decimals or -1), [])))
+        out.append(check)
     return out
 
 
@@ -319,15 +346,9 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
         ids = sorted(r.id for r in resources)
 
         def by_ids(values: Iterable[Any], make: Any) -> list[Any]:
-            """Rows of `make(chunk)` for every chunk of `values`, in chunk order (one IN list of 100k
-            ids would pass the databases' bind-parameter limits)."""
-            return [row for chunk in chunks(sorted(set(values))) for row in session.exec(make(chunk)).all()]
+            return _by_ids(session, values, make)
 
-        origins = {o.id: o for o in by_ids((r.origin_id for r in resources),
-                                           lambda c: select(Origin).where(Origin.id.in_(c)))}  # type: ignore[union-attr]
-        options: dict[int, list[PaymentOption]] = {}
-        for opt in by_ids(ids, lambda c: select(PaymentOption).where(PaymentOption.resource_id.in_(c))):  # type: ignore[attr-defined]
-            options.setdefault(opt.resource_id, []).append(opt)
+        origins, options = _origins_and_options(session, resources)
         extracts: dict[int, list[dict[str, Any]]] = {}
         rank = {k: i for i, k in enumerate(DOC_KINDS)}
         pages = by_ids(origins, lambda c: select(DocPage).where(DocPage.origin_id.in_(c), DocPage.kind.in_(DOC_KINDS)))  # type: ignore[attr-defined]
@@ -362,9 +383,34 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
                      samples.get(r.id, []), history.get(r.id, []), window_end, generated_at, site_url,
                      status_changes.get(r.id))
               for r in resources]
-    if slug is not None and drafts:  # one record still needs its category's peers
-        return [r for r in _build_records(engine, None, site_url) if r.slug == slug]
+    if slug is not None:  # one record: its peers need only every other resource's category and price
+        if not drafts:
+            return []
+        with Session(engine) as session:
+            others = [r for r in session.exec(select(Resource).where(Resource.slug != slug)).all() if _in_catalog(r)]
+            origins, options = _origins_and_options(session, others)
+        d = drafts[0]
+        keys = [_pricing_key(r, origins[r.origin_id], options.get(r.id, [])) for r in others]
+        keys.append((d.fields["category"], d.primary_atomic, d.primary_decimals))
+        return [_finish(d, _pricing_checks(keys)[-1])]
     return sorted(finish_records(drafts), key=lambda r: r.slug)
+
+
+def _by_ids(session: Session, values: Iterable[Any], make: Any) -> list[Any]:
+    """Rows of `make(chunk)` for every chunk of `values`, in chunk order (one IN list of 100k ids would
+    pass the databases' bind-parameter limits)."""
+    return [row for chunk in chunks(sorted(set(values))) for row in session.exec(make(chunk)).all()]
+
+
+def _origins_and_options(session: Session, resources: list[Resource]) -> tuple[dict[int, Origin], dict[int, list[PaymentOption]]]:
+    """The origins of `resources` by id, and their payment options by resource id."""
+    origins = {o.id: o for o in _by_ids(session, (r.origin_id for r in resources),
+                                        lambda c: select(Origin).where(Origin.id.in_(c)))}  # type: ignore[union-attr]
+    options: dict[int, list[PaymentOption]] = {}
+    for opt in _by_ids(session, (r.id for r in resources),
+                       lambda c: select(PaymentOption).where(PaymentOption.resource_id.in_(c))):  # type: ignore[attr-defined]
+        options.setdefault(opt.resource_id, []).append(opt)
+    return origins, options  # type: ignore[return-value]
 
 
 def find_record(engine: Engine, slug: str, site_url: str = "") -> CatalogRecord | None:

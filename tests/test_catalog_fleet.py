@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from index.catalog import build_records
+from index.catalog import build_records, find_record
 from index.record import SCHEMA_ID
 from index.store import init_db
 from tests.conftest import run_cli
@@ -101,6 +101,17 @@ def test_show_fills_every_seed_field_or_says_why_not(records: list[dict[str, Any
         data = record.model_dump(mode="json")
         for field in SEED_FIELDS:
             assert data[field] is not None or field in data["null_reasons"], (record.slug, field)
+
+
+def test_one_record_by_slug_equals_its_record_in_the_whole_catalog(crawled_fleet: dict[str, Any]) -> None:
+    # `show` builds one record and reads only the other resources' categories and prices for its
+    # pricing sanity: the same record as a whole build gives, peers included
+    engine = init_db(crawled_fleet["db"])
+    records = build_records(engine)
+    assert any(r.pricing_sanity.ratio is not None for r in records)  # some records do have peers
+    for record in records:
+        assert find_record(engine, record.slug) == record, record.slug
+    assert find_record(engine, "no-such-slug") is None
 
 
 def test_rebuilding_from_the_same_database_is_byte_identical(crawled_fleet: dict[str, Any], tmp_path: Path) -> None:

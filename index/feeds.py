@@ -82,8 +82,8 @@ Every number was measured by our crawler; a field that was never measured is nul
 ## Machine files
 
 - [index.json]({root}/index.json): schema_version, generated_at, counts, and one compact entry per resource
-  (slug, url, method, title, summary, category, networks, price_usd, status, trust_tier, verified,
-  retired, x402_version, origin, `href` of its JSON twin, `page` of its HTML page). Start here: filter
+  (slug, url, method, title, summary, category, tags, networks, price_usd, status, trust_tier, verified,
+  last_verified, retired, x402_version, origin, `href` of its JSON twin, `page` of its HTML page). Start here: filter
   the entries, then fetch the twins you need. `retired` entries failed every probe for a week; they
   stay listed and are still probed now and then.
 - r/<slug>.json: the full catalog record of one resource (accepts with payTo, asset, amounts in atomic

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1.0"  # 1.1.0: test_buy.crawl_command, hints.input_schema
+SCHEMA_VERSION = "1.2.0"  # 1.1.0: test_buy.crawl_command, hints.input_schema; 1.2.0: index.json entries carry tags, last_verified
 SCHEMA_ID = "schema/catalog-record.schema.json"  # path within a published build
 
 TrustTier = Literal["verified", "conformant", "live", "indexed_external", "unreachable", "stale"]
@@ -229,11 +229,13 @@ class IndexEntry(_Model):
     title: str
     summary: str
     category: str
+    tags: list[str] = Field(default_factory=list, description="the resource's tags, as its record has them")
     networks: list[str]
     price_usd: float | None
     status: str
     trust_tier: str
     verified: bool
+    last_verified: str | None = Field(None, description="when a test-buy last paid one of its current accepts")
     retired: bool = Field(False, description="retired after repeated failures: hidden from the default view")
     x402_version: int | None
     origin: str
@@ -250,9 +252,10 @@ def index_entry_dict(record: CatalogRecord) -> dict[str, Any]:
     valid and JSON-ready, and the site build makes one per record (a third of the time)."""
     return {
         "slug": record.slug, "url": record.url, "method": record.method, "title": record.title,
-        "summary": record.summary, "category": record.category, "networks": list(record.networks),
-        "price_usd": record.price_usd, "status": record.status, "trust_tier": record.trust_tier,
-        "verified": any(a.verified for a in record.accepts), "retired": record.retired_at is not None,
+        "summary": record.summary, "category": record.category, "tags": list(record.tags),
+        "networks": list(record.networks), "price_usd": record.price_usd, "status": record.status,
+        "trust_tier": record.trust_tier, "verified": any(a.verified for a in record.accepts),
+        "last_verified": record.last_verified, "retired": record.retired_at is not None,
         "x402_version": record.x402_version, "origin": record.origin.host,
         "href": f"r/{record.slug}.json", "page": f"r/{record.slug}.html",
     }

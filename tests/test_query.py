@@ -107,3 +107,22 @@ def test_catalog_jsonl_details_are_merged_and_new_fields_carried(tmp_path: Path)
     assert get_record(tmp_path, "nope") is None and get_record(tmp_path / "catalog.jsonl", "q")["slug"] == "q"
     with pytest.raises(ValueError):
         get_record(tmp_path, "../etc/passwd")
+
+
+def test_a_build_answers_every_filter_and_sort_from_index_json_alone(tmp_path: Path) -> None:
+    # since schema 1.2.0 index.json entries carry tags and last_verified: catalog.jsonl (500 MB at 100k
+    # resources) is never read for a query; here it is deleted to prove it
+    from index.site import build_site
+    from tests.records import sample_record
+
+    verified = sample_record(slug="b-example-y", url="https://b.example/y", title="B · Y", tags=["meteo"],
+                             last_verified="2026-11-21T10:00:00Z", accepts=[
+                                 sample_record().accepts[0].model_copy(update={"verified": True,
+                                                                               "verified_at": "2026-11-21T10:00:00Z"})])
+    build_site([sample_record(tags=["other"]), verified], tmp_path)
+    (tmp_path / "catalog.jsonl").unlink()
+    assert slugs(search(tmp_path, Query(q="meteo"))) == ["b-example-y"]
+    assert slugs(search(tmp_path, Query(verified_only=True))) == ["b-example-y"]
+    assert slugs(search(tmp_path, Query(sort="last_verified"))) == ["b-example-y", "a-example-x"]
+    entry = search(tmp_path, Query(q="meteo"))[0]
+    assert (entry["tags"], entry["last_verified"]) == (["meteo"], "2026-11-21T10:00:00Z")

@@ -21,7 +21,9 @@ from urllib.parse import urljoin
 from index.networks import to_caip2
 from index.record import IndexEntry
 
-MAX_REMOTE_BYTES = 64 * 1024 * 1024
+# A published index.json is ~630 bytes a resource (63 MB at 100k): room for 400k, and a bound on what a
+# hostile or broken server can make us hold (checked while the body arrives, not after).
+MAX_REMOTE_BYTES = 256 * 1024 * 1024
 SORTS = ("price", "name", "last_verified")
 UNKNOWN_TIER = "unknown"
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,200}")
@@ -60,11 +62,14 @@ def _fetch(url: str) -> str:
     import httpx
 
     with httpx.Client(timeout=30, follow_redirects=True, verify=True) as client:
-        resp = client.get(url, headers={"Accept": "application/json"})
-        resp.raise_for_status()
-        if len(resp.content) > MAX_REMOTE_BYTES:
-            raise ValueError(f"{url}: larger than {MAX_REMOTE_BYTES} bytes")
-        return resp.text
+        with client.stream("GET", url, headers={"Accept": "application/json"}) as resp:
+            resp.raise_for_status()
+            body = bytearray()
+            for chunk in resp.iter_bytes():  # decoded (gzip…) bytes: the cap holds after decompression
+                body += chunk
+                if len(body) > MAX_REMOTE_BYTES:
+                    raise ValueError(f"{url}: larger than {MAX_REMOTE_BYTES} bytes")
+            return body.decode(resp.encoding or "utf-8")
 
 
 def _locate(location: str | Path) -> tuple[str, bool]:

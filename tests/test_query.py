@@ -126,3 +126,33 @@ def test_a_build_answers_every_filter_and_sort_from_index_json_alone(tmp_path: P
     assert slugs(search(tmp_path, Query(sort="last_verified"))) == ["b-example-y", "a-example-x"]
     entry = search(tmp_path, Query(q="meteo"))[0]
     assert (entry["tags"], entry["last_verified"]) == (["meteo"], "2026-11-21T10:00:00Z")
+
+
+def test_a_remote_build_is_queried_and_an_oversized_body_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    import index.query as query_module
+    from index.site import build_site
+    from tests.records import sample_record
+
+    build_site([sample_record(tags=["meteo"])], tmp_path)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        assert slugs(search(base, Query(q="meteo"))) == ["a-example-x"]
+        assert get_record(base, "a-example-x")["tags"] == ["meteo"]
+        monkeypatch.setattr(query_module, "MAX_REMOTE_BYTES", 200)  # the index.json is larger
+        with pytest.raises(ValueError, match="larger than 200 bytes"):
+            search(base, Query())
+    finally:
+        server.shutdown()
+        server.server_close()

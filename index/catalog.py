@@ -301,27 +301,8 @@ def finish_records(drafts: Iterable[_Draft]) -> list[CatalogRecord]:
     """Pricing sanity needs the whole category: peers are the other records' primary atomic prices
     in the same category on assets with the same decimals."""
     drafts = list(drafts)
-    checks = _pricing_checks([(d.fields["category"], d.primary_atomic, d.primary_decimals) for d in drafts])
+    checks = pricing.catalog_sanity([(d.fields["category"], d.primary_atomic, d.primary_decimals) for d in drafts])
     return [_finish(d, check) for d, check in zip(drafts, checks, strict=True)]
-
-
-def _pricing_checks(keys: list[tuple[str, int | None, int | None]]) -> list[pricing.Sanity]:
-    """Each (category, primary atomic price, decimals)'s pricing sanity against the others of its
-    category and decimals (pricing.group_sanity: one sort per group)."""
-    groups: dict[tuple[str, int], list[int]] = {}
-    for i, (category, atomic, decimals) in enumerate(keys):
-        if atomic is not None and decimals is not None:
-            groups.setdefault((category, decimals), []).append(i)
-    checks: dict[int, pricing.Sanity] = {}
-    for (_, decimals), members in groups.items():
-        checks.update(zip(members, pricing.group_sanity([keys[i][1] for i in members], decimals)))  # type: ignore[misc]
-    out = []
-    for i, (category, _, decimals) in enumerate(keys):
-        check = checks.get(i)
-        if check is None:  # no price to compare: every priced member of its group is a peer
-            check = pricing.Sanity("unknown", None, None, len(groups.get((category, decimals or -1), [])))
-        out.append(check)
-    return out
 
 
 def _in_catalog(res: Resource) -> bool:
@@ -392,7 +373,7 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
         d = drafts[0]
         keys = [_pricing_key(r, origins[r.origin_id], options.get(r.id, [])) for r in others]
         keys.append((d.fields["category"], d.primary_atomic, d.primary_decimals))
-        return [_finish(d, _pricing_checks(keys)[-1])]
+        return [_finish(d, pricing.catalog_sanity(keys)[-1])]
     return sorted(finish_records(drafts), key=lambda r: r.slug)
 
 

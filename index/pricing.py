@@ -5,7 +5,8 @@ docs/methodology.md (a test keeps the two in step).
 
 - `sanity(price, decimals, peers)`: peers are the atomic prices of the category's *other* resources
   on assets with the same decimals. With fewer than MIN_PEERS of them the flag is `unknown`.
-  `group_sanity(prices, decimals)` gives the same for every member of a group at once.
+  `group_sanity(prices, decimals)` gives the same for every member of a group at once, and
+  `catalog_sanity(keys)` for every resource of a catalog (one sort per category and decimals).
   ratio = price / median(peers); `cheap_outlier` below CHEAP_RATIO, `expensive_outlier` above
   EXPENSIVE_RATIO, `normal` between.
 - `decimal_suspect(...)`: the amount looks like a units mistake (decimal dollars written as an amount,
@@ -60,6 +61,27 @@ def group_sanity(prices: Sequence[int], decimals: int | None) -> list[Sanity]:
     for k, i in enumerate(order):
         out[i] = _judge(prices[i], decimals, n, median_without(ordered, k) if n else None)
     return out  # type: ignore[return-value]
+
+
+def catalog_sanity(keys: Sequence[tuple[str, int | None, int | None]]) -> list[Sanity]:
+    """The sanity of every resource of a catalog, given as (category, primary atomic price, decimals):
+    each price against the others of its category with the same decimals. A resource without a price
+    or decimals is `unknown`, its peers the priced members of its category and decimals."""
+    groups: dict[tuple[str, int], list[int]] = {}
+    for i, (category, atomic, decimals) in enumerate(keys):
+        if atomic is not None and decimals is not None:
+            groups.setdefault((category, decimals), []).append(i)
+    checks: dict[int, Sanity] = {}
+    for (_, decimals), members in groups.items():
+        checks.update(zip(members, group_sanity([keys[i][1] for i in members], decimals)))  # type: ignore[misc]
+    out = []
+    for i, (category, _, decimals) in enumerate(keys):
+        check = checks.get(i)
+        if check is None:
+            peers = groups.get((category, decimals), []) if decimals is not None else []
+            check = Sanity("unknown", None, None, len(peers))
+        out.append(check)
+    return out
 
 
 def median_without(ordered: Sequence[int], k: int) -> float:

@@ -118,6 +118,18 @@ def test_group_sanity_is_sanity_against_every_other_member(group: list[int], dec
     assert pricing.group_sanity(group, decimals) == expected
 
 
+@given(keys=st.lists(st.tuples(st.sampled_from(["ai", "data"]), st.one_of(st.none(), st.integers(0, 10**9)),
+                                st.one_of(st.none(), st.sampled_from([0, 6, 18]))), max_size=14))
+def test_catalog_sanity_compares_each_price_with_its_category_and_decimals(keys: list[tuple[str, int | None, int | None]]) -> None:
+    def naive(i: int) -> pricing.Sanity:
+        category, atomic, decimals = keys[i]
+        peers = [a for j, (c, a, d) in enumerate(keys) if j != i and c == category and d == decimals
+                 and a is not None and d is not None]
+        return pricing.sanity(atomic, decimals, peers)
+
+    assert pricing.catalog_sanity(keys) == [naive(i) for i in range(len(keys))]
+
+
 @given(values=st.lists(st.integers(min_value=-10**20, max_value=10**20), min_size=2, max_size=15), data=st.data())
 def test_median_without_one_item(values: list[int], data: st.DataObject) -> None:
     ordered = sorted(values)

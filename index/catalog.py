@@ -9,7 +9,7 @@ builds of one database are byte-identical.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -326,7 +326,7 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
         resources = [r for r in session.exec(query).all() if _in_catalog(r)]
         ids = sorted(r.id for r in resources)
 
-        def by_ids(values: Iterable[Any], make: Any) -> list[Any]:
+        def by_ids(values: Iterable[Any], make: Any) -> Iterator[Any]:
             return _by_ids(session, values, make)
 
         origins, options = _origins_and_options(session, resources)
@@ -350,7 +350,9 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
             at = _aware(at)
             samples.setdefault(rid, []).append(Sample(at, outcome, latency))
             if outcome == "paid" and isinstance(accepts, list):
-                history.setdefault(rid, []).append((at, accepts))
+                past = history.setdefault(rid, [])
+                if not past or past[-1][1] != accepts:  # terms_changes compares neighbours: a repeat adds nothing
+                    past.append((at, accepts))
         status_changes: dict[int, list[dict[str, Any]]] = {}
         for change in by_ids(ids, lambda c: select(ResourceChange).where(
                 ResourceChange.kind.in_(STATUS_KINDS), ResourceChange.at > since,  # type: ignore[attr-defined]
@@ -377,10 +379,12 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
     return sorted(finish_records(drafts), key=lambda r: r.slug)
 
 
-def _by_ids(session: Session, values: Iterable[Any], make: Any) -> list[Any]:
+def _by_ids(session: Session, values: Iterable[Any], make: Any) -> Iterator[Any]:
     """Rows of `make(chunk)` for every chunk of `values`, in chunk order (one IN list of 100k ids would
-    pass the databases' bind-parameter limits)."""
-    return [row for chunk in chunks(sorted(set(values))) for row in session.exec(make(chunk)).all()]
+    pass the databases' bind-parameter limits), fetched a chunk at a time: the caller keeps what it
+    needs of 800k observation rows, not the rows."""
+    for chunk in chunks(sorted(set(values))):
+        yield from session.exec(make(chunk)).all()
 
 
 def _origins_and_options(session: Session, resources: list[Resource]) -> tuple[dict[int, Origin], dict[int, list[PaymentOption]]]:

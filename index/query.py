@@ -3,7 +3,7 @@
 
 Entries are index.json's per-resource objects. Since schema 1.2.0 they hold every field a filter or
 sort reads (tags, verified, last_verified), so a query reads index.json alone: at 100k resources
-56 MB, against the 500 MB of catalog.jsonl. For an older build's index.json, a query that needs
+63 MB, against the 500 MB of catalog.jsonl. For an older build's index.json, a query that needs
 those fields reads catalog.jsonl as well (`details`), merged into the entries by slug. `trust_tier`
 is read when a build publishes it (entries without it count as "unknown"); `verified` from an entry
 when present, else from its accepts.

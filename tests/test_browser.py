@@ -210,6 +210,13 @@ def test_a_page_with_part_of_the_catalog_sorts_the_whole_catalog(browser: Browse
         pg.locator("th[data-sort=status]").focus()
         pg.keyboard.press("Enter")
         assert pg.locator("th[data-sort=status]").get_attribute("aria-sort") == "ascending"
+        # a category filter on part of the catalog points to the category's page, which has all of it
+        pg.select_option("#filters select[name=category]", "ai")
+        assert pg.locator("#category-link").get_attribute("href") == "c/ai.html"
+        pg.click("#category-link")
+        pg.wait_for_url("**/c/ai.html")
+        assert pg.locator("#resources tbody tr").count() == sum(1 for r in records if r.category == "ai")
+        pg.go_back()
         pg.click("th[data-sort=price] a")
         pg.wait_for_url("**/list/price-1.html")
         assert rows.first.get_attribute("data-price") == str(records[-1].price_usd)  # the cheapest of all ten

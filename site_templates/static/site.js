@@ -75,6 +75,14 @@
     if (countNote) {
       countNote.textContent = `Showing ${shown} of ${total} resources` +
         (rows.length < total ? ` (filters and sorting by category, status or trust apply to the ${rows.length} rows on this page; search covers all).` : ".");
+      // a page with part of the catalog: the category's own page lists all of it
+      if (rows.length < total && c.category) {
+        const link = document.createElement("a");
+        link.href = `${table.dataset.root || ""}c/${encodeURIComponent(c.category)}.html`;
+        link.textContent = "every resource in this category";
+        link.id = "category-link";
+        countNote.append(" See ", link, ".");
+      }
     }
   }
   if (filters) {

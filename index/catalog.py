@@ -146,6 +146,11 @@ def _accepts(res: Resource, options: list[PaymentOption], declared: list[dict[st
     return [accept_record(a, {}) for a in _declared_accepts(declared)], f"declared:{kind}"
 
 
+def _description(res: Resource, accepts: list[AcceptRecord]) -> str | None:
+    """The resource's own description, else its first accept's."""
+    return res.description or next((a.description for a in accepts if a.description), None)
+
+
 def _category(res: Resource, origin: Origin, accepts: list[AcceptRecord], path: str, description: str | None) -> str:
     return classify_fields(
         tags=" ".join([*(res.tags or []), res.service_name or ""]), path=path.replace("/", " "),
@@ -158,7 +163,7 @@ def _pricing_key(res: Resource, origin: Origin, options: list[PaymentOption]) ->
     """(category, primary atomic price, its decimals) as `_draft` finds them, without the rest of a
     record: what one record's pricing sanity needs of every other resource (`find_record`)."""
     accepts, _ = _accepts(res, options, _declared(res.sources or []))
-    description = res.description or next((a.description for a in accepts if a.description), None)
+    description = _description(res, accepts)
     primary = _primary(accepts)
     return (_category(res, origin, accepts, urlsplit(res.url).path, description), _atomic(primary),
             primary.asset_decimals if primary else None)
@@ -182,7 +187,7 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     accepts, terms_source = _accepts(res, options, declared)
     path = urlsplit(res.url).path
     docs = docs_for(extracts, path, res.method) if extracts else {}
-    description = res.description or next((a.description for a in accepts if a.description), None)
+    description = _description(res, accepts)
     provider = describe.provider_name(res.service_name, origin.title, origin.host)
     category = _category(res, origin, accepts, path, description)
     summary, summary_derived = describe.summary(description, res.method, res.url, origin.host)
@@ -326,13 +331,10 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
         resources = [r for r in session.exec(query).all() if _in_catalog(r)]
         ids = sorted(r.id for r in resources)
 
-        def by_ids(values: Iterable[Any], make: Any) -> Iterator[Any]:
-            return _by_ids(session, values, make)
-
         origins, options = _origins_and_options(session, resources)
         extracts: dict[int, list[dict[str, Any]]] = {}
         rank = {k: i for i, k in enumerate(DOC_KINDS)}
-        pages = by_ids(origins, lambda c: select(DocPage).where(DocPage.origin_id.in_(c), DocPage.kind.in_(DOC_KINDS)))  # type: ignore[attr-defined]
+        pages = _by_ids(session, origins, lambda c: select(DocPage).where(DocPage.origin_id.in_(c), DocPage.kind.in_(DOC_KINDS)))  # type: ignore[attr-defined]
         for page in sorted(pages, key=lambda p: (rank[p.kind], p.url)):
             if page.extracted:
                 extracts.setdefault(page.origin_id, []).append(page.extracted)
@@ -342,7 +344,7 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
         # ids ascending, each chunk ordered by resource then time: every resource's rows stay in time order.
         # Of a parsed challenge only its accepts (the terms history) are read, extracted by the database:
         # decoding whole challenges was half of this function's time and most of its memory.
-        rows = by_ids(ids, lambda c: select(Observation.resource_id, Observation.observed_at, Observation.outcome,
+        rows = _by_ids(session, ids, lambda c: select(Observation.resource_id, Observation.observed_at, Observation.outcome,
                                             Observation.latency_ms, Observation.parsed["accepts"])
                       .where(Observation.final.is_(True), Observation.observed_at > since, Observation.resource_id.in_(c))  # type: ignore[attr-defined]
                       .order_by(Observation.resource_id, Observation.observed_at, Observation.id))
@@ -354,7 +356,7 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
                 if not past or past[-1][1] != accepts:  # terms_changes compares neighbours: a repeat adds nothing
                     past.append((at, accepts))
         status_changes: dict[int, list[dict[str, Any]]] = {}
-        for change in by_ids(ids, lambda c: select(ResourceChange).where(
+        for change in _by_ids(session, ids, lambda c: select(ResourceChange).where(
                 ResourceChange.kind.in_(STATUS_KINDS), ResourceChange.at > since,  # type: ignore[attr-defined]
                 ResourceChange.resource_id.in_(c)).order_by(ResourceChange.at, ResourceChange.id)):  # type: ignore[attr-defined]
             status_changes.setdefault(change.resource_id, []).append(

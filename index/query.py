@@ -208,7 +208,7 @@ def search(location: str | Path, query: Query) -> list[dict[str, Any]]:
     if query.limit is not None and query.limit < 0:
         raise ValueError("limit must be 0 or more")
     entries = load_entries(location)
-    if query.needs_details and any(f not in e for e in entries[:1] for f in DETAIL_FIELDS):
+    if query.needs_details and entries and any(f not in entries[0] for f in DETAIL_FIELDS):
         entries = load_entries(location, details=True)  # an older build: its catalog.jsonl has them
     rows = filter_entries(entries, q=query.q, category=query.category, network=query.network, max_price=query.max_price,
                           status=query.status, method=query.method, trust_tier=query.trust_tier,

@@ -1,5 +1,9 @@
-"""Progress extension: every X402_PROGRESS_INTERVAL seconds, hand a snapshot of the crawl's
-counts to X402_PROGRESS_CALLBACK (the CLI draws it; nothing is printed here)."""
+"""Progress extension: every X402_PROGRESS_INTERVAL seconds, send a snapshot of the crawl's counts
+as the `progress_snapshot` signal (the CLI connects its display to it; nothing is printed here).
+
+A signal, not a setting holding the callback: Scrapy deep-copies its settings (`frozencopy`), and a
+live terminal display (rich's Live holds locks and a thread) cannot be copied, so a callback in the
+settings crashed every crawl started from a terminal."""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
+
+# Sent with `snapshot=` (a dict from snapshot()); connect with crawler.signals.connect(fn, progress_snapshot).
+progress_snapshot = object()
 
 
 def snapshot(stats: dict[str, Any], started: float) -> dict[str, Any]:
@@ -26,25 +33,24 @@ def snapshot(stats: dict[str, Any], started: float) -> dict[str, Any]:
 
 
 class ProgressReporter:
-    def __init__(self, crawler: Any, callback: Any, interval: float) -> None:
+    def __init__(self, crawler: Any, interval: float) -> None:
         self.crawler = crawler
-        self.callback = callback
         self.interval = interval
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ProgressReporter:
-        callback = crawler.settings.get("X402_PROGRESS_CALLBACK")
-        if not callable(callback):
+        interval = crawler.settings.getfloat("X402_PROGRESS_INTERVAL")
+        if interval <= 0:
             raise NotConfigured
-        ext = cls(crawler, callback, crawler.settings.getfloat("X402_PROGRESS_INTERVAL"))
+        ext = cls(crawler, interval)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def report(self) -> None:
-        self.callback(snapshot(self.crawler.stats.get_stats(), self.started))
+        self.crawler.signals.send_catch_log(progress_snapshot, snapshot=snapshot(self.crawler.stats.get_stats(), self.started))
 
     def spider_opened(self) -> None:
         self.started = time.monotonic()

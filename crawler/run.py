@@ -90,14 +90,20 @@ def run_crawl(
         run_id = begin_run(engine, "full")
     extra = dict(overrides or {})
     extra["X402_CRAWL_RUN_ID"] = run_id
-    if progress is not None:
-        extra["X402_PROGRESS_CALLBACK"] = progress
     settings = crawl_settings(db_url, allow_private, extra)
     process = AsyncCrawlerProcess(settings)
     # Scrapy filters by LOG_LEVEL in its handler only, so every DEBUG line (two per response) is built
     # and then dropped; at the logger, records below LOG_LEVEL are never built.
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler("probe")
+    if progress is not None:
+        from crawler.progress import progress_snapshot
+
+        # Connected to the crawler, never put in the settings (Scrapy deep-copies those; see progress.py).
+        def on_snapshot(snapshot: dict[str, Any]) -> None:
+            progress(snapshot)
+
+        crawler.signals.connect(on_snapshot, signal=progress_snapshot, weak=False)
     process.crawl(crawler, candidates=candidates, facilitators=facilitators, origins=list(origins or []),
                   known=list(known or []))
     with fewer_collections():

@@ -88,9 +88,8 @@ X402_DISCOVER_ORIGINS = True
 X402_DOCS_PAGES = 5
 # Facilitator discovery page size (the spec allows 1..100).
 X402_DISCOVERY_PAGE_SIZE = 100
-# Seconds between progress reports (a callable in X402_PROGRESS_CALLBACK receives them).
+# Seconds between progress reports, sent as the crawler.progress.progress_snapshot signal (0: none).
 X402_PROGRESS_INTERVAL = 1.0
-X402_PROGRESS_CALLBACK = None
 # Crawl-run id the pipeline stamps on every observation (set by crawler.run).
 X402_CRAWL_RUN_ID = None
 

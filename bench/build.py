@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.categories import categories  # noqa: E402
-from index.jsonld import json_ld  # noqa: E402
-from index.record import (  # noqa: E402
+from index.catalog.categories import categories  # noqa: E402
+from index.catalog.jsonld import json_ld  # noqa: E402
+from index.catalog.record import (  # noqa: E402
     AcceptRecord,
     BuyInstructions,
     CatalogRecord,
@@ -43,8 +43,8 @@ from index.record import (  # noqa: E402
     PricingSanity,
     SourceRef,
 )
-from index.search import build_search_index  # noqa: E402
-from index.site import build_site  # noqa: E402
+from index.site.search import build_search_index  # noqa: E402
+from index.site.build import build_site  # noqa: E402
 
 SITE = "https://x402-index.example"
 NETWORKS = [("eip155:8453", "base", "Base", False, "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"),

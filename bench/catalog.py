@@ -1,4 +1,4 @@
-"""Catalog stage benchmark: `index.catalog.build_records` over a SQLite store of N synthetic
+"""Catalog stage benchmark: `index.catalog.build.build_records` over a SQLite store of N synthetic
 resources written through the crawler's own write path, timed (wall and CPU seconds, records/s, GC
 pauses, peak RSS), then run once more under cProfile.
 
@@ -8,8 +8,8 @@ pauses, peak RSS), then run once more under cProfile.
     .venv/bin/python bench/catalog.py --n 50000 --reuse  # time a kept database again, no fill
 
 The store is filled (not timed) as a crawl fills it, with the same functions: each origin's homepage
-and docs page (HTML we generate, read by `index.docs.extract_page`, stored by `record_origin_pages`);
-then `--crawls` crawl runs spread over the last 30 days (`index.changes.begin_run`, `record_probes`
+and docs page (HTML we generate, read by `index.docs.page.extract_page`, stored by `record_origin_pages`);
+then `--crawls` crawl runs spread over the last 30 days (`index.schedule.changes.begin_run`, `record_probes`
 in batches of 100 as the writer process gets them, `finish_run`), whose probes are the spider's
 items: the raw headers and body of a v2 `402` (PAYMENT-REQUIRED with one or two USDC accepts and a
 bazaar extension) and its `parse_challenge(...).model_dump(mode="json")`, the facilitator listing
@@ -51,12 +51,12 @@ sys.path.insert(0, str(ROOT))
 from crawler.discovery import source_of  # noqa: E402
 from crawler.discovery.facilitator import item_candidate  # noqa: E402
 from crawler.spiders.probe import ROBOTS_POLICY, _source_with_claims  # noqa: E402
-from index.catalog import build_records  # noqa: E402
-from index.categories import FALLBACK, categories, classify_fields  # noqa: E402
-from index.changes import begin_run, finish_run  # noqa: E402
-from index.docs import extract_page  # noqa: E402
-from index.store import dispose_engine, init_db, record_origin_pages, record_probes  # noqa: E402
-from index.x402 import parse_challenge  # noqa: E402
+from index.catalog.build import build_records  # noqa: E402
+from index.catalog.categories import FALLBACK, categories, classify_fields  # noqa: E402
+from index.schedule.changes import begin_run, finish_run  # noqa: E402
+from index.docs.page import extract_page  # noqa: E402
+from index.store.write import dispose_engine, init_db, record_origin_pages, record_probes  # noqa: E402
+from index.protocol.x402 import parse_challenge  # noqa: E402
 
 SITE = "https://x402-index.example"
 FACILITATOR = "https://facilitator.bench.example/discovery/resources"

@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from crawler.spiders.probe import ProbeSpider, _flat_headers
     from crawler.storewriter import encode_frame
-    from index import store
-    from index.netguard import host_block_reason
+    from index.store import write as store
+    from index.probe.netguard import host_block_reason
     from index.urls import canonical_url
-    from index.x402 import parse_challenge
+    from index.protocol.x402 import parse_challenge
 
 
 
@@ -68,17 +68,17 @@ def main(argv: list[str] | None = None) -> int:
 
     rows.append(("baseline callback: b64decode + json.loads", best_us(
         lambda: json.loads(base64.b64decode(header, validate=True)), 5000)))
-    rows.append(("index.x402.parse_challenge", best_us(lambda: parse_challenge(402, headers, b"{}", probed_url=url), 500)))
+    rows.append(("index.protocol.x402.parse_challenge", best_us(lambda: parse_challenge(402, headers, b"{}", probed_url=url), 500)))
     try:
-        from index.hints import extract_hints
+        from index.protocol.hints import extract_hints
 
         ext = challenge(url, 7)["extensions"]
         accepts = challenge(url, 7)["accepts"]
-        rows.append(("  of which index.hints.extract_hints (bazaar check)", best_us(lambda: extract_hints(ext, accepts, []), 500)))
-        from index.hints import check_bazaar
+        rows.append(("  of which index.protocol.hints.extract_hints (bazaar check)", best_us(lambda: extract_hints(ext, accepts, []), 500)))
+        from index.protocol.hints import check_bazaar
 
         bazaar = ext["bazaar"]
-        rows.append(("    of which index.hints.check_bazaar (jsonschema)", best_us(
+        rows.append(("    of which index.protocol.hints.check_bazaar (jsonschema)", best_us(
             lambda: check_bazaar(bazaar["info"], bazaar["schema"]), 500)))
     except (ImportError, TypeError):
         pass
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         lambda: pickle.loads(frame), 20) / len(batches[0])))
     with tempfile.TemporaryDirectory() as tmp:
         engine = store.init_db(f"sqlite:///{tmp}/micro.db")
-        label = "index.store.record_probes (writer process)"
+        label = "index.store.write.record_probes (writer process)"
         timings = []
         for batch in batches:  # first crawl: every resource new
             timings.append(timeit.timeit(lambda b=batch: store.record_probes(engine, b), number=1) / len(batch) * 1e6)

@@ -1,4 +1,4 @@
-"""What a failed download was, as exception class names for index.outcomes.classify_failure."""
+"""What a failed download was, as exception class names for index.probe.outcomes.classify_failure."""
 
 from __future__ import annotations
 

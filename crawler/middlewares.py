@@ -18,8 +18,8 @@ from typing import Any
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.resolver import allow_hosts_setting
-from index.netguard import host_block_reason
-from index.politeness import RETRY_STATUSES, backoff_seconds, retry_after_seconds
+from index.probe.netguard import host_block_reason
+from index.probe.politeness import RETRY_STATUSES, backoff_seconds, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
-from index.netguard import ip_block_reason
+from index.probe.netguard import ip_block_reason
 
 # name → reason, for every name the resolver refused in this process.
 BLOCKED_NAMES: dict[str, str] = {}

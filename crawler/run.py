@@ -76,13 +76,13 @@ def run_crawl(
 ) -> dict[str, Any]:
     """Probe candidates (and everything the facilitators list), store observations, return the summary.
 
-    `run_id`: the crawl run the observations belong to (index.changes.begin_run; the caller finishes
+    `run_id`: the crawl run the observations belong to (index.schedule.changes.begin_run; the caller finishes
     it). Without one, a run is begun and finished here. `known`: (url, method) of resources not to
     probe in this run: discovery only records them as sightings."""
     from scrapy.crawler import AsyncCrawlerProcess
 
-    from index.changes import begin_run, finish_run
-    from index.store import init_db
+    from index.schedule.changes import begin_run, finish_run
+    from index.store.write import init_db
 
     engine = init_db(db_url)
     own_run = run_id is None

@@ -8,7 +8,7 @@ imported at start-up. In the probe bench that was about 6 % of the crawl process
 wait for GEN0_THRESHOLD allocations. Reference counting still frees almost everything at once;
 cyclic garbage waits a little longer, a bounded amount (at most GEN0_THRESHOLD objects).
 
-The builds (`index.catalog.build_records`, `index.site.build_site`) hold every record at once: millions
+The builds (`index.catalog.build.build_records`, `index.site.build.build_site`) hold every record at once: millions
 of long-lived objects, plus the decoded rows they are made from, that each full collection would walk
 again and again (bench/catalog.py: 38.6 of 58.5 s at 20,000 records, and growing per record with the
 catalog). Nothing they make is cyclic garbage worth collecting meanwhile, so `no_collections()` turns

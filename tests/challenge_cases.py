@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from index.x402 import Challenge, parse_challenge
+from index.protocol.x402 import Challenge, parse_challenge
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "challenges"
 ACCEPT_FIELDS = ("scheme", "network", "network_caip2", "amount_atomic", "asset", "pay_to", "max_timeout_seconds")

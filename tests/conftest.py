@@ -73,7 +73,7 @@ def pg_url(pg_cluster: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        from index.store import dispose_engine
+        from index.store.write import dispose_engine
 
         dispose_engine(url)
         with admin.connect() as conn:
@@ -94,7 +94,7 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = True, timeout: fl
     package is importable there (for stub components named in settings)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env.pop("X402_INDEX_DB", None)
-    proc = subprocess.run([sys.executable, "-m", "index.cli", *args], cwd=cwd or ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", "index.cli.app", *args], cwd=cwd or ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"x402-index {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.jsonld import json_ld
-from index.record import AcceptRecord, BuyInstructions, CatalogRecord, Conformance, OriginRef, PricingSanity
+from index.catalog.jsonld import json_ld
+from index.catalog.record import AcceptRecord, BuyInstructions, CatalogRecord, Conformance, OriginRef, PricingSanity
 
 
 def sample_record(slug: str = "a-example-x", title: str = "A · X", url: str = "https://a.example/x",

@@ -1,4 +1,4 @@
-"""The per-probe ORM version of `index.store.record_probes`, as it was before the set-based one
+"""The per-probe ORM version of `index.store.write.record_probes`, as it was before the set-based one
 (commit 27dbd02): the oracle of tests/test_store_equivalence.py. Not used by the project."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, delete, select
 
-from index.models import Observation, Origin, PaymentOption, Resource
-from index.outcomes import ANSWERED, Outcome
-from index.store import _as_datetime, _declared_findings, _get_origin, _merge_sources, session_scope
+from index.store.models import Observation, Origin, PaymentOption, Resource
+from index.probe.outcomes import ANSWERED, Outcome
+from index.store.write import _as_datetime, _declared_findings, _get_origin, _merge_sources, session_scope
 from index.urls import canonical_url, resource_slug
 
 

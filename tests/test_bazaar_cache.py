@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index import hints
-from index.hints import (
+from index.protocol import hints
+from index.protocol.hints import (
     MAX_CACHED_INFO_CHARS,
     MAX_CACHED_SCHEMA_CHARS,
     MAX_CACHED_SCHEMAS,

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from index.demo.bait import BAIT_DESCRIPTION, BAIT_TAGS, BAIT_TITLE
-from index.serve import make_server
+from index.site.serve import make_server
 from index.urls import canonical_url
 from tests.conftest import ROOT, run_cli
 
@@ -186,7 +186,8 @@ def test_a_page_with_part_of_the_catalog_sorts_the_whole_catalog(browser: Browse
     """When the home page shows only the first PAGE_ROWS rows, Resource and Price lead to the pre-sorted
     list pages of the whole catalog (sorting the rows in place would show the cheapest of the first
     names); Category, Status and Trust sort this page's rows, by mouse or keyboard."""
-    from index import pages, site as site_module
+    from index.site import pages
+    from index.site import build as site_module
     from tests.records import sample_record
 
     monkeypatch.setattr(site_module, "PAGE_ROWS", 4)

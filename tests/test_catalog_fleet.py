@@ -20,9 +20,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from index.catalog import build_records, find_record
-from index.record import SCHEMA_ID
-from index.store import init_db
+from index.catalog.build import build_records, find_record
+from index.catalog.record import SCHEMA_ID
+from index.store.write import init_db
 from tests.conftest import run_cli
 
 GOLDEN = Path(__file__).parent / "fixtures" / "records" / "fleet.json"

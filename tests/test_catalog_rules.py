@@ -14,12 +14,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index import describe, pricing
-from index.categories import categories, classify_fields, scores
-from index.examples import example_request
-from index.health import Sample, percentile, terms_changes, window_figures
-from index.record import CatalogRecord, json_schema
-from index.trust import RISKS, TIERS, Facts, risk_notes, tier
+from index.catalog import describe
+from index.catalog import pricing
+from index.catalog.categories import categories, classify_fields, scores
+from index.catalog.examples import example_request
+from index.catalog.health import Sample, percentile, terms_changes, window_figures
+from index.catalog.record import CatalogRecord, json_schema
+from index.catalog.trust import RISKS, TIERS, Facts, risk_notes, tier
 from tests.records import sample_record
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
@@ -311,7 +312,7 @@ def test_json_ld_shape_of_a_record() -> None:
 
 
 def test_methodology_states_the_rules_the_code_applies() -> None:
-    from index import trust
+    from index.catalog import trust
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "methodology.md").read_text()
     for name in TIERS:

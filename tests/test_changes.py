@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from index.changes import State, begin_run, diff, finish_run, probed_in_run, unfinished_run
-from index.models import CrawlRun, Resource, ResourceChange
-from index.schedule import DEFAULT_INTERVAL, RETIRE_AFTER_FAILURES
-from index.store import init_db, record_probes
-from index.x402 import parse_challenge
+from index.schedule.changes import State, begin_run, diff, finish_run, probed_in_run, unfinished_run
+from index.store.models import CrawlRun, Resource, ResourceChange
+from index.schedule.rules import DEFAULT_INTERVAL, RETIRE_AFTER_FAILURES
+from index.store.write import init_db, record_probes
+from index.protocol.x402 import parse_challenge
 from tests.challenge_cases import CASES_DIR, load_response
 
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -102,7 +102,7 @@ def test_an_unfinished_run_is_found_with_what_it_already_probed(db_url: str) -> 
 
 
 def test_due_queue(db_url: str) -> None:
-    from index.dueq import discovery_due, plan
+    from index.schedule.due import discovery_due, plan
 
     engine = init_db(db_url)
     assert discovery_due(engine, T0)

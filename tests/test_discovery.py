@@ -1,5 +1,5 @@
 """Discovery sources as pure functions: well-known manifests, OpenAPI, llms.txt, facilitator pages,
-and declared terms checked against a live challenge (index.declared)."""
+and declared terms checked against a live challenge (index.protocol.declared)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from crawler.discovery.facilitator import (
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
 from crawler.discovery.openapi import MAX_DOCUMENT_BYTES, OPENAPI_PATHS, parse_openapi, payment_declared
 from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
-from index.declared import compare_declared
+from index.protocol.declared import compare_declared
 from index.findings import CODES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "discovery"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import crawler.settings as settings
-from index.cli import app
+from index.cli.app import app
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()

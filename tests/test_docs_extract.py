@@ -1,4 +1,4 @@
-"""index.docs: what docs pages say about x402 endpoints, read from real pages (tests/fixtures/docs:
+"""index.docs.page: what docs pages say about x402 endpoints, read from real pages (tests/fixtures/docs:
 three seed pages as extracted text, one as realistic HTML) and from hostile ones."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.docs import MAX_BODY_BYTES, PAGE_KEYS, REDACTED, docs_for, extract_page, path_score
-from index.htmlmeta import extract_meta
+from index.docs.page import MAX_BODY_BYTES, PAGE_KEYS, REDACTED, docs_for, extract_page, path_score
+from index.docs.page import page_meta as extract_meta
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "docs"
 MIB = 1024 * 1024

@@ -249,7 +249,7 @@ def test_demo_serves_every_paid_resource_and_stops_cleanly(fleet: dict[str, Any]
     n_paid = len(_expected_paid(fleet))  # the demo runs its own fleet from the same spec
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "index.cli", "demo", "--port", str(port), "--out", str(tmp_path / "public"),
+        [sys.executable, "-m", "index.cli.app", "demo", "--port", str(port), "--out", str(tmp_path / "public"),
          "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--quiet"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

@@ -1,4 +1,4 @@
-"""Discovery hints (index.hints): bazaar and v1 outputSchema normalized to one shape, bounded, never fetched."""
+"""Discovery hints (index.protocol.hints): bazaar and v1 outputSchema normalized to one shape, bounded, never fetched."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from index.hints import (
+from index.protocol.hints import (
     MAX_HINTS_BYTES,
     body_type,
     check_bazaar,

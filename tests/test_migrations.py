@@ -12,8 +12,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from index.migrate import UnversionedDatabase, current, head
-from index.store import get_engine, init_db
+from index.store.migrate import UnversionedDatabase, current, head
+from index.store.write import get_engine, init_db
 from tests.conftest import run_cli
 
 
@@ -52,8 +52,8 @@ def test_upgrading_a_populated_database_keeps_its_rows(db_url: str) -> None:
     """Columns added by later migrations get defaults on existing rows (0001 → head)."""
     from sqlalchemy import text
 
-    from index.migrate import upgrade
-    from index.store import get_engine
+    from index.store.migrate import upgrade
+    from index.store.write import get_engine
 
     engine = get_engine(db_url)
     upgrade(engine, "0001")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from index.networks import atomic_to_decimal, format_decimal, lookup_asset, lookup_network, to_caip2
+from index.protocol.networks import atomic_to_decimal, format_decimal, lookup_asset, lookup_network, to_caip2
 from index.paths import DATA_DIR
 
 REFERENCE_V1_NAMES = [

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import jsonschema
 import pytest
 
-from index.netguard import host_block_reason
-from index.outcomes import Outcome, classify_failure
-from index.politeness import backoff_seconds, retry_after_seconds
-from index.probeplan import NO_BODY, probe_plan, refused_before_paywall
-from index.samples import sample_from_schema
+from index.probe.netguard import host_block_reason
+from index.probe.outcomes import Outcome, classify_failure
+from index.probe.politeness import backoff_seconds, retry_after_seconds
+from index.probe.plan import NO_BODY, probe_plan, refused_before_paywall
+from index.probe.samples import sample_from_schema
 
 SEARCH_SCHEMA = {
     "type": "object",
@@ -81,7 +81,7 @@ def test_plan_uses_declared_examples_first() -> None:
 
 
 def test_plan_builds_samples_from_v1_field_descriptions() -> None:
-    from index.hints import extract_hints
+    from index.protocol.hints import extract_hints
 
     accepts = [{"scheme": "exact", "network": "base", "outputSchema": {"input": {
         "type": "http", "method": "POST", "body_fields": {"q": {"type": "string", "required": True}, "n": "integer"},

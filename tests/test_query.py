@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from index.query import Query, filter_entries, get_record, load_entries, record_entry, search, sort_entries
+from index.query.filters import Query, filter_entries, get_record, load_entries, record_entry, search, sort_entries
 
 ENTRIES = [
     {"slug": "a", "title": "Weather · Forecast", "summary": "Seven-day forecast", "url": "https://w.example/f",
@@ -112,7 +112,7 @@ def test_catalog_jsonl_details_are_merged_and_new_fields_carried(tmp_path: Path)
 def test_a_build_answers_every_filter_and_sort_from_index_json_alone(tmp_path: Path) -> None:
     # since schema 1.2.0 index.json entries carry tags and last_verified: catalog.jsonl (500 MB at 100k
     # resources) is never read for a query; here it is deleted to prove it
-    from index.site import build_site
+    from index.site.build import build_site
     from tests.records import sample_record
 
     verified = sample_record(slug="b-example-y", url="https://b.example/y", title="B · Y", tags=["meteo"],
@@ -133,8 +133,8 @@ def test_a_remote_build_is_queried_and_an_oversized_body_refused(tmp_path: Path,
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    import index.query as query_module
-    from index.site import build_site
+    import index.query.filters as query_module
+    from index.site.build import build_site
     from tests.records import sample_record
 
     build_site([sample_record(tags=["meteo"])], tmp_path)

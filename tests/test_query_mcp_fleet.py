@@ -15,12 +15,12 @@ import anyio
 import httpx
 import pytest
 
-from index.catalog import build_records
-from index.query import Query, search
-from index.site import build_site
-from index.store import init_db
+from index.catalog.build import build_records
+from index.query.filters import Query, search
+from index.site.build import build_site
+from index.store.write import init_db
 from index.testbuy import BuyRequest, Outcome, TestBuyer
-from index.wallet import load_key, new_key_file
+from index.testbuy.wallet import load_key, new_key_file
 from tests.conftest import ROOT, run_cli
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "X402_DISCOVER_ORIGINS=False"]
@@ -86,7 +86,7 @@ def _mcp(built: dict[str, Any], args: list[str], body: Callable[[Any], Awaitable
 
     errlog = built["work"] / "mcp-stderr.txt"
     params = StdioServerParameters(command=sys.executable,
-                                   args=["-m", "index.cli", "mcp", "--index", str(built["out"]), "--db", built["db"],
+                                   args=["-m", "index.cli.app", "mcp", "--index", str(built["out"]), "--db", built["db"],
                                          "--allow-host", "127.0.0.1", *args],
                                    cwd=str(ROOT), env={"PYTHONPATH": str(ROOT)})
     holder: dict[str, Any] = {}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from index.schedule import DEFAULT_INTERVAL, MAX_BACKOFF, RETIRE_AFTER_FAILURES, after_probe, parse_every
+from index.schedule.rules import DEFAULT_INTERVAL, MAX_BACKOFF, RETIRE_AFTER_FAILURES, after_probe, parse_every
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -133,7 +133,7 @@ def test_a_crawl_killed_with_sigkill_resumes_without_duplicates(own_fleet: dict[
     env.pop("X402_INDEX_DB", None)
     # one probe at a time and a batch per item, so the kill lands between stored probes
     slow = ["-s", "CONCURRENT_REQUESTS=1", "-s", "X402_STORE_BATCH=1", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.2"]
-    proc = subprocess.Popen([sys.executable, "-m", "index.cli", "crawl", "--db", db, "--allow-host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "index.cli.app", "crawl", "--db", db, "--allow-host", "127.0.0.1",
                              "--quiet", *seed_args, *slow], cwd=tmp_path, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -171,7 +171,7 @@ def test_a_crawl_killed_with_sigkill_resumes_without_duplicates(own_fleet: dict[
 def test_run_loop_stops_on_sigterm_between_steps(own_fleet: dict[str, Any], tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'c.db'}"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "index.cli", "run", "--every", "1h", "--db", db, "--out", str(tmp_path / "public"),
+    proc = subprocess.Popen([sys.executable, "-m", "index.cli.app", "run", "--every", "1h", "--db", db, "--out", str(tmp_path / "public"),
                              "--allow-host", "127.0.0.1", "--seed", _url(own_fleet, "price"), *FAST[:2]],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90

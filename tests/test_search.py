@@ -6,8 +6,8 @@ import gzip
 import json
 from pathlib import Path
 
-from index.search import build_search_index
-from index.site import build_site
+from index.site.search import build_search_index
+from index.site.build import build_site
 from tests.records import sample_record
 
 

@@ -12,8 +12,9 @@ from urllib.parse import urljoin
 import jsonschema
 import pytest
 
-from index import feeds, pages
-from index.record import (
+from index.site import feeds
+from index.site import pages
+from index.catalog.record import (
     SCHEMA_ID,
     CatalogRecord,
     Conformance,
@@ -26,10 +27,10 @@ from index.record import (
     RiskNote,
     TermsChange,
 )
-from index.render import curl_command, param_rows
-from index.site import SiteWriter, UnsafePath, build_site, format_usd, safe_name
-from index.sitefiles import SCHEMAS
-from index.svg import bar_chart, log_box_chart
+from index.site.render import curl_command, param_rows
+from index.site.build import SiteWriter, UnsafePath, build_site, format_usd, safe_name
+from index.site.files import SCHEMAS
+from index.site.svg import bar_chart, log_box_chart
 from tests.records import sample_record
 
 XSS = '</script><script>alert(1)</script><img src=x onerror=alert(2)>'
@@ -86,7 +87,7 @@ def test_writer_refuses_escapes_and_double_writes(tmp_path: Path) -> None:
 
 
 def test_plain_number_never_uses_scientific_notation() -> None:
-    from index.render import plain_number
+    from index.site.render import plain_number
 
     assert [plain_number(x) for x in (5e-05, 200.0, 0.01, 1.234, 1e-7, 10)] == ["0.00005", "200", "0.01", "1.234", "0.0000001", "10"]
 
@@ -155,7 +156,7 @@ def test_every_emitted_json_file_validates_against_its_published_schema(tmp_path
 def test_index_entries_are_what_the_model_would_dump() -> None:
     """The build makes index.json entries as plain dicts: the IndexEntry model accepts each as it is
     and dumps it unchanged, with every field present."""
-    from index.record import IndexEntry, index_entry_dict
+    from index.catalog.record import IndexEntry, index_entry_dict
 
     verified = record().accepts[0].model_copy(update={"verified": True})
     for rec in [*_varied(), record().model_copy(update={"accepts": [verified], "retired_at": "2026-11-21T00:00:00Z",
@@ -400,7 +401,7 @@ def test_serve_answers_with_the_site_and_its_404_page(tmp_path: Path) -> None:
 
     import httpx
 
-    from index.serve import make_server
+    from index.site.serve import make_server
 
     build_site([record()], tmp_path)
     server = make_server(tmp_path, "127.0.0.1", 0)
@@ -503,11 +504,11 @@ def _fleet_records() -> list[CatalogRecord]:
 
 
 def test_the_output_escaping_shortcut_writes_the_bytes_stock_jinja_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """index.render compiles {{ … }} to escape_output(…), a str, where Jinja writes escape(…), a Markup:
+    """index.site.render compiles {{ … }} to escape_output(…), a str, where Jinja writes escape(…), a Markup:
     every file of a site built both ways is the same, byte for byte."""
     from jinja2.compiler import CodeGenerator
 
-    from index import render
+    from index.site import render
 
     records = _fleet_records()
     assert "environment.escape_output(" in render.environment().compile("{{ x }}", raw=True)
@@ -554,7 +555,7 @@ def test_catalog_jsonl_follows_removals_additions_and_no_change(tmp_path: Path) 
 def test_a_build_cut_off_midway_is_followed_by_a_full_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A build that dies after replacing pages leaves a state that no longer describes them: the next
     build trusts none of its hashes, so a record changed back gets its page back."""
-    from index import site
+    from index.site import build as site
 
     records = [sample_record(slug=f"r-{i:03d}", url=f"https://a.example/{i}", title=f"R {i}") for i in range(6)]
     build_site(records, tmp_path)

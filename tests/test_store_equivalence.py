@@ -1,4 +1,4 @@
-"""The set-based `index.store.record_probes` writes exactly the rows the per-probe ORM version wrote
+"""The set-based `index.store.write.record_probes` writes exactly the rows the per-probe ORM version wrote
 (tests/reference_store.py): same ids, same values, for hand-picked and generated batches."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index import changes, store
+from index.schedule import changes
+from index.store import write as store
 from tests import reference_store
 
 USDC_BASE_SEPOLIA = "0x036CbD53842c5426634e7929541eC2318f3dCF7e"

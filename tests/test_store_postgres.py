@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-from index import store
+from index.store import write as store
 from tests import reference_store
 from tests.test_store_equivalence import BATCHES, _probe
 

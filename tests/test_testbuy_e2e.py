@@ -18,11 +18,11 @@ import httpx
 import pytest
 
 from index.demo.spec import PAY_TO_CHAIN, PAY_TO_WEATHER
-from index.store import init_db
+from index.store.write import init_db
 from index.testbuy import BuyRequest, Limits, Outcome, TestBuyer
 from index.testbuy.ledger import spent_usd
 from index.testbuy.sign import sign_payment
-from index.wallet import load_key, new_key_file
+from index.testbuy.wallet import load_key, new_key_file
 from tests.conftest import run_cli
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "X402_DISCOVER_ORIGINS=False"]

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from index.store import init_db
+from index.store.write import init_db
 from index.testbuy import fetch
 from index.testbuy.policy import Outcome
 from index.testbuy.run import BuyRequest, TestBuyer
-from index.wallet import PrivateKey
+from index.testbuy.wallet import PrivateKey
 
 PUBLIC = "93.184.216.34"  # a global address the stub resolver hands out; nothing ever connects to it
 SEPOLIA_USDC = "0x036CbD53842c5426634e7929541eC2318f3dCF7e"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.netguard import host_block_reason, ip_block_reason
+from index.probe.netguard import host_block_reason, ip_block_reason
 from index.urls import canonical_url, is_http_url, origin_of, resource_slug, slugify
 
 

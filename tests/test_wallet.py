@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from index.wallet import KEY_ENV, REDACTED, PrivateKey, WalletError, load_key, new_key_file, redact
+from index.testbuy.wallet import KEY_ENV, REDACTED, PrivateKey, WalletError, load_key, new_key_file, redact
 
 
 def test_new_key_file_is_0600_never_overwritten_and_loads(tmp_path: Path) -> None:

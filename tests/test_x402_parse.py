@@ -15,9 +15,9 @@ import pytest
 from crawler.discovery import Discovered
 from crawler.discovery.openapi import parse_openapi
 from crawler.discovery.wellknown import parse_well_known
-from index.declared import compare_declared
+from index.protocol.declared import compare_declared
 from index.findings import CODES, Severity, finding, table
-from index.x402 import (
+from index.protocol.x402 import (
     MAX_DESCRIPTION,
     MAX_HEADER_BYTES,
     Challenge,

@@ -3,7 +3,7 @@
 
 Every reader here is pure (no Scrapy, no I/O), bounded in what it keeps, and never raises on hostile
 input. What a source says about an endpoint is kept as `declared` data: it steers the probe and is
-compared with the live 402 (index.declared), never trusted over it.
+compared with the live 402 (index.protocol.declared), never trusted over it.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Candidate(TypedDict, total=False):
     `declared` is what the source claims about the endpoint, checked against the live 402 and never
     trusted over it:
         {"x402_version"?: 1 | 2,
-         "accepts"?: [index.x402.normalize_accept(...).model_dump(mode="json"), ...],
+         "accepts"?: [index.protocol.x402.normalize_accept(...).model_dump(mode="json"), ...],
          "price_usd"?: "0.01",            # decimal USD as the source wrote it (no "$")
          "price_dynamic"?: bool,
          "price_min_usd"?: "0.01", "price_max_usd"?: "1.00",   # dynamic price range, when given
@@ -48,7 +48,7 @@ class Candidate(TypedDict, total=False):
     url: str
     method: str | None
     body: Any
-    hints: dict[str, Any]  # declared input/output hints (index.hints shape), used to plan the probe
+    hints: dict[str, Any]  # declared input/output hints (index.protocol.hints shape), used to plan the probe
     source: dict[str, Any]  # {kind, url}
     declared: dict[str, Any]
 

@@ -22,8 +22,8 @@ from crawler.discovery import (
     source_of,
 )
 from index.findings import finding
-from index.hints import extract_hints, normalize_bazaar_input, route_template_ok
-from index.x402 import MAX_ACCEPTS, normalize_accept
+from index.protocol.hints import extract_hints, normalize_bazaar_input, route_template_ok
+from index.protocol.x402 import MAX_ACCEPTS, normalize_accept
 
 MAX_ITEMS_PER_PAGE = 1000  # items read from one page, whatever the server sends
 MAX_PAGES = 1000  # pages read from one facilitator in one crawl
@@ -86,7 +86,7 @@ def _version(value: Any) -> int | None:
 
 
 def _accepts(raw: Any, version: int | None) -> list[dict[str, Any]]:
-    """Declared accepts normalized as the live ones are (index.x402.normalize_accept), as JSON dicts.
+    """Declared accepts normalized as the live ones are (index.protocol.x402.normalize_accept), as JSON dicts.
     Their conformance findings are not kept: the live 402 is what gets judged."""
     out: list[dict[str, Any]] = []
     for i, entry in enumerate(raw[:MAX_ACCEPTS] if isinstance(raw, list) else []):

@@ -3,7 +3,7 @@
 An operation is paid when it carries `x-payment-info` (x402scan's convention, x402-protocol.md §5.2;
 the price is decimal USD, fixed or dynamic, in several spellings) or documents a `402` response.
 Each becomes a candidate with the operation's method, an example body (the document's example, else a
-minimal body built from the request schema), index.hints-shaped hints (source "openapi") and what
+minimal body built from the request schema), index.protocol.hints-shaped hints (source "openapi") and what
 the document declares about its price.
 
 Hostile documents: JSON or YAML up to 2 MiB; YAML is scanned event by event first and refused when it
@@ -35,10 +35,10 @@ from crawler.discovery import (
     source_of,
 )
 from index.findings import finding
-from index.hints import body_type
-from index.samples import sample_from_schema
+from index.protocol.hints import body_type
+from index.probe.samples import sample_from_schema
 from index.urls import canonical_url
-from index.x402 import clean_text, safe_json_loads
+from index.protocol.x402 import clean_text, safe_json_loads
 
 OPENAPI_PATHS = ("/openapi.json", "/openapi.yaml")
 
@@ -568,7 +568,7 @@ def _operation(path: str, method: str, path_item: dict[str, Any], op: dict[str, 
 
 def _hints(inp: dict[str, Any], schema_props: dict[str, Any], output: dict[str, Any] | None,
            refs: _Refs) -> dict[str, Any]:
-    """index.hints-shaped hints within MAX_KEPT_BYTES, as an independent plain copy. Parts are measured
+    """index.protocol.hints-shaped hints within MAX_KEPT_BYTES, as an independent plain copy. Parts are measured
     once each (shared schemas once per document) and given up least useful first: output,
     input_schema, input.body, input.queryParams."""
     too_big = MAX_KEPT_BYTES + 1

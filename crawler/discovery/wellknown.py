@@ -29,7 +29,7 @@ from crawler.discovery import (
 from crawler.discovery.facilitator import item_candidate
 from index.findings import finding
 from index.urls import canonical_url
-from index.x402 import clean_text
+from index.protocol.x402 import clean_text
 
 WELL_KNOWN_PATHS = ("/.well-known/x402", "/.well-known/x402.json")
 MAX_ENTRIES = 1000

@@ -4,7 +4,7 @@ For every origin the crawl meets (an origin seed, or the origin of any candidate
 `/.well-known/x402` and its draft twin, `/openapi.json|yaml`, `/llms.txt`, the homepage, and up to
 `X402_DOCS_PAGES` docs pages those point at. Each file becomes a `page` item (stored per origin for
 the normalizer) and its listed endpoints become candidates, confirmed by a live probe like any other.
-Parsing is pure and lives in crawler.discovery and index.docs; this mixin only moves data.
+Parsing is pure and lives in crawler.discovery and index.docs.page; this mixin only moves data.
 
 robots.txt: obeyed for HTML, OpenAPI and llms.txt; not consulted for `/.well-known/x402`, which
 exists to be read by x402 clients.
@@ -25,12 +25,12 @@ from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
 from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
 from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
 from crawler.failures import exception_names
-from index.docs import extract_page
-from index.outcomes import classify_failure
+from index.docs.page import extract_page
+from index.probe.outcomes import classify_failure
 from index.urls import canonical_url, origin_of
-from index.x402 import safe_json_loads
+from index.protocol.x402 import safe_json_loads
 
-# Link kinds (index.docs) worth following from a homepage as documentation.
+# Link kinds (index.docs.page) worth following from a homepage as documentation.
 DOCS_LINK_KINDS = frozenset({"docs", "api", "reference", "pricing", "llms", "openapi"})
 HTML_ACCEPT = "text/html,application/xhtml+xml,text/markdown;q=0.9,text/plain;q=0.8"
 

@@ -1,6 +1,6 @@
 """The probe spider: ask each candidate, unpaid, what it costs. It only moves data.
 
-Every attempt becomes one item (a plain dict) with a coded outcome; parsing is `index.x402`.
+Every attempt becomes one item (a plain dict) with a coded outcome; parsing is `index.protocol.x402`.
 Facilitator discovery pages, and what each origin says about itself (crawler.spiders.origins), are
 read in the same crawl and feed more candidates into it.
 """
@@ -25,10 +25,10 @@ from crawler.failures import exception_names
 from crawler.middlewares import BlockedRequest
 from crawler.resolver import blocked_reason
 from crawler.spiders.origins import OriginDiscovery
-from index.outcomes import Outcome, classify_failure, outcome_for_status
-from index.probeplan import NO_BODY, Attempt, probe_plan, refused_before_paywall
+from index.probe.outcomes import Outcome, classify_failure, outcome_for_status
+from index.probe.plan import NO_BODY, Attempt, probe_plan, refused_before_paywall
 from index.urls import canonical_url, origin_of
-from index.x402 import parse_challenge, safe_json_loads
+from index.protocol.x402 import parse_challenge, safe_json_loads
 
 # Probes of endpoints listed by their owners (seed lists, facilitator registries, an origin's own
 # x402 manifest) do not consult robots.txt: the listing invites calls. Recorded on every observation.

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from index.networks import lookup_asset, lookup_network, to_caip2
+from index.protocol.networks import lookup_asset, lookup_network, to_caip2
 
 # Throwaway receiving addresses (no keys exist for them; nothing here touches a chain).
 PAY_TO_WEATHER = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
@@ -203,7 +203,7 @@ class HostileResource:
     path: str
     method: str
     description: str
-    outcome: str  # expected probe outcome (index.outcomes.Outcome value)
+    outcome: str  # expected probe outcome (index.probe.outcomes.Outcome value)
     findings: tuple[str, ...] = ()  # finding codes that must be present
     status: int | None = None  # status line an unpaid probe gets first (None: no status line)
     version: int | None = None  # x402 version of the challenge it sends, if any

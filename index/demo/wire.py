@@ -8,7 +8,7 @@ from typing import Any
 from x402.extensions.bazaar import OutputConfig, declare_discovery_extension
 
 from index.demo.spec import SOLANA_FEE_PAYER, DemoResource, Price
-from index.networks import lookup_asset
+from index.protocol.networks import lookup_asset
 
 
 def _extra(price: Price) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from index.netguard import host_block_reason, ip_block_reason
+from index.probe.netguard import host_block_reason, ip_block_reason
 
 MAX_BODY = 1024 * 1024  # bytes of an answer we read; the rest is not downloaded
 USER_AGENT = "x402-index test-buy (+https://github.com/x402-index)"

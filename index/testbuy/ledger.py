@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from index.models import PaymentOption, Resource, TestBuy
-from index.store import session_scope
+from index.store.models import PaymentOption, Resource, TestBuy
+from index.store.write import session_scope
 from index.testbuy.policy import BUDGET_WINDOW_HOURS, SPENT_OUTCOMES, Selection
 from index.urls import canonical_url
 
@@ -29,7 +29,7 @@ class CatalogEntry:
     status: str | None
     resource_url: str | None
     options: list[dict[str, Any]] = field(default_factory=list)  # PaymentOption rows as dicts, by position
-    hints: dict[str, Any] = field(default_factory=dict)  # how to call it (index.hints), for the request body
+    hints: dict[str, Any] = field(default_factory=dict)  # how to call it (index.protocol.hints), for the request body
 
 
 def _is_url(target: str) -> bool:

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Engine
 
-from index.networks import format_decimal
-from index.probeplan import NO_BODY, probe_plan, refused_before_paywall
+from index.protocol.networks import format_decimal
+from index.probe.plan import NO_BODY, probe_plan, refused_before_paywall
 from index.testbuy import fetch, ledger
 from index.testbuy.policy import (
     Limits,
@@ -36,8 +36,8 @@ from index.testbuy.policy import (
 )
 from index.testbuy.sign import SignedPayment, sign_payment
 from index.urls import canonical_url
-from index.wallet import PrivateKey, redact
-from index.x402 import (
+from index.testbuy.wallet import PrivateKey, redact
+from index.protocol.x402 import (
     MAX_ACCEPTS,
     PAYMENT_REQUIRED,
     PAYMENT_RESPONSE,
@@ -196,7 +196,7 @@ class TestBuyer:
             result.slug, result.url, result.method = entry.slug, entry.url, entry.method
 
     def _probe(self, result: BuyResult, req: BuyRequest, entry: ledger.CatalogEntry | None) -> tuple[Challenge, dict[str, Any], Any]:
-        """The fresh unpaid probe, as the crawler would ask (index.probeplan), with the resource's method."""
+        """The fresh unpaid probe, as the crawler would ask (index.probe.plan), with the resource's method."""
         assert result.url and result.method
         plan = [a for a in probe_plan(result.url, result.method, hints=entry.hints if entry else None)
                 if a.method == result.method][:MAX_PROBE_ATTEMPTS]

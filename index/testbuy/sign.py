@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from index.networks import format_decimal
+from index.protocol.networks import format_decimal
 from index.testbuy.policy import Refusal, Selection
-from index.x402 import PAYMENT_SIGNATURE, X_PAYMENT
+from index.protocol.x402 import PAYMENT_SIGNATURE, X_PAYMENT
 
 
 @dataclass(frozen=True)

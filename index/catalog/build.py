@@ -1,0 +1,407 @@
+"""Normalize: database rows → CatalogRecord. Reads the store, never the network.
+
+Every value on a record comes from an observation, a page we fetched, a source's listing (marked as
+such) or our registries; the rules are in docs/methodology.md and the pure modules this one calls:
+describe (words), examples (example request), pricing (sanity), health (windows, terms history),
+trust (tier, risk notes), jsonld. The only clock is the newest probe time in the database, so two
+builds of one database are byte-identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from index.catalog import describe
+from index.catalog import pricing
+from index.catalog.categories import classify_fields
+from index.docs.page import docs_for
+from index.catalog.examples import example_request
+from index.gcpolicy import no_collections
+from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_figures
+from index.catalog.jsonld import json_ld, site_link
+from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
+from index.protocol.networks import atomic_to_decimal, format_decimal, lookup_asset, lookup_network
+from index.catalog.record import (
+    AcceptRecord,
+    BuyInstructions,
+    CatalogRecord,
+    Conformance,
+    ExampleRequest,
+    Health,
+    Hints,
+    OriginRef,
+    PricingSanity,
+    SourceRef,
+)
+from index.store.write import chunks
+from index.catalog.trust import Facts, price_changed_recently, risk_notes, tier
+
+DOC_KINDS = ("docs", "homepage", "parent_homepage")  # pages docs_for reads, best first
+DECLARED_KINDS = ("openapi", "well_known", "facilitator", "llms_txt", "docs", "seed")  # whose declared terms win
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _iso_text(value: Any) -> Any:
+    """A time stored as ISO text (the sources' first/last seen), written as every time of a record is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return _iso(datetime.fromisoformat(value))
+    except ValueError:
+        return value
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+readable_path = describe.readable_path  # kept importable from here
+
+
+def accept_record(opt: Any, hints: dict[str, Any]) -> AcceptRecord:
+    """One payment option (a PaymentOption row, or a declared accept dict) with human amounts, USD
+    only for registered stablecoins."""
+    get = opt.get if isinstance(opt, dict) else (lambda k, d=None: getattr(opt, k, d))
+    caip2, atomic = get("network_caip2"), get("amount_atomic")
+    net = lookup_network(caip2)
+    asset = lookup_asset(caip2, get("asset"))
+    amount = price_usd = None
+    if asset is not None and atomic is not None:
+        human = atomic_to_decimal(int(atomic), asset.decimals)
+        amount = format_decimal(human)
+        price_usd = float(human) if asset.usd_pegged else None
+    verified_at = get("verified_at")
+    return AcceptRecord(
+        scheme=get("scheme"), network=get("network"), network_caip2=caip2,
+        network_name=net.name if net else None, testnet=net.testnet if net else None,
+        pay_to=get("pay_to"), asset=get("asset"), asset_symbol=asset.symbol if asset else None,
+        asset_decimals=asset.decimals if asset else None, max_amount_required_atomic=atomic,
+        amount=amount, price_usd=price_usd, max_timeout_seconds=get("max_timeout_seconds"),
+        mime_type=get("mime_type"), description=get("description"), verified=bool(get("verified", False)),
+        verified_at=_iso(verified_at) if isinstance(verified_at, datetime) else verified_at,
+        hints=Hints(input=hints.get("input"), output=hints.get("output"), source=hints.get("source"),
+                    input_schema=hints.get("input_schema") if isinstance(hints.get("input_schema"), dict) else None),
+    )
+
+
+@dataclass
+class _Draft:
+    """A record before the category-wide pricing pass."""
+
+    fields: dict[str, Any]
+    facts: Facts
+    primary_atomic: int | None
+    primary_decimals: int | None
+    primary_usd: Decimal | None
+    finding_codes: list[str] = field(default_factory=list)
+
+
+def _declared(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sources' declared dicts, the most specific kind first."""
+    rank = {k: i for i, k in enumerate(DECLARED_KINDS)}
+    ordered = sorted((s for s in sources if isinstance(s.get("declared"), dict)),
+                     key=lambda s: (rank.get(str(s.get("kind")), len(rank)), str(s.get("url"))))
+    return [s["declared"] for s in ordered]
+
+
+def _declared_accepts(declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for d in declared:
+        accepts = [a for a in d.get("accepts") or [] if isinstance(a, dict)]
+        if accepts:
+            return accepts
+    return []
+
+
+def _primary(accepts: list[AcceptRecord]) -> AcceptRecord | None:
+    """The accept a price comparison uses: the cheapest in USD, else the first with known decimals."""
+    priced = [a for a in accepts if a.price_usd is not None and a.max_amount_required_atomic is not None]
+    if priced:
+        return min(priced, key=lambda a: (a.price_usd, a.network_caip2 or ""))
+    return next((a for a in accepts if a.asset_decimals is not None and a.max_amount_required_atomic is not None), None)
+
+
+def _accepts(res: Resource, options: list[PaymentOption], declared: list[dict[str, Any]]) -> tuple[list[AcceptRecord], str]:
+    """A resource's accepts, and where its terms come from: its latest usable 402 once it answered one,
+    else what a source declared."""
+    if res.last_paid_at is not None:
+        return [accept_record(o, res.hints or {}) for o in sorted(options, key=lambda o: o.position)], "probe"
+    sources = res.sources or []
+    kind = next((s.get("kind") for s in sources if (s.get("declared") or {}).get("accepts")), "source")
+    return [accept_record(a, {}) for a in _declared_accepts(declared)], f"declared:{kind}"
+
+
+def _description(res: Resource, accepts: list[AcceptRecord]) -> str | None:
+    """The resource's own description, else its first accept's."""
+    return res.description or next((a.description for a in accepts if a.description), None)
+
+
+def _category(res: Resource, origin: Origin, accepts: list[AcceptRecord], path: str, description: str | None) -> str:
+    return classify_fields(
+        tags=" ".join([*(res.tags or []), res.service_name or ""]), path=path.replace("/", " "),
+        description=" ".join(filter(None, [description, *(a.description for a in accepts)])),
+        context=" ".join(filter(None, [origin.title, origin.description])),
+    )
+
+
+def _pricing_key(res: Resource, origin: Origin, options: list[PaymentOption]) -> tuple[str, int | None, int | None]:
+    """(category, primary atomic price, its decimals) as `_draft` finds them, without the rest of a
+    record: what one record's pricing sanity needs of every other resource (`find_record`)."""
+    accepts, _ = _accepts(res, options, _declared(res.sources or []))
+    description = _description(res, accepts)
+    primary = _primary(accepts)
+    return (_category(res, origin, accepts, urlsplit(res.url).path, description), _atomic(primary),
+            primary.asset_decimals if primary else None)
+
+
+def _atomic(primary: AcceptRecord | None) -> int | None:
+    return int(primary.max_amount_required_atomic) if primary and primary.max_amount_required_atomic else None
+
+
+STATUS_KINDS = ("went_down", "recovered", "removed", "retired")
+
+
+def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts: list[dict[str, Any]],
+           samples: list[Sample], history: list[tuple[datetime, list[dict[str, Any]]]],
+           window_end: datetime, generated_at: str, site_url: str,
+           status_changes: list[dict[str, Any]] | None = None) -> _Draft:
+    hints = res.hints or {}
+    sources = res.sources or []
+    declared = _declared(sources)
+    ever_paid = res.last_paid_at is not None
+    accepts, terms_source = _accepts(res, options, declared)
+    path = urlsplit(res.url).path
+    docs = docs_for(extracts, path, res.method) if extracts else {}
+    description = _description(res, accepts)
+    provider = describe.provider_name(res.service_name, origin.title, origin.host)
+    category = _category(res, origin, accepts, path, description)
+    summary, summary_derived = describe.summary(description, res.method, res.url, origin.host)
+    example = example_request(res.url, res.method, hints, docs.get("example_body"), declared)
+    primary = _primary(accepts)
+    prices = [a.price_usd for a in accepts if a.price_usd is not None]
+    price_usd = min(prices) if prices else None
+    network_names = sorted({a.network_name or a.network or "" for a in accepts} - {""})
+    price_text = describe.price_phrase(
+        primary.price_usd if primary else None, primary.amount if primary else None,
+        primary.asset_symbol if primary else None,
+        primary.max_amount_required_atomic if primary else (accepts[0].max_amount_required_atomic if accepts else None))
+    seo = describe.seo(provider, res.url, summary, price_text, network_names)
+    title = describe.title(provider, res.url)
+    page_path = f"r/{res.slug}.html"
+    page = site_link(site_url, page_path)
+    crawl_cmd, buy_cmd, pay_cmd = describe.test_buy_commands(
+        res.url, res.method, [(a.network_caip2 or a.network, a.testnet) for a in accepts])
+    buy = BuyInstructions(command=buy_cmd, pay_command=pay_cmd, crawl_command=crawl_cmd, page=f"{page}#test-buy")
+    findings = [f for f in (res.findings or []) if isinstance(f, dict)] if ever_paid else []
+    errors = sum(1 for f in findings if f.get("severity") == "error")
+    warnings = sum(1 for f in findings if f.get("severity") == "warning")
+    verified_at = [a.verified_at for a in accepts if a.verified and a.verified_at]
+    windows = window_figures(samples, window_end)
+    changes = terms_changes(history)
+    auth_notes = [n["text"] for n in docs.get("notes") or [] if n.get("kind") == "auth_alternative" and n.get("text")]
+    usd = Decimal(str(primary.price_usd)) if primary and primary.price_usd is not None else None
+    atomic = _atomic(primary)
+    offer = None
+    if primary is not None and primary.amount is not None:
+        offer = {"price": primary.amount, "currency": primary.asset_symbol or primary.asset,
+                 "network": primary.network, "asset": primary.asset}
+
+    facts = Facts(
+        status=res.status or "unknown", ever_paid=ever_paid, last_paid_at=_aware(res.last_paid_at),
+        window_end=window_end, url=res.url, verified=bool(verified_at) and res.status == "paid",
+        origin_identified=bool(origin.title or origin.description), error_findings=errors,
+        networks_testnet=[a.testnet for a in accepts], pay_tos=[a.pay_to for a in accepts if a.pay_to],
+        unknown_assets=sum(1 for a in accepts if a.asset_symbol is None), changes=changes, auth_notes=auth_notes,
+    )
+    null_reasons: dict[str, str] = {}
+    if example.body is None and example.null_reason:
+        null_reasons["example_request_body"] = example.null_reason
+    if price_usd is None:
+        null_reasons["price_usd"] = ("no accept is in a USD stablecoin we know" if accepts else "no accepts")
+    if res.x402_version is None:
+        null_reasons["x402_version"] = "never answered a usable 402"
+    if not verified_at:
+        null_reasons["last_verified"] = "no successful test-buy of a current accept"
+    if res.last_seen is None:
+        null_reasons["last_seen"] = "the server never answered our probe"
+    for name in ("title", "description", "favicon"):
+        if getattr(origin, name) is None:
+            null_reasons[f"origin.{name}"] = f"the origin's pages gave no {name}"
+    prompt = describe.example_prompt(res.url, example.url, example.body)
+    if prompt is None:
+        null_reasons["example_prompt"] = "no example request to phrase a prompt from"
+    fields = dict(
+        generated_at=generated_at, slug=res.slug, title=title, url=res.url, category=category, summary=summary,
+        seo=seo, use_cases=describe.use_cases(category, res.url, provider),
+        ideal_buyer=describe.ideal_buyer(category, res.url, provider),
+        example_prompt=prompt,
+        example_request_body=example.body, accepts=accepts,
+        origin=OriginRef(slug=origin.slug, host=origin.host, title=origin.title, description=origin.description,
+                         url=origin.url, favicon=origin.favicon),
+        axon_deep_link=buy.page, method=res.method, tags=list(res.tags or []),
+        example_request=ExampleRequest(method=example.method, url=example.url, content_type=example.content_type,
+                                       body=example.body, source=example.source),
+        test_buy=buy, status=res.status or "unknown", terms_source=terms_source, x402_version=res.x402_version,
+        networks=sorted({a.network_caip2 for a in accepts if a.network_caip2}), price_usd=price_usd,
+        first_seen=_iso(res.first_seen), last_seen=_iso(res.last_seen), last_probed_at=_iso(res.last_probed_at),
+        last_paid_at=_iso(res.last_paid_at), last_verified=max(verified_at) if verified_at else None,
+        conformance=Conformance(grade=None if not ever_paid else ("C" if errors else "B" if warnings else "A"),
+                                errors=errors, warnings=warnings, findings=findings),
+        health=Health(window_end=generated_at, windows=windows), terms_changes=changes,
+        status_changes=status_changes or [], retired_at=_iso(res.retired_at),
+        sources=[SourceRef(**{**s, "first_seen": _iso_text(s.get("first_seen")), "last_seen": _iso_text(s.get("last_seen"))})
+                 for s in sources],
+        null_reasons=null_reasons,
+        derived_fields=sorted(["seo", "use_cases", "ideal_buyer", "example_prompt", "category", "title",
+                               "pricing_sanity", "trust_tier", "risk_notes", "json_ld",
+                               *(["summary"] if summary_derived else []),
+                               *(["example_request_body"] if example.source in ("schema", "docs") else [])]),
+        json_ld_parts=dict(slug=res.slug, name=title, description=seo["description"], url=res.url, category=category,
+                           page=page, origin_page=site_link(site_url, f"o/{origin.slug}.html"), origin_url=origin.url,
+                           origin_name=provider, status=res.status or "unknown", offer=offer,
+                           buy_target=buy.page),
+    )
+    return _Draft(fields, facts, atomic, primary.asset_decimals if primary else None, usd,
+                  [str(f.get("code")) for f in findings])
+
+
+def _finish(draft: _Draft, check: pricing.Sanity) -> CatalogRecord:
+    fields, facts = draft.fields, draft.facts
+    facts.decimal_suspect = pricing.decimal_suspect(draft.primary_atomic, draft.primary_decimals,
+                                                    draft.primary_usd, draft.finding_codes)
+    suspect = bool(facts.decimal_suspect)
+    tier_name, reasons = tier(facts)
+    null_reasons = fields.pop("null_reasons")
+    if check.ratio is None:
+        null_reasons["pricing_sanity.ratio"] = (
+            f"fewer than {pricing.MIN_PEERS} comparable prices in the category" if draft.primary_atomic is not None
+            else "no price in an asset with known decimals")
+    return CatalogRecord(
+        **{k: v for k, v in fields.items() if k != "json_ld_parts"},
+        pricing_sanity=PricingSanity(flag=check.flag, ratio=check.ratio, median_category_atomic=check.median_atomic,
+                                     peers=check.peers, decimals=draft.primary_decimals),
+        pricing_decimal_suspect=suspect,
+        pricing_review_required=pricing.review_required(check.flag, suspect, price_changed_recently(facts)),
+        trust_tier=tier_name, trust_reasons=reasons, risk_notes=risk_notes(facts),
+        json_ld=json_ld(**fields["json_ld_parts"]), null_reasons=null_reasons,
+    )
+
+
+def finish_records(drafts: Iterable[_Draft]) -> list[CatalogRecord]:
+    """Pricing sanity needs the whole category: peers are the other records' primary atomic prices
+    in the same category on assets with the same decimals."""
+    drafts = list(drafts)
+    checks = pricing.catalog_sanity([(d.fields["category"], d.primary_atomic, d.primary_decimals) for d in drafts])
+    return [_finish(d, check) for d, check in zip(drafts, checks, strict=True)]
+
+
+def _in_catalog(res: Resource) -> bool:
+    """Resources that ever answered a usable 402, and those a source listed with terms."""
+    return res.last_paid_at is not None or bool(_declared_accepts(_declared(res.sources or [])))
+
+
+def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -> list[CatalogRecord]:
+    """Every catalog resource (or just the one with `slug`) as records sorted by slug."""
+    with no_collections():  # index.gcpolicy: most of the time at 20k records went to the collector
+        return _build_records(engine, slug, site_url)
+
+
+def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[CatalogRecord]:
+    with Session(engine) as session:
+        newest = _aware(session.exec(select(func.max(Resource.last_probed_at))).one())
+        window_end = newest or datetime(1970, 1, 1, tzinfo=UTC)
+        query = select(Resource)
+        if slug is not None:
+            query = query.where(Resource.slug == slug)
+        resources = [r for r in session.exec(query).all() if _in_catalog(r)]
+        ids = sorted(r.id for r in resources)
+
+        origins, options = _origins_and_options(session, resources)
+        extracts: dict[int, list[dict[str, Any]]] = {}
+        rank = {k: i for i, k in enumerate(DOC_KINDS)}
+        pages = _by_ids(session, origins, lambda c: select(DocPage).where(DocPage.origin_id.in_(c), DocPage.kind.in_(DOC_KINDS)))  # type: ignore[attr-defined]
+        for page in sorted(pages, key=lambda p: (rank[p.kind], p.url)):
+            if page.extracted:
+                extracts.setdefault(page.origin_id, []).append(page.extracted)
+        samples: dict[int, list[Sample]] = {}
+        history: dict[int, list[tuple[datetime, list[dict[str, Any]]]]] = {}
+        since = window_end - HISTORY_SPAN
+        # ids ascending, each chunk ordered by resource then time: every resource's rows stay in time order.
+        # Of a parsed challenge only its accepts (the terms history) are read, extracted by the database:
+        # decoding whole challenges was half of this function's time and most of its memory.
+        rows = _by_ids(session, ids, lambda c: select(Observation.resource_id, Observation.observed_at, Observation.outcome,
+                                            Observation.latency_ms, Observation.parsed["accepts"])
+                      .where(Observation.final.is_(True), Observation.observed_at > since, Observation.resource_id.in_(c))  # type: ignore[attr-defined]
+                      .order_by(Observation.resource_id, Observation.observed_at, Observation.id))
+        for rid, at, outcome, latency, accepts in rows:
+            at = _aware(at)
+            samples.setdefault(rid, []).append(Sample(at, outcome, latency))
+            if outcome == "paid" and isinstance(accepts, list):
+                past = history.setdefault(rid, [])
+                if not past or past[-1][1] != accepts:  # terms_changes compares neighbours: a repeat adds nothing
+                    past.append((at, accepts))
+        status_changes: dict[int, list[dict[str, Any]]] = {}
+        for change in _by_ids(session, ids, lambda c: select(ResourceChange).where(
+                ResourceChange.kind.in_(STATUS_KINDS), ResourceChange.at > since,  # type: ignore[attr-defined]
+                ResourceChange.resource_id.in_(c)).order_by(ResourceChange.at, ResourceChange.id)):  # type: ignore[attr-defined]
+            status_changes.setdefault(change.resource_id, []).append(
+                {"at": _iso(change.at), "kind": change.kind,
+                 "before": change.before if isinstance(change.before, str) else None,
+                 "after": change.after if isinstance(change.after, str) else None})
+    generated_at = _iso(window_end) or ""
+    drafts = [_draft(r, origins[r.origin_id], options.get(r.id, []), extracts.get(r.origin_id, []),
+                     samples.get(r.id, []), history.get(r.id, []), window_end, generated_at, site_url,
+                     status_changes.get(r.id))
+              for r in resources]
+    if slug is not None:  # one record: its peers need only every other resource's category and price
+        if not drafts:
+            return []
+        with Session(engine) as session:
+            others = [r for r in session.exec(select(Resource).where(Resource.slug != slug)).all() if _in_catalog(r)]
+            origins, options = _origins_and_options(session, others)
+        d = drafts[0]
+        keys = [_pricing_key(r, origins[r.origin_id], options.get(r.id, [])) for r in others]
+        keys.append((d.fields["category"], d.primary_atomic, d.primary_decimals))
+        return [_finish(d, pricing.catalog_sanity(keys)[-1])]
+    return sorted(finish_records(drafts), key=lambda r: r.slug)
+
+
+def _by_ids(session: Session, values: Iterable[Any], make: Any) -> Iterator[Any]:
+    """Rows of `make(chunk)` for every chunk of `values`, in chunk order (one IN list of 100k ids would
+    pass the databases' bind-parameter limits), fetched a chunk at a time: the caller keeps what it
+    needs of 800k observation rows, not the rows."""
+    for chunk in chunks(sorted(set(values))):
+        yield from session.exec(make(chunk)).all()
+
+
+def _origins_and_options(session: Session, resources: list[Resource]) -> tuple[dict[int, Origin], dict[int, list[PaymentOption]]]:
+    """The origins of `resources` by id, and their payment options by resource id."""
+    origins = {o.id: o for o in _by_ids(session, (r.origin_id for r in resources),
+                                        lambda c: select(Origin).where(Origin.id.in_(c)))}  # type: ignore[union-attr]
+    options: dict[int, list[PaymentOption]] = {}
+    for opt in _by_ids(session, (r.id for r in resources),
+                       lambda c: select(PaymentOption).where(PaymentOption.resource_id.in_(c))):  # type: ignore[attr-defined]
+        options.setdefault(opt.resource_id, []).append(opt)
+    return origins, options  # type: ignore[return-value]
+
+
+def find_record(engine: Engine, slug: str, site_url: str = "") -> CatalogRecord | None:
+    """One record by slug, or None."""
+    found = build_records(engine, slug, site_url)
+    return found[0] if found else None

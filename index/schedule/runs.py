@@ -1,0 +1,160 @@
+"""The scheduled crawl: one incremental run (resume, due-queue, discovery when due, finish with a
+change report), the crawl-runs listing, and the `run --every` loop.
+
+A run killed at any point resumes on the next `crawl`: its row has no `finished_at`, the resources
+it already probed are left alone, and the change report still compares with the state at its start.
+Observations are written in transactions by the store, so a kill leaves whole probes or nothing.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from index.schedule.changes import KINDS, begin_run, finish_run, probed_in_run, unfinished_run
+from index.schedule.due import discovery_due, plan
+from index.store.models import CrawlRun, Resource, ResourceChange
+from index.schedule.rules import DEFAULT_INTERVAL
+from index.urls import canonical_url
+
+
+@dataclass
+class CrawlPlan:
+    run_id: int
+    resumed: bool
+    already_probed: int
+    candidates: list[dict[str, Any]]
+    facilitators: list[str]
+    origins: list[str]
+    known: list[tuple[str, str]]
+    discovery: bool
+    due: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _key(cand: dict[str, Any]) -> tuple[str, str] | None:
+    try:
+        return canonical_url(cand["url"]), (cand.get("method") or "GET").upper()
+    except (KeyError, ValueError):
+        return None
+
+
+def prepare(engine: Engine, *, seeds: list[dict[str, Any]], facilitators: list[str], origins: list[str],
+            explicit: bool, everything: bool, limit: int | None, now: datetime | None = None) -> CrawlPlan:
+    """What this run probes. `explicit`: the operator named sources on the command line (always
+    read); otherwise discovery sources are read when due. `everything` (`--all`) makes every known
+    resource due and reads every source."""
+    now = now or datetime.now(UTC)
+    resume = unfinished_run(engine)
+    done: set[tuple[str, str]] = set()
+    if resume is not None:
+        run_id = int(resume.id)  # type: ignore[arg-type]
+        done = probed_in_run(engine, run_id)
+    else:
+        run_id = begin_run(engine, "full" if everything else "incremental")
+    due, known = plan(engine, now, limit=limit, everything=everything, done=done)
+    discover = everything or explicit or discovery_due(engine, now)
+    candidates = list(due)
+    if discover:
+        candidates += seeds
+    else:
+        facilitators, origins = [], []
+    # what the run being resumed already probed stays done, whoever names it again
+    candidates = [c for c in candidates if _key(c) not in done]
+    wanted = {k for k in map(_key, candidates) if k is not None}
+    known = [k for k in known if k not in wanted]
+    return CrawlPlan(run_id, resume is not None, len(done), candidates, list(facilitators), list(origins),
+                     known, discover, due=len(due))
+
+
+def finish(engine: Engine, crawl_plan: CrawlPlan, summary: dict[str, Any],
+           interval: timedelta = DEFAULT_INTERVAL) -> dict[str, int]:
+    return finish_run(engine, crawl_plan.run_id, {**summary, "discovery": crawl_plan.discovery,
+                                                  "resumed": crawl_plan.resumed}, interval)
+
+
+def change_lines(engine: Engine, run_id: int, limit: int = 50) -> list[str]:
+    """One line per change of a run: `kind  METHOD url  before → after`."""
+    with Session(engine) as session:
+        rows = session.exec(select(ResourceChange, Resource).join(Resource, Resource.id == ResourceChange.resource_id)
+                            .where(ResourceChange.crawl_run_id == run_id).order_by(ResourceChange.id)).all()
+    lines = []
+    for change, res in rows[:limit]:
+        detail = ""
+        if change.kind in ("price_changed", "pay_to_changed"):
+            detail = f"  {'; '.join(change.before or [])} → {'; '.join(change.after or [])}"
+        elif change.kind in ("went_down", "removed", "recovered"):
+            detail = f"  {change.before} → {change.after}"
+        lines.append(f"{change.kind:<15} {res.method} {res.url}{detail}")
+    if len(rows) > limit:
+        lines.append(f"… and {len(rows) - limit} more (x402-index runs --format json)")
+    return lines
+
+
+def runs(engine: Engine, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest crawl runs, newest first, as plain rows."""
+    with Session(engine) as session:
+        rows = session.exec(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)).all()  # type: ignore[union-attr]
+    out = []
+    for run in rows:
+        stats = run.stats or {}
+        out.append({
+            "id": run.id, "kind": run.kind,
+            "started_at": run.started_at.isoformat(), "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "probed": stats.get("probed"), "paid": stats.get("paid"), "failed": stats.get("failed"),
+            "new": stats.get("new"), "discovery": stats.get("discovery"), "resumed": stats.get("resumed"),
+            "changes": {k: (run.changes or {}).get(k, 0) for k in KINDS},
+        })
+    return out
+
+
+class StopFlag:
+    """Set by SIGTERM or SIGINT; the loop checks it between steps and sleeps on it."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._set)
+
+    def _set(self, _signum: int, _frame: Any) -> None:
+        self.event.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self.event.is_set()
+
+
+def run_loop(crawl_args: list[str], build_args: list[str], every: timedelta, stop: StopFlag,
+             iterations: int | None = None, say: Callable[[str], None] = print) -> int:
+    """Crawl then build, every `every`, until stopped (between steps) or `iterations` are done.
+    Each step is a child process (a crawl needs a fresh reactor). Returns the number of full cycles."""
+    cycles = 0
+    while not stop.stopped and (iterations is None or cycles < iterations):
+        started = datetime.now(UTC)
+        for name, args in (("crawl", crawl_args), ("build", build_args)):
+            if stop.stopped:
+                say(f"stopping before {name}")
+                return cycles
+            # In its own session, the child does not get the Ctrl-C meant for us: we stop after its step.
+            proc = subprocess.run([sys.executable, "-m", "index.cli.app", name, *args], start_new_session=True, check=False)
+            say(f"{name} finished with exit code {proc.returncode}")
+        cycles += 1
+        if iterations is not None and cycles >= iterations:
+            break
+        wait = every - (datetime.now(UTC) - started)
+        if wait.total_seconds() > 0:
+            say(f"next run at {(datetime.now(UTC) + wait).isoformat(timespec='seconds')}")
+            stop.event.wait(wait.total_seconds())
+    return cycles
+

@@ -1,0 +1,449 @@
+"""The store: engine, sessions, and the one write path for probe results.
+
+`record_probes` takes plain dicts (what the crawler's pipeline hands over) and writes a batch of them
+in one transaction: an observation row per attempt, then current state derived from it. A failed
+probe never erases a resource's last good payment options. It is the crawl's hot write path, so it
+works per batch with SQLAlchemy Core statements; the rarer writes (origin pages, late sources,
+crawl runs) use the ORM.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, delete, event, insert, update
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import Session, create_engine, select
+
+from index.protocol.declared import compare_declared
+from index.store.models import CrawlRun, DocPage, Observation, Origin, PaymentOption, Resource
+from index.probe.outcomes import ANSWERED, Outcome
+from index.urls import canonical_url, origin_of, origin_slug, resource_slug
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per URL per process; SQLite files get their folder created and WAL mode."""
+    if url in _ENGINES:
+        return _ENGINES[url]
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    _ENGINES[url] = engine
+    return engine
+
+
+def dispose_engine(url: str) -> None:
+    """Close and forget this process's engine for `url` (its pooled connections)."""
+    engine = _ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def init_db(url: str) -> Engine:
+    """Engine of a database at the newest schema (migrations applied; idempotent)."""
+    from index.store.migrate import upgrade
+
+    engine = get_engine(url)
+    upgrade(engine)
+    return engine
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A transaction: committed on success, rolled back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _get_origin(session: Session, url: str, seen_at: datetime, cache: dict[str, Origin]) -> Origin:
+    base = origin_of(url)
+    if base in cache:
+        return cache[base]
+    origin = session.exec(select(Origin).where(Origin.url == base)).first()
+    if origin is None:
+        host = base.split("://", 1)[1]
+        origin = Origin(url=base, host=host, slug=origin_slug(base), first_seen=seen_at)
+        session.add(origin)
+        session.flush()
+    cache[base] = origin
+    return origin
+
+
+def _merge_sources(existing: list[dict[str, Any]], new: Iterable[dict[str, Any]], seen_at: datetime) -> list[dict[str, Any]]:
+    out = [dict(s) for s in existing]
+    stamp = seen_at.isoformat()
+    for src in new:
+        key = (src.get("kind"), src.get("url"))
+        for s in out:
+            if (s.get("kind"), s.get("url")) == key:
+                s["last_seen"] = stamp
+                break
+        else:
+            out.append({"kind": src.get("kind"), "url": src.get("url"), "first_seen": stamp, "last_seen": stamp})
+            s = out[-1]
+        if src.get("declared"):
+            s["declared"] = src["declared"]  # what this source last claimed (never trusted over a probe)
+    return sorted(out, key=lambda s: (str(s.get("kind")), str(s.get("url"))))
+
+
+def _declared_findings(sources: list[dict[str, Any]], accepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Where a source's claims (an OpenAPI price, a registry's terms) disagree with the live 402."""
+    out: list[dict[str, Any]] = []
+    for src in sources:
+        if src.get("declared"):
+            for f in compare_declared(src["declared"], accepts):
+                out.append({**f, "where": f"source:{src.get('kind')}"})
+    return out
+
+
+def _refresh_declared_findings(session: Session, resource: Resource) -> None:
+    """Recompute the declared-vs-live findings of a resource from its sources and current terms."""
+    options = session.exec(select(PaymentOption).where(PaymentOption.resource_id == resource.id)).all()
+    accepts = [{"amount_atomic": o.amount_atomic, "network_caip2": o.network_caip2, "asset": o.asset,
+                "pay_to": o.pay_to, "scheme": o.scheme} for o in sorted(options, key=lambda o: o.position)]
+    kept = [f for f in resource.findings or [] if not str(f.get("where", "")).startswith("source:")]
+    resource.findings = kept + _declared_findings(resource.sources or [], accepts)
+
+
+def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id: int | None = None) -> dict[str, int]:
+    """Write probe results in one transaction. Returns counts: observations, new_resources.
+
+    Set-based: a handful of statements per table for the whole batch (SQLAlchemy Core, portable
+    SQL), the current state of each resource worked out in memory in attempt order. The rules:
+    one observation row per attempt; a resource's status from its final attempts; last good payment
+    options, hints and findings only from a paid one (a failed probe never erases them); sources
+    merged from every attempt; a test-buy's verification kept only while the terms are unchanged.
+    """
+    attempts = [_Attempt.of(probe) for probe in probes]  # bad input raises before anything is written
+    counts = {"observations": len(attempts), "new_resources": 0}
+    if not attempts:
+        return counts
+    with engine.begin() as conn:
+        origin_ids = _origin_ids(conn, attempts)
+        resources, counts["new_resources"] = _resource_rows(conn, attempts, origin_ids)
+        observation_ids = _insert_returning_ids(conn, OBSERVATIONS, [
+            _observation_row(a, resources[a.resource_key].id, crawl_run_id) for a in attempts])
+        _apply_state(conn, attempts, observation_ids, resources, origin_ids)
+    return counts
+
+
+ORIGINS = Origin.__table__
+RESOURCES = Resource.__table__
+OBSERVATIONS = Observation.__table__
+OPTIONS = PaymentOption.__table__
+_IN_CHUNK = 500  # values per IN (...) list
+
+
+class _Attempt(NamedTuple):
+    """One probe dict with what every step needs read once."""
+
+    probe: dict[str, Any]
+    url: str
+    method: str  # the attempt's method
+    resource_key: tuple[str, str]  # (url, method of the resource): a GET refused then paid by POST is POST's
+    origin: str
+    seen_at: datetime
+    outcome: Outcome
+
+    @classmethod
+    def of(cls, probe: dict[str, Any]) -> _Attempt:
+        url = canonical_url(probe["url"])
+        method = (probe.get("method") or "GET").upper()
+        resource_method = (probe.get("resource_method") or method).upper()
+        return cls(probe, url, method, (url, resource_method), origin_of(url), _as_datetime(probe.get("observed_at")),
+                   Outcome(probe["outcome"]))
+
+
+class _ResourceRow:
+    """A resource's id and the parts of its state this batch reads and changes."""
+
+    __slots__ = ("id", "sources", "changes", "options")
+
+    def __init__(self, id: int, sources: list[dict[str, Any]]) -> None:  # noqa: A002 - the column's name
+        self.id = id
+        self.sources = sources
+        self.changes: dict[str, Any] = {}
+        self.options: list[tuple[list[dict[str, Any]], datetime]] = []  # accepts of each paid final attempt
+
+
+def chunks(values: list[Any], size: int | None = None) -> Iterator[list[Any]]:
+    """`values` in slices of at most `size`: IN (...) lists stay far below the bind-parameter limits
+    of SQLite (250,000 here) and PostgreSQL (65,535), whatever the catalog's size."""
+    size = size or _IN_CHUNK
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """executemany INSERT, the new ids in the order of `rows`."""
+    if not rows:
+        return []
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, rows).scalars())
+
+
+def _update_by_id(conn: Connection, table: Any, changes: dict[int, dict[str, Any]]) -> None:
+    """executemany UPDATE … WHERE id = :row_id, one statement per distinct set of changed columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row_id, values in changes.items():
+        if values:
+            groups.setdefault(tuple(sorted(values)), []).append({"row_id": row_id, **values})
+    for columns, rows in groups.items():
+        stmt = update(table).where(table.c.id == bindparam("row_id")).values({c: bindparam(c) for c in columns})
+        conn.execute(stmt, rows)
+
+
+def _origin_ids(conn: Connection, attempts: list[_Attempt]) -> dict[str, int]:
+    """Id of every origin in the batch by URL; the new ones inserted (first seen: their first attempt)."""
+    first_seen: dict[str, datetime] = {}
+    for a in attempts:
+        first_seen.setdefault(a.origin, a.seen_at)
+    ids: dict[str, int] = {}
+    for chunk in chunks(list(first_seen)):
+        ids.update((url, oid) for url, oid in conn.execute(select(ORIGINS.c.url, ORIGINS.c.id).where(ORIGINS.c.url.in_(chunk))))
+    new = [base for base in first_seen if base not in ids]
+    rows = [{"url": base, "host": base.split("://", 1)[1], "slug": origin_slug(base), "title": None,
+             "description": None, "favicon": None, "first_seen": first_seen[base], "last_seen": None} for base in new]
+    ids.update(zip(new, _insert_returning_ids(conn, ORIGINS, rows), strict=True))
+    return ids
+
+
+def _resource_rows(conn: Connection, attempts: list[_Attempt], origin_ids: dict[str, int]) -> tuple[dict[tuple[str, str], _ResourceRow], int]:
+    """Every resource of the batch by (url, method), the new ones inserted; and how many were new."""
+    first_seen: dict[tuple[str, str], datetime] = {}
+    for a in attempts:
+        first_seen.setdefault(a.resource_key, a.seen_at)
+    found: dict[tuple[str, str], _ResourceRow] = {}
+    cols = RESOURCES.c
+    for chunk in chunks(sorted({url for url, _ in first_seen})):
+        query = select(cols.id, cols.url, cols.method, cols.sources).where(cols.url.in_(chunk))
+        for row in conn.execute(query):
+            if (row.url, row.method) in first_seen:
+                found[(row.url, row.method)] = _ResourceRow(row.id, row.sources or [])
+    new = [key for key in first_seen if key not in found]  # in order of first appearance
+    if not new:
+        return found, 0
+    slugs = _new_slugs(conn, new)
+    origins = {a.resource_key: a.origin for a in attempts}
+    rows = [{"url": url, "method": method, "origin_id": origin_ids[origins[(url, method)]], "slug": slugs[(url, method)],
+             "status": None, "last_probed_at": None, "x402_version": None, "resource_url": None, "description": None,
+             "mime_type": None, "service_name": None, "tags": [], "hints": {}, "findings": [], "last_paid_at": None,
+             "last_good_observation_id": None, "sources": [], "first_seen": first_seen[(url, method)], "last_seen": None}
+            for url, method in new]
+    for key, rid in zip(new, _insert_returning_ids(conn, RESOURCES, rows), strict=True):
+        found[key] = _ResourceRow(rid, [])
+    return found, len(new)
+
+
+def _slug_candidates(url: str, method: str) -> list[str]:
+    first = resource_slug(url, method)
+    digest = hashlib.sha256(f"{method} {url}".encode()).hexdigest()[:8]
+    return [first, resource_slug(url, method, with_method=True), f"{first[:71]}-{digest}"]
+
+
+def _new_slugs(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """A unique slug for each new resource, in order: the first of its candidates that no resource
+    (stored, or new before it in this batch) has."""
+    candidates = {key: _slug_candidates(*key) for key in keys}
+    taken: set[str] = set()
+    for chunk in chunks(sorted({slug for slugs in candidates.values() for slug in slugs})):
+        taken.update(conn.execute(select(RESOURCES.c.slug).where(RESOURCES.c.slug.in_(chunk))).scalars())
+    out: dict[tuple[str, str], str] = {}
+    for (url, method), slugs in candidates.items():
+        slug = next((s for s in slugs if s not in taken), None)
+        if slug is None:
+            raise RuntimeError(f"slug collision for {method} {url}")  # a sha256 prefix collision: a bug to look at
+        taken.add(slug)
+        out[(url, method)] = slug
+    return out
+
+
+def _observation_row(a: _Attempt, resource_id: int, crawl_run_id: int | None) -> dict[str, Any]:
+    probe = a.probe
+    challenge = probe.get("challenge") or None
+    return {
+        "resource_id": resource_id, "crawl_run_id": crawl_run_id, "observed_at": a.seen_at, "method": a.method,
+        "attempt": probe.get("attempt") or 0, "final": bool(probe.get("final", True)),
+        "final_url": probe.get("final_url"), "robots": probe.get("robots"),
+        "outcome": a.outcome.value, "http_status": probe.get("http_status"), "latency_ms": probe.get("latency_ms"),
+        "error_code": probe.get("error_code"), "x402_version": challenge.get("x402_version") if challenge else None,
+        "raw_headers": probe.get("headers") or {}, "raw_body": probe.get("body"), "parsed": challenge,
+        "findings": (challenge.get("findings") if challenge else None) or [],
+    }
+
+
+def _apply_state(conn: Connection, attempts: list[_Attempt], observation_ids: list[int],
+                 resources: dict[tuple[str, str], _ResourceRow], origin_ids: dict[str, int]) -> None:
+    """Resource and origin state after the batch's attempts, in their order; then the writes."""
+    origin_changes: dict[int, dict[str, Any]] = {}
+    for a, observation_id in zip(attempts, observation_ids, strict=True):
+        res = resources[a.resource_key]
+        probe = a.probe
+        res.sources = res.changes["sources"] = _merge_sources(res.sources, probe.get("sources") or [], a.seen_at)
+        if a.outcome in ANSWERED:
+            res.changes["last_seen"] = a.seen_at
+            origin_changes[origin_ids[a.origin]] = {"last_seen": a.seen_at}
+        if not probe.get("final", True):  # an earlier attempt of a probe that went on: history only
+            continue
+        res.changes["status"] = a.outcome.value
+        res.changes["last_probed_at"] = a.seen_at
+        challenge = probe.get("challenge") or None
+        if a.outcome is Outcome.PAID and challenge:
+            info = challenge.get("resource") or {}
+            accepts = challenge.get("accepts") or []
+            res.changes.update(
+                x402_version=challenge.get("x402_version"), resource_url=info.get("url"),
+                description=info.get("description"), mime_type=info.get("mime_type"),
+                service_name=info.get("service_name"), tags=info.get("tags") or [], hints=challenge.get("hints") or {},
+                findings=(challenge.get("findings") or []) + _declared_findings(res.sources, accepts),
+                last_paid_at=a.seen_at, last_good_observation_id=observation_id,
+            )
+            res.options.append((accepts, a.seen_at))
+    rows = list(resources.values())
+    _update_by_id(conn, RESOURCES, {r.id: r.changes for r in rows})
+    _update_by_id(conn, ORIGINS, origin_changes)
+    _replace_options(conn, {r.id: r.options for r in rows if r.options})
+
+
+def _terms(acc: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a test-buy verified: the option's terms."""
+    return (acc.get("network_caip2"), acc.get("asset"), acc.get("pay_to"), acc.get("amount_atomic"), acc.get("scheme"))
+
+
+def _replace_options(conn: Connection, paid: dict[int, list[tuple[list[dict[str, Any]], datetime]]]) -> None:
+    """Each resource's options become the accepts of its last paid attempt. Verification carries over
+    through unchanged terms only, attempt after attempt, as if each paid attempt replaced them in turn."""
+    if not paid:
+        return
+    verified: dict[int, dict[tuple[Any, ...], tuple[bool, Any]]] = {rid: {} for rid in paid}
+    cols = OPTIONS.c
+    for chunk in chunks(list(paid)):
+        query = (select(cols.resource_id, cols.network_caip2, cols.asset, cols.pay_to, cols.amount_atomic, cols.scheme,
+                        cols.verified, cols.verified_at)
+                 .where(cols.resource_id.in_(chunk)).order_by(cols.resource_id, cols.position))
+        for row in conn.execute(query):
+            verified[row.resource_id][_terms(row._mapping)] = (bool(row.verified), row.verified_at)
+        conn.execute(delete(OPTIONS).where(cols.resource_id.in_(chunk)))
+    values: list[dict[str, Any]] = []
+    for rid, attempts in paid.items():
+        final: list[dict[str, Any]] = []
+        for accepts, seen_at in attempts:
+            old = verified[rid]
+            final = []
+            for position, acc in enumerate(accepts):
+                was_verified, verified_at = old.get(_terms(acc), (False, None))
+                final.append({
+                    "resource_id": rid, "position": position, "scheme": acc.get("scheme"), "network": acc.get("network"),
+                    "network_caip2": acc.get("network_caip2"), "asset": acc.get("asset"), "pay_to": acc.get("pay_to"),
+                    "amount_atomic": acc.get("amount_atomic"), "max_timeout_seconds": acc.get("max_timeout_seconds"),
+                    "mime_type": acc.get("mime_type"), "description": acc.get("description"),
+                    "extra": acc.get("extra") or {}, "verified": was_verified, "verified_at": verified_at,
+                    "updated_at": seen_at,
+                })
+            verified[rid] = {_terms(v): (v["verified"], v["verified_at"]) for v in final}
+        values.extend(final)
+    if values:
+        conn.execute(insert(OPTIONS), values)
+
+
+def record_origin_pages(engine: Engine, pages: Iterable[dict[str, Any]]) -> None:
+    """Pages read from origins (homepages, docs, discovery files): one DocPage row per URL, latest
+    fetch wins; a homepage's title, description and favicon go on its origin. A failed fetch keeps
+    the last extracted data."""
+    with session_scope(engine) as session:
+        origins: dict[str, Origin] = {}
+        touched: dict[int, Origin] = {}
+        for page in pages:
+            seen_at = _as_datetime(page.get("fetched_at"))
+            origin = _get_origin(session, page["origin"], seen_at, origins)
+            url = page.get("url") or origin.url + "/"
+            row = session.exec(select(DocPage).where(DocPage.url == url)).first()
+            extracted = page.get("extracted") or page.get("meta") or {}
+            if row is None:
+                row = DocPage(origin_id=origin.id, url=url, kind=page.get("page_kind") or "homepage")
+            row.fetched_at, row.status, row.error_code = seen_at, page.get("status"), page.get("error_code")
+            row.content_type = page.get("content_type")
+            if extracted or row.extracted is None:
+                row.extracted = extracted
+            session.add(row)
+            session.flush()
+            touched[origin.id] = origin
+        for origin in touched.values():
+            _derive_origin_meta(session, origin)
+
+
+_META_PRIORITY = ("homepage", "parent_homepage", "openapi")
+
+
+def _derive_origin_meta(session: Session, origin: Origin) -> None:
+    """An origin's title, description and favicon from its pages, in order of trust: its homepage,
+    then (for an api. subdomain) its parent domain's homepage, then OpenAPI `info`; a favicon found
+    only at /favicon.ico comes last. A field no page gives keeps its last value."""
+    pages = {p.kind: p for p in session.exec(select(DocPage).where(DocPage.origin_id == origin.id)).all()}
+    for field in ("title", "description", "favicon"):
+        for kind in _META_PRIORITY:
+            page = pages.get(kind)
+            data = (page.extracted or {}) if page else {}
+            data = (data.get("info") or {}) if kind == "openapi" else data
+            value = data.get(field) if isinstance(data, dict) else None
+            if isinstance(value, str) and value.strip():
+                setattr(origin, field, value[:500])
+                break
+        else:
+            icon = pages.get("favicon")
+            if field == "favicon" and icon is not None and icon.status == 200:
+                origin.favicon = icon.url
+    session.add(origin)
+
+
+def record_sources(engine: Engine, sightings: Iterable[dict[str, Any]]) -> int:
+    """Sources that named a resource after its probe was already recorded in this crawl: merged into
+    the resource with that URL and method (or, failing that, the only resource with that URL)."""
+    merged = 0
+    with session_scope(engine) as session:
+        for s in sightings:
+            url = canonical_url(s["url"])
+            rows = session.exec(select(Resource).where(Resource.url == url)).all()
+            match = [r for r in rows if r.method == (s.get("method") or "GET").upper()] or (rows if len(rows) == 1 else [])
+            for resource in match:
+                resource.sources = _merge_sources(resource.sources or [], [s["source"]], _as_datetime(s.get("seen_at")))
+                if (s["source"] or {}).get("declared") and resource.last_good_observation_id is not None:
+                    _refresh_declared_findings(session, resource)
+                session.add(resource)
+                merged += 1
+    return merged

@@ -39,7 +39,10 @@ COOKIES_ENABLED = False
 
 # Safety: TLS certificates verified; only http(s) handlers; no control consoles.
 DOWNLOAD_VERIFY_CERTIFICATES = True
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None,
+                     # Scrapy's HTTP/1.1 handler plus limits on response heads and body pieces
+                     "http": "crawler.download.LimitedHTTP11DownloadHandler",
+                     "https": "crawler.download.LimitedHTTP11DownloadHandler"}
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 

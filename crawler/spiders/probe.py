@@ -25,7 +25,7 @@ from crawler.failures import exception_names
 from crawler.middlewares import BlockedRequest
 from crawler.resolver import blocked_reason
 from crawler.spiders.origins import OriginDiscovery
-from index.probe.outcomes import Outcome, classify_failure, outcome_for_status
+from index.probe.outcomes import Outcome, classify_failure, outcome_for_status, unhandled_status
 from index.probe.plan import NO_BODY, Attempt, probe_plan, refused_before_paywall
 from index.urls import canonical_url, origin_of
 from index.protocol.x402 import parse_challenge, safe_json_loads
@@ -182,9 +182,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         if isinstance(failure.value, HttpError):  # a redirect we did not follow (bad scheme or Location)
             response = failure.value.response
             headers = _flat_headers(response.headers, self._raw_limit)
-            item = self._item(request.meta, Outcome.OTHER_STATUS, status=response.status, headers=headers,
-                              body=response.body, latency=request.meta.get("download_latency"),
-                              error_code="redirect_not_followed")
+            outcome, code = unhandled_status(response.status)
+            item = self._item(request.meta, outcome, status=response.status, headers=headers,
+                              body=response.body, latency=request.meta.get("download_latency"), error_code=code)
         else:
             outcome, code = classify_failure(exception_names(failure), str(failure.value))
             if isinstance(failure.value, BlockedRequest):

@@ -51,6 +51,9 @@ REMOTE_CONTROL_ENABLED = False
 TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SSRFGuardMiddleware": 50,
+    # Scrapy's robots.txt middleware, fixed for requests that wait on the same robots.txt
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
     "crawler.middlewares.RetryAfterMiddleware": 580,
 }
 ITEM_PIPELINES = {

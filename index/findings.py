@@ -31,6 +31,8 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "v1_only": (Severity.INFO, "endpoint speaks x402 v1 only (legacy, still payable)"),
         "header_base64_lenient": (Severity.WARNING, "PAYMENT-REQUIRED header decodes only after removing whitespace or fixing padding"),
         "version_fields_mixed": (Severity.WARNING, "accepts use field names of the other x402 version (e.g. maxAmountRequired in a v2 challenge)"),
+        "text_unstorable": (Severity.WARNING, "the answer held NUL or lone UTF-16 surrogates, which no database stores; they were replaced by U+FFFD"),
+        "store_failed": (Severity.ERROR, "the database refused this answer as sent; only its outcome was kept"),
     },
     "accepts": {
         "accepts_empty": (Severity.ERROR, "accepts is missing or empty: nothing can be paid"),

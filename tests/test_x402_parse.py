@@ -17,6 +17,7 @@ from crawler.discovery.openapi import parse_openapi
 from crawler.discovery.wellknown import parse_well_known
 from index.protocol.declared import compare_declared
 from index.findings import CODES, Severity, finding, table
+from index.store.write import _storable_probe
 from index.protocol.x402 import (
     MAX_DESCRIPTION,
     MAX_HEADER_BYTES,
@@ -169,7 +170,25 @@ TRIGGERS: dict[str, Callable[[], Any]] = {
     "declared_price_mismatch": lambda: Discovered(findings=compare_declared({"price_usd": "0.01"}, LIVE)),
     "declared_terms_mismatch": lambda: Discovered(findings=compare_declared(
         {"accepts": [{"network_caip2": "eip155:8453", "pay_to": "0x1111111111111111111111111111111111111111"}]}, LIVE)),
+    # store-time codes (tests/test_store_hostile.py writes them on SQLite and PostgreSQL)
+    "text_unstorable": lambda: Discovered(findings=_storable_probe({"url": "https://a.example/", "body": "\x00"})["findings"]),
+    "store_failed": lambda: Discovered(findings=_stored_findings({"url": "https://a.example/", "outcome": "timeout",
+                                                                  "attempt": 2**70})),
 }
+
+
+def _stored_findings(probe: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings of the observation `record_probes` writes for `probe`, in an in-memory SQLite."""
+    from sqlalchemy import create_engine, text
+    from sqlmodel import SQLModel
+
+    from index.store.write import record_probes
+
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    record_probes(engine, [probe])
+    with engine.connect() as conn:
+        return json.loads(conn.execute(text("SELECT findings FROM observations")).scalar_one())
 
 
 @pytest.mark.parametrize("code", sorted(TRIGGERS))

@@ -242,7 +242,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             "error_code": error_code,
             "headers": headers or {},
             "body": body[:limit].decode("utf-8", "replace") if body else None,
-            "challenge": challenge.model_dump(mode="json") if challenge is not None else None,
+            # python mode: JSON values already; a lone surrogate from the server would make mode="json"
+            # raise here, and the store replaces it (index.probe.storable)
+            "challenge": challenge.model_dump() if challenge is not None else None,
             "sources": list(self._sources.get(meta["queue_key"], [])) or ([cand["source"]] if cand.get("source") else []),
         }
 

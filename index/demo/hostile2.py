@@ -55,7 +55,7 @@ CASES: tuple[Case, ...] = (
     Case("/corrupt-gzip", "402 with Content-Encoding: gzip and a body that is not gzip", "bad_encoding", "bad_encoding"),
     Case("/status-999", "Status 999", "other_status", "unknown_status"),
     Case("/nul-text", "Valid v2 challenge with NUL and lone surrogates in every text field", "paid",
-         None, ("text_unstorable",), crawl=False),
+         None, ("text_unstorable",)),
     Case("/gzip-gzip", "Content-Encoding: gzip, gzip: a few KB that decode to 512 MiB", "too_large", "too_large"),
     Case("/brotli-bomb", "Content-Encoding: br: a small answer that decodes to 512 MiB", "too_large", "too_large"),
     Case("/deflate-bomb", "Content-Encoding: deflate: 512 KB that decode to 512 MiB", "too_large", "too_large"),

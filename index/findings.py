@@ -77,6 +77,8 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "discovery_doc_invalid": (Severity.WARNING, "a discovery document (well-known, OpenAPI, llms.txt) could not be read: malformed, too large or too complex"),
         "declared_price_mismatch": (Severity.WARNING, "the price a discovery source declares differs from the live 402 price beyond rounding"),
         "declared_terms_mismatch": (Severity.WARNING, "a declared accept's network, asset or payTo matches no live accept"),
+        "discovery_capped": (Severity.WARNING, "a discovery listing or document offered more than we read (pages, entries, links); the rest was not read"),
+        "discovery_repeated": (Severity.WARNING, "a facilitator listing served a page it had already served; reading it stopped there"),
     },
 }
 

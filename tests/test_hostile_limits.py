@@ -9,18 +9,28 @@ import os
 import sqlite3
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from index.demo.hostile2 import CASES, HostileServers, seeds
+from index.demo.hostile2 import (
+    CASES,
+    ENDLESS_LISTING,
+    LLMS_DOCS_LINKS,
+    SAME_PAGE_LISTING,
+    HostileServers,
+    facilitators,
+    seeds,
+)
 from index.probe.outcomes import Outcome
 from tests.conftest import FAST, ROOT
 
 PEAK_RSS_MB = 300
 CRAWLED = [c for c in CASES if c.crawl]
+LISTING_PAGES = 30  # X402_DISCOVERY_MAX_PAGES for this crawl (the default, 1,000, is the same code path)
 
 
 @pytest.fixture(scope="module")
@@ -52,19 +62,25 @@ def crawled(servers: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
     work = tmp_path_factory.mktemp("hostile2")
     db = work / "catalog.db"
     args = ["--db", f"sqlite:///{db}", "--allow-host", "127.0.0.1", "--quiet",
-            *[a for s in seeds(servers) for a in ("--seed", s)], *FAST, "-s", "DOWNLOAD_TIMEOUT=5"]
+            *[a for s in seeds(servers) for a in ("--seed", s)],
+            *[a for f in facilitators(servers) for a in ("--facilitator", f)],
+            *FAST, "-s", "DOWNLOAD_TIMEOUT=5", "-s", f"X402_DISCOVERY_MAX_PAGES={LISTING_PAGES}"]
     code, out, err, rss = crawl_child(args, work)
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row
     rows = con.execute("SELECT r.url, o.outcome, o.error_code, o.findings FROM observations o "
                        "JOIN resources r ON r.id = o.resource_id").fetchall()
     by_path = {row["url"].removeprefix(servers["origin"]): row for row in rows}
-    return {"code": code, "out": out, "err": err, "rss": rss, "rows": by_path}
+    pages = {row["url"].removeprefix(servers["origin"]): {**dict(row), "extracted": json.loads(row["extracted"] or "{}")}
+             for row in con.execute("SELECT url, kind, status, error_code, extracted FROM doc_pages")}
+    with urllib.request.urlopen(servers["origin"] + "/__hits", timeout=5) as resp:  # noqa: S310 - loopback
+        hits = json.load(resp)
+    return {"code": code, "out": out, "err": err, "rss": rss, "rows": by_path, "pages": pages, "hits": hits}
 
 
 def test_the_crawl_exits_0_and_stores_every_case(crawled: dict[str, Any]) -> None:
     assert crawled["code"] == 0, crawled["err"][-3000:]
-    assert set(crawled["rows"]) == {c.path for c in CRAWLED}
+    assert {c.path for c in CRAWLED} <= set(crawled["rows"])
     assert "Traceback" not in crawled["err"]
 
 
@@ -80,3 +96,32 @@ def test_each_case_ends_with_its_coded_outcome(crawled: dict[str, Any], case: An
 def test_peak_memory_of_the_crawl_stays_bounded(crawled: dict[str, Any]) -> None:
     """Header floods took a crawl to 2.0 and 3.2 GB before its timeout; now it ends at the cap."""
     assert crawled["rss"] < PEAK_RSS_MB, crawled["rss"]
+
+
+def _codes(page: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in page["extracted"].get("findings") or []]
+
+
+def test_a_listing_that_repeats_its_page_stops_at_the_repeat(crawled: dict[str, Any]) -> None:
+    path = SAME_PAGE_LISTING + "/discovery/resources"
+    assert crawled["hits"][path] == 2  # the page, then the same page again: stop
+    [page] = [p for url, p in crawled["pages"].items() if url.startswith(path)]
+    assert (page["kind"], page["error_code"], _codes(page)) == ("facilitator", "discovery_repeated", ["discovery_repeated"])
+    assert "/listed/same" in crawled["rows"]
+
+
+def test_a_listing_without_end_stops_at_the_page_cap(crawled: dict[str, Any]) -> None:
+    path = ENDLESS_LISTING + "/discovery/resources"
+    assert crawled["hits"][path] == LISTING_PAGES
+    [page] = [p for url, p in crawled["pages"].items() if url.startswith(path)]
+    assert (page["error_code"], _codes(page)) == ("discovery_capped", ["discovery_capped"])
+    assert sum(url.startswith("/listed/") and url != "/listed/same" for url in crawled["rows"]) == LISTING_PAGES
+
+
+def test_origin_documents_past_their_limits_carry_a_finding(crawled: dict[str, Any]) -> None:
+    pages = crawled["pages"]
+    assert "discovery_capped" in _codes(pages["/.well-known/x402"])
+    llms = _codes(pages["/llms.txt"])
+    assert llms.count("discovery_capped") == 2  # its 200 links kept of 251, and the origin's docs budget
+    docs = [url for url in crawled["hits"] if url.startswith("/docs/guide-")]
+    assert len(docs) == 5 < LLMS_DOCS_LINKS  # X402_DOCS_PAGES

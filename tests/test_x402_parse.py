@@ -17,6 +17,7 @@ from crawler.discovery.openapi import parse_openapi
 from crawler.discovery.wellknown import parse_well_known
 from index.protocol.declared import compare_declared
 from index.findings import CODES, Severity, finding, table
+from index.probe.budget import ListingWalk, capped_finding
 from index.store.write import _storable_probe
 from index.protocol.x402 import (
     MAX_DESCRIPTION,
@@ -170,6 +171,12 @@ TRIGGERS: dict[str, Callable[[], Any]] = {
     "declared_price_mismatch": lambda: Discovered(findings=compare_declared({"price_usd": "0.01"}, LIVE)),
     "declared_terms_mismatch": lambda: Discovered(findings=compare_declared(
         {"accepts": [{"network_caip2": "eip155:8453", "pay_to": "0x1111111111111111111111111111111111111111"}]}, LIVE)),
+    # discovery budgets (index.probe.budget), as the probe spider applies them
+    "discovery_capped": lambda: Discovered(findings=[capped_finding(
+        "well_known", parse_well_known({"resources": list(range(1001))}, "https://a.example/.well-known/x402").info,
+        0, 0, "https://a.example/.well-known/x402", 200)]),
+    "discovery_repeated": lambda: Discovered(findings=[f for f in (
+        _walk.read([{"url": "https://a.example/x"}], "https://f.example/p", True) for _walk in [ListingWalk(10)] * 2) if f]),
     # store-time codes (tests/test_store_hostile.py writes them on SQLite and PostgreSQL)
     "text_unstorable": lambda: Discovered(findings=_storable_probe({"url": "https://a.example/", "body": "\x00"})["findings"]),
     "store_failed": lambda: Discovered(findings=_stored_findings({"url": "https://a.example/", "outcome": "timeout",

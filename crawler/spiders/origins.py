@@ -22,10 +22,12 @@ from twisted.python.failure import Failure
 
 from crawler.discovery import Candidate, Discovered
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
+from crawler.discovery.llms import MAX_LINKS as LLMS_MAX_LINKS
 from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
 from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
 from crawler.failures import exception_names
 from index.docs.page import extract_page
+from index.probe.budget import capped_finding, docs_budget_finding
 from index.probe.outcomes import classify_failure
 from index.urls import canonical_url, origin_of
 from index.protocol.x402 import safe_json_loads
@@ -45,6 +47,7 @@ class OriginDiscovery:
         self._origins_seen: set[str] = set()
         self._docs_budget: dict[str, int] = {}
         self._docs_queued: set[str] = set()
+        self._docs_capped: set[str] = set()  # origins whose docs budget turned a link away
 
     def origin_requests(self, url: str) -> Iterator[Request]:
         """Every discovery request for the origin of `url`, the first time the crawl meets it."""
@@ -77,6 +80,21 @@ class OriginDiscovery:
                        headers={"Accept": accept}, dont_filter=True,
                        meta={"origin": origin, "page_kind": kind, "dont_obey_robotstxt": not obey_robots,
                              "handle_httpstatus_all": True, "dont_redirect": False})
+
+    def _docs_requests(self, origin: str, links: list[str], findings: list[dict[str, Any]]) -> list[Request]:
+        """Requests for the docs links a page offers, within the origin's budget; the first time the
+        budget turns one away, a `discovery_capped` finding on `findings` (index.probe.budget)."""
+        out = []
+        for link in links:
+            if self._docs_budget.get(origin, 0) <= 0:
+                if origin not in self._docs_capped:
+                    self._docs_capped.add(origin)
+                    findings.append(docs_budget_finding(origin, self.settings.getint("X402_DOCS_PAGES")))
+                break
+            req = self._docs_request(origin, link)
+            if req is not None:
+                out.append(req)
+        return out
 
     def _docs_request(self, origin: str, url: str) -> Request | None:
         try:
@@ -116,17 +134,24 @@ class OriginDiscovery:
         elif kind == "llms_txt":
             found = parse_llms_txt(response.body[:1_000_000].decode("utf-8", "replace"), response.url)
         if found is not None:
+            capped = capped_finding(kind, found.info or {}, len(found.candidates), len(found.docs_links), response.url,
+                                    LLMS_MAX_LINKS)
+            if capped is not None:
+                found.findings.append(capped)
+            docs = self._docs_requests(origin, found.docs_links, found.findings)
             page["extracted"] = {"candidates": len(found.candidates), "findings": found.findings, "info": found.info,
                                  "docs_links": found.docs_links[:50]}
             yield page
             yield from self._discovered(origin, found.candidates, source_kind)
-            for link in found.docs_links:
-                req = self._docs_request(origin, link)
-                if req is not None:
-                    yield req
+            yield from docs
             return
         if kind in ("homepage", "parent_homepage", "docs"):
             extract = extract_page(response.body, response.url, content_type)
+            links = [link["url"] for link in extract.get("links") or [] if link.get("kind") in DOCS_LINK_KINDS]
+            over_budget: list[dict[str, Any]] = []
+            docs = [] if kind == "parent_homepage" else self._docs_requests(origin, links, over_budget)
+            if over_budget:
+                extract["findings"] = [*(extract.get("findings") or []), *over_budget]
             page["extracted"] = extract
             yield page
             if kind == "parent_homepage":
@@ -136,11 +161,7 @@ class OriginDiscovery:
                               dont_filter=True, meta={"origin": origin, "page_kind": "favicon", "handle_httpstatus_all": True,
                                                       "download_maxsize": 256 * 1024})
             yield from self._discovered(origin, _docs_candidates(extract, response.url), "docs")
-            for link in extract.get("links") or []:
-                if link.get("kind") in DOCS_LINK_KINDS:
-                    req = self._docs_request(origin, link["url"])
-                    if req is not None:
-                        yield req
+            yield from docs
 
     def parse_favicon(self, response: Response) -> Iterator[dict[str, Any]]:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")[:200] or None

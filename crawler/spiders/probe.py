@@ -19,12 +19,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.discovery import Candidate
-from crawler.discovery.facilitator import discovery_url, parse_discovery_page
+from crawler.discovery.facilitator import MAX_PAGES, discovery_url, parse_discovery_page
 from crawler.discovery.seeds import seed_candidate
 from crawler.failures import exception_names
 from crawler.middlewares import BlockedRequest
 from crawler.resolver import blocked_reason
 from crawler.spiders.origins import OriginDiscovery
+from index.probe.budget import ListingWalk, listing_page
 from index.probe.outcomes import Outcome, classify_failure, outcome_for_status, unhandled_status
 from index.probe.plan import NO_BODY, Attempt, probe_plan, refused_before_paywall
 from index.urls import canonical_url, origin_of
@@ -64,6 +65,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             self._finished.add(key)
             self._sources.setdefault(key, [])
         self._init_origins()
+        self._listing_walks: dict[str, ListingWalk] = {}
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -90,11 +92,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
                     yield {"kind": "source", "url": key[0], "method": key[1], "source": _source_with_claims(cand),
                            "seen_at": datetime.now(UTC).isoformat()}
 
-    def _discovery_request(self, facilitator: str, offset: int) -> Request:
+    def _discovery_request(self, facilitator: str, offset: int, page: int = 0) -> Request:
         limit = self.settings.getint("X402_DISCOVERY_PAGE_SIZE")
         return Request(
             discovery_url(facilitator, offset, limit, kind=None), callback=self.parse_discovery, errback=self.discovery_failed,
-            meta={"facilitator": facilitator, "offset": offset, "limit": limit, "dont_obey_robotstxt": True},
+            meta={"facilitator": facilitator, "offset": offset, "limit": limit, "page": page, "dont_obey_robotstxt": True},
             dont_filter=True,
         )
 
@@ -149,11 +151,23 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         except ValueError:
             self.crawler.stats.inc_value("x402/discovery/invalid_json")
             return
-        candidates, next_offset = parse_discovery_page(obj, response.url, meta["offset"], meta["limit"])
+        page = meta.get("page", 0)
+        candidates, next_offset = parse_discovery_page(obj, response.url, meta["offset"], meta["limit"], page)
         self.crawler.stats.inc_value("x402/discovery/items", len(candidates))
         yield from self.candidate_requests(candidates)
-        if next_offset is not None:
-            yield self._discovery_request(meta["facilitator"], next_offset)
+        # a listing ends at its page cap or at a page it served before (index.probe.budget)
+        more = next_offset is not None or (page + 1 >= MAX_PAGES and bool(candidates))
+        stop = self._listing_walk(meta["facilitator"]).read(candidates, response.url, more)
+        if stop is not None:
+            self.crawler.stats.inc_value(f"x402/discovery/{stop['code']}")
+            yield listing_page(origin_of(meta["facilitator"]), response.url, response.status, stop)
+        elif next_offset is not None:
+            yield self._discovery_request(meta["facilitator"], next_offset, page + 1)
+
+    def _listing_walk(self, facilitator: str) -> ListingWalk:
+        if facilitator not in self._listing_walks:
+            self._listing_walks[facilitator] = ListingWalk(self.settings.getint("X402_DISCOVERY_MAX_PAGES", MAX_PAGES))
+        return self._listing_walks[facilitator]
 
     def discovery_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("x402/discovery/failed")

@@ -63,6 +63,14 @@ CASES: tuple[Case, ...] = (
 )
 
 
+# Discovery without end. Facilitator listings, read with `--facilitator ORIGIN/same` and `ORIGIN/endless`:
+SAME_PAGE_LISTING = "/same"  # the same one-item page whatever offset is asked for, total ten million
+ENDLESS_LISTING = "/endless"  # ten million distinct one-item pages
+LISTING_TOTAL = 10_000_000
+WELL_KNOWN_ENTRIES = 1500  # past the well-known parser's 1,000 (invalid entries: nothing to probe)
+LLMS_DOCS_LINKS = 250  # past llms.txt's 200 kept links, and far past the 5 docs pages read per origin
+
+
 # ---------------------------------------------------------------------------------------------
 # payloads
 
@@ -158,7 +166,8 @@ class HostileOrigin2(_BoundedServer):
             "/continue-flood": self.continue_flood, "/tiny-chunks": self.tiny_chunks, "/slow-head": self.slow_head,
             "/corrupt-gzip": self.corrupt_gzip, "/status-999": self.status_999, "/nul-text": self.nul_text,
             "/robots.txt": self.robots, "/": self.home, "/llms.txt": self.llms, "/openapi.json": self.openapi,
-            "/__hits": self.hit_counts,
+            "/__hits": self.hit_counts, "/.well-known/x402": self.well_known,
+            SAME_PAGE_LISTING + "/discovery/resources": self.same_page, ENDLESS_LISTING + "/discovery/resources": self.endless,
             **{path: self.encoded_bomb for path in _BOMB_HEADERS},
         }
         missing = {c.path for c in CASES} - set(self.routes)
@@ -251,7 +260,26 @@ class HostileOrigin2(_BoundedServer):
         await send(writer, 200, [("Content-Type", "text/html; charset=utf-8")], html.encode())
 
     async def llms(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
-        await send(writer, 200, [("Content-Type", "text/plain")], f"# Hostile 2\n- [API]({self.base}/openapi.json)\n".encode())
+        links = "".join(f"- [Guide {i}]({self.base}/docs/guide-{i}.md)\n" for i in range(LLMS_DOCS_LINKS))
+        text = f"# Hostile 2\n- [API]({self.base}/openapi.json)\n{links}"
+        await send(writer, 200, [("Content-Type", "text/plain")], text.encode())
+
+    async def well_known(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
+        await send_json(writer, 200, {"x402Version": 2, "resources": list(range(WELL_KNOWN_ENTRIES))})
+
+    def _listing_item(self, path: str) -> dict[str, Any]:
+        obj = challenge(self.url(path))
+        return {"resource": self.url(path), "type": "http", "x402Version": 2, "accepts": obj["accepts"]}
+
+    async def same_page(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
+        await send_json(writer, 200, {"x402Version": 2, "items": [self._listing_item("/listed/same")],
+                                      "pagination": {"limit": 1, "offset": 0, "total": LISTING_TOTAL}})
+
+    async def endless(self, request: HttpRequest, writer: asyncio.StreamWriter) -> None:
+        offset = dict(p.partition("=")[::2] for p in request.query.split("&")).get("offset", "0")
+        offset = offset if offset.isdigit() else "0"
+        await send_json(writer, 200, {"x402Version": 2, "items": [self._listing_item(f"/listed/{offset}")],
+                                      "pagination": {"limit": 1, "offset": int(offset), "total": LISTING_TOTAL}})
 
     async def openapi(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
         await send_json(writer, 200, {"openapi": "3.1.0", "info": {"title": "Hostile 2", "version": "1"}, "paths": {}})
@@ -320,6 +348,11 @@ def seeds(urls: dict[str, str]) -> Iterator[str]:
     for case in CASES:
         if case.crawl:
             yield f"GET {urls['origin']}{case.path}"
+
+
+def facilitators(urls: dict[str, str]) -> list[str]:
+    """`--facilitator` values for the two listings without end."""
+    return [urls["origin"] + SAME_PAGE_LISTING, urls["origin"] + ENDLESS_LISTING]
 
 
 def main() -> None:

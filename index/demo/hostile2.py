@@ -267,12 +267,13 @@ class HostileOrigin2(_BoundedServer):
     async def well_known(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
         await send_json(writer, 200, {"x402Version": 2, "resources": list(range(WELL_KNOWN_ENTRIES))})
 
-    def _listing_item(self, path: str) -> dict[str, Any]:
-        obj = challenge(self.url(path))
-        return {"resource": self.url(path), "type": "http", "x402Version": 2, "accepts": obj["accepts"]}
+    def _listing_item(self, path: str, text: str = "listed") -> dict[str, Any]:
+        obj = challenge(self.url(path), text, extra={"name": "USDC", "version": "2", "note": text})
+        return {"resource": self.url(path), "type": "http", "x402Version": 2, "accepts": obj["accepts"], "description": text}
 
     async def same_page(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
-        await send_json(writer, 200, {"x402Version": 2, "items": [self._listing_item("/listed/same")],
+        # its item also carries NUL and a lone surrogate: a listing's text reaches the store too
+        await send_json(writer, 200, {"x402Version": 2, "items": [self._listing_item("/listed/same", UNSTORABLE)],
                                       "pagination": {"limit": 1, "offset": 0, "total": LISTING_TOTAL}})
 
     async def endless(self, request: HttpRequest, writer: asyncio.StreamWriter) -> None:

@@ -12,6 +12,7 @@ Endless cases never end on their own: they write until the client goes away or H
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gzip
 import json
@@ -30,7 +31,7 @@ PAY_TO = "0x2222222222222222222222222222222222222222"
 SEPOLIA_USDC = "0x036CbD53842c5426634e7929541eC2318f3dCF7e"
 HEADER_LINE = 16 * 1024 - 64  # just under Twisted's 16 KiB line limit, so only a total cap stops it
 TINY_CHUNK_BODY = 3 * 1024 * 1024  # sent as one-byte chunks
-BOMB_SIZE = 512 * 1024**2  # what the bombs decode to (the ones that broke test-buy decoded to 2 GiB)
+BOMB_SIZE = 256 * 1024**2  # what the bombs decode to (the ones that broke test-buy decoded to ~2 GiB)
 _JSON = ("Content-Type", "application/json")
 
 
@@ -56,10 +57,10 @@ CASES: tuple[Case, ...] = (
     Case("/status-999", "Status 999", "other_status", "unknown_status"),
     Case("/nul-text", "Valid v2 challenge with NUL and lone surrogates in every text field", "paid",
          None, ("text_unstorable",)),
-    Case("/gzip-gzip", "Content-Encoding: gzip, gzip: a few KB that decode to 512 MiB", "too_large", "too_large"),
-    Case("/brotli-bomb", "Content-Encoding: br: a small answer that decodes to 512 MiB", "too_large", "too_large"),
-    Case("/deflate-bomb", "Content-Encoding: deflate: 512 KB that decode to 512 MiB", "too_large", "too_large"),
-    Case("/zstd-bomb", "Content-Encoding: zstd: a small answer that decodes to 512 MiB", "too_large", "too_large"),
+    Case("/gzip-gzip", "Content-Encoding: gzip, gzip: a few KB that decode to 256 MiB", "too_large", "too_large"),
+    Case("/brotli-bomb", "Content-Encoding: br: a small answer that decodes to 256 MiB", "too_large", "too_large"),
+    Case("/deflate-bomb", "Content-Encoding: deflate: 256 KB that decode to 256 MiB", "too_large", "too_large"),
+    Case("/zstd-bomb", "Content-Encoding: zstd: a small answer that decodes to 256 MiB", "too_large", "too_large"),
 )
 
 
@@ -111,21 +112,23 @@ _BOMB_LOCK = threading.Lock()
 def bomb(encoding: str) -> bytes:
     """BOMB_SIZE zeros encoded with `encoding` (gzip-gzip, br, deflate, zstd), built once."""
     with _BOMB_LOCK:
-        if encoding not in _BOMBS:
-            _BOMBS[encoding] = _build_bomb(encoding)
-        return _BOMBS[encoding]
+        if encoding in _BOMBS:
+            return _BOMBS[encoding]
+    built = _build_bomb(encoding)
+    with _BOMB_LOCK:
+        return _BOMBS.setdefault(encoding, built)
 
 
 def _build_bomb(encoding: str) -> bytes:
     if encoding == "gzip-gzip":
-        inner = _zeros_compressed(zlib.compressobj(9, zlib.DEFLATED, 31), BOMB_SIZE)
+        inner = _zeros_compressed(zlib.compressobj(1, zlib.DEFLATED, 31), BOMB_SIZE)
         return gzip.compress(inner, 9)
     if encoding == "deflate":
-        return _zeros_compressed(zlib.compressobj(9, zlib.DEFLATED, 15), BOMB_SIZE)
+        return _zeros_compressed(zlib.compressobj(9, zlib.DEFLATED, 15), BOMB_SIZE)  # ~0.5 MB: under DOWNLOAD_MAXSIZE
     if encoding == "br":
         import brotli
 
-        comp = brotli.Compressor(quality=5, lgwin=24)
+        comp = brotli.Compressor(quality=1, lgwin=24)
         block = bytes(1024 * 1024)
         out = [comp.process(block) for _ in range(BOMB_SIZE // len(block))]
         out.append(comp.finish())
@@ -133,7 +136,7 @@ def _build_bomb(encoding: str) -> bytes:
     if encoding == "zstd":
         from backports import zstd  # noqa: PLC0415 - httpx's own zstd decoder on Python < 3.14
 
-        comp = zstd.ZstdCompressor(level=3)
+        comp = zstd.ZstdCompressor(level=1)
         block = bytes(1024 * 1024)
         out = [comp.compress(block) for _ in range(BOMB_SIZE // len(block))]
         out.append(comp.flush())
@@ -191,10 +194,11 @@ class HostileOrigin2(_BoundedServer):
     async def _endless(self, writer: asyncio.StreamWriter, head: bytes, piece: bytes) -> None:
         """Write `head`, then `piece` again and again until the client leaves or HOLD_SECONDS pass."""
         writer.write(head)
+        batch = piece * max(1, (256 * 1024) // len(piece))  # ~256 KiB a write: as fast as the client reads
         loop = asyncio.get_running_loop()
         until = loop.time() + HOLD_SECONDS
         while loop.time() < until and not writer.transport.is_closing():
-            writer.write(piece)
+            writer.write(batch)
             await writer.drain()
 
     # -- the response head without end -----------------------------------------------------------
@@ -313,6 +317,10 @@ class HostileServers:
         self._stop: asyncio.Event | None = None
 
     def __enter__(self) -> dict[str, str]:
+        # The bombs take a few seconds to build; built first (in parallel: the compressors release
+        # the GIL), so no request waits for one while a client's timeout runs.
+        with concurrent.futures.ThreadPoolExecutor(len(_BOMB_HEADERS)) as pool:
+            list(pool.map(bomb, [kind for _, kind in _BOMB_HEADERS.values()]))
         socks = {"origin": _bind(), "robots": _bind()}
         self.urls = {k: f"http://127.0.0.1:{s.getsockname()[1]}" for k, s in socks.items()}
         self.servers = {"origin": HostileOrigin2(self.urls["origin"]),

@@ -77,6 +77,7 @@ _ERROR_RULES: tuple[tuple[str, Outcome, str], ...] = (
     ("BodyTooFragmented", Outcome.TOO_LARGE, "body_too_fragmented"),
     ("BodyWireTooLarge", Outcome.TOO_LARGE, "too_large"),
     ("ResponseTooLarge", Outcome.TOO_LARGE, "too_large"),
+    ("_DecompressionMaxSizeExceeded", Outcome.TOO_LARGE, "too_large"),  # Scrapy's bomb stop, the cause of its IgnoreRequest
     # a body its Content-Encoding cannot decode (Scrapy lets zlib's and brotli's errors through)
     ("zlib.error", Outcome.BAD_ENCODING, "bad_encoding"),
     ("brotli.error", Outcome.BAD_ENCODING, "bad_encoding"),

@@ -126,3 +126,18 @@ def test_origin_documents_past_their_limits_carry_a_finding(crawled: dict[str, A
     assert llms.count("discovery_capped") == 2  # its 200 links kept of 251, and the origin's docs budget
     docs = [url for url in crawled["hits"] if url.startswith("/docs/guide-")]
     assert len(docs) == 5 < LLMS_DOCS_LINKS  # X402_DOCS_PAGES
+
+
+def test_header_floods_alone_end_at_the_cap_and_stay_small(servers: dict[str, str], tmp_path: Path) -> None:
+    """The floods on their own, at the default 15 s timeout and without retries: Twisted alone kept
+    every line until the timeout (1.7 GB peak for /header-flood measured); now each ends at the cap."""
+    db = tmp_path / "floods.db"
+    args = ["--db", f"sqlite:///{db}", "--allow-host", "127.0.0.1", "--quiet", "-s", "RETRY_ENABLED=False",
+            "-s", "X402_DISCOVER_ORIGINS=False"]
+    for path in ("/header-flood", "/folded-header", "/continue-flood"):
+        args += ["--seed", f"GET {servers['origin']}{path}"]
+    code, _, err, rss = crawl_child(args, tmp_path)
+    assert code == 0, err[-2000:]
+    rows = sqlite3.connect(db).execute("SELECT outcome, error_code FROM observations").fetchall()
+    assert rows == [("too_large", "headers_too_large")] * 3
+    assert rss < PEAK_RSS_MB, rss

@@ -39,22 +39,28 @@ def servers() -> Iterator[dict[str, str]]:
         yield urls
 
 
+# Runs the crawl as its own child and writes that child's peak RSS (kB) to argv[1]. The crawl must not
+# be forked from pytest itself: Linux carries the high-water RSS of the image a process replaces by
+# exec into its ru_maxrss, so a child of a 300 MB pytest would report 300 MB whatever it did.
+_MEASURE = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as out:
+    out.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
+
+
 def crawl_child(args: list[str], cwd: Path, timeout: float = 240) -> tuple[int, str, str, float]:
-    """Run `x402-index crawl ARGS` in a child; (exit code, stdout, stderr, the child's peak RSS in MB),
-    read with wait4 so it is this child's own figure."""
+    """Run `x402-index crawl ARGS` in a child; (exit code, stdout, stderr, the crawl's peak RSS in MB,
+    its store writer included)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
     env.pop("X402_INDEX_DB", None)
-    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
+    out, err, rss = cwd / "stdout.txt", cwd / "stderr.txt", cwd / "rss.txt"
     with out.open("w") as o, err.open("w") as e:
-        proc = subprocess.Popen([sys.executable, "-m", "index.cli.app", "crawl", *args], cwd=cwd, env=env,
-                                stdout=o, stderr=e)
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out.read_text(), err.read_text(), usage.ru_maxrss / 1024
+        proc = subprocess.run([sys.executable, "-c", _MEASURE, str(rss), sys.executable, "-m", "index.cli.app", "crawl",
+                               *args], cwd=cwd, env=env, stdout=o, stderr=e, timeout=timeout, check=False)
+    return proc.returncode, out.read_text(), err.read_text(), int(rss.read_text()) / 1024
 
 
 @pytest.fixture(scope="module")

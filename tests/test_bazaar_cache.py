@@ -36,22 +36,22 @@ def empty_cache() -> Iterator[None]:
 
 def uncached(info: Any, schema: Any) -> tuple[str | None, bool]:
     """check_bazaar evaluating afresh (the path of values that are not cached)."""
-    key = hints._json_key
-    hints._json_key = lambda *_args: None  # type: ignore[assignment]
+    key = hints.json_key
+    hints.json_key = lambda *_args: None  # type: ignore[assignment]
     try:
         return check_bazaar(info, schema)
     finally:
-        hints._json_key = key  # type: ignore[assignment]
+        hints.json_key = key  # type: ignore[assignment]
 
 
 def schema_cached_only(info: Any, schema: Any) -> tuple[str | None, bool]:
     """check_bazaar with the schema compiled from the cache, the info evaluated afresh."""
-    key = hints._json_key
-    hints._json_key = lambda value, *args: key(value, *args) if value is schema else None  # type: ignore[assignment]
+    key = hints.json_key
+    hints.json_key = lambda value, *args: key(value, *args) if value is schema else None  # type: ignore[assignment]
     try:
         return check_bazaar(info, schema)
     finally:
-        hints._json_key = key  # type: ignore[assignment]
+        hints.json_key = key  # type: ignore[assignment]
 
 
 def cached_twice(info: Any, schema: Any) -> tuple[tuple[str | None, bool], tuple[str | None, bool]]:
@@ -89,7 +89,7 @@ def test_keyword_order_is_part_of_the_key() -> None:
 
 def test_values_that_are_not_plain_json_are_not_cached() -> None:
     for schema in ({"enum": (1, 2)}, {"properties": {1: {"type": "string"}}}, {"const": {1, 2}}):
-        assert hints._json_key(schema, 100, 10, 1000) is None
+        assert hints.json_key(schema, 100, 10, 1000) is None
         assert check_bazaar({}, schema) == uncached({}, schema)
     assert hints._compiled_schema.cache_info().currsize == 0
     schema = {"properties": {"a": {"type": "array"}}}

@@ -22,7 +22,6 @@ from index.protocol.x402 import (
     MAX_HEADER_BYTES,
     Challenge,
     challenge_from_object,
-    clean_text,
     decode_header_json,
     encode_header_json,
     icon_url_ok,
@@ -30,6 +29,7 @@ from index.protocol.x402 import (
     is_burn_address,
     parse_challenge,
 )
+from index.untrusted import clean_text
 from tests.challenge_cases import CASES_DIR, load_response, parse_case, summarize
 
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from index.untrusted import json_size
 from index.urls import origin_of
 
 # Where a candidate was learned of: Candidate["source"] = {"kind": <one of these>, "url": <page read>}.
@@ -23,8 +24,6 @@ SOURCE_KINDS = ("seed", "facilitator", "well_known", "openapi", "llms_txt", "doc
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 MAX_URL = 2048
-MAX_VALUE_NODES = 20_000  # default node budget of jsonable()
-MAX_VALUE_DEPTH = 64
 MAX_KEPT_BYTES = 64 * 1024  # compact JSON of one kept body or hints value
 
 
@@ -123,81 +122,7 @@ def page_origin(page_url: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# values taken from documents
-
-
-class _Budget:
-    __slots__ = ("nodes",)
-
-    def __init__(self, nodes: int) -> None:
-        self.nodes = nodes
-
-
-def jsonable(value: Any, max_nodes: int = MAX_VALUE_NODES, max_depth: int = MAX_VALUE_DEPTH) -> tuple[bool, Any]:
-    """(ok, a plain-JSON copy of `value`): keys as strings, dates as ISO text, tuples and sets as lists,
-    NaN/inf and bytes as None. ok is False when the value has more than `max_nodes` values (counting
-    every visit, so YAML aliases are paid for) or nests deeper than `max_depth`."""
-    budget = _Budget(max_nodes)
-    try:
-        return True, _plain(value, budget, max_depth)
-    except _TooBig:
-        return False, None
-
-
-class _TooBig(Exception):
-    pass
-
-
-def _plain(value: Any, budget: _Budget, depth: int) -> Any:
-    budget.nodes -= 1
-    if budget.nodes < 0 or depth < 0:
-        raise _TooBig
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value if abs(value) < 10**80 else None
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {(k if isinstance(k, str) else _key_text(k)): _plain(v, budget, depth - 1) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v, budget, depth - 1) for v in value]
-    return None
-
-
-def _key_text(key: Any) -> str:
-    if isinstance(key, bool) or key is None:
-        return json.dumps(key)
-    if isinstance(key, int | float | dt.date):
-        return str(key)
-    return type(key).__name__
-
-
-def json_size(value: Any) -> int | None:
-    """Bytes of the compact JSON of a plain value, None when it is not plain JSON."""
-    try:
-        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8"))
-    except (ValueError, TypeError, RecursionError):
-        return None
-
-
-def kept_value(value: Any, limit: int = MAX_KEPT_BYTES) -> tuple[bool, Any]:
-    """(ok, an independent plain-JSON copy of `value`) when its compact JSON is at most `limit` bytes;
-    (False, None) when it is larger or not JSON (NaN, unserializable objects, too deep).
-
-    `value` is a JSON value as json.loads (or `jsonable`) returns it: a tree, so serializing it costs
-    no more than its text.
-    """
-    try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (ValueError, TypeError, RecursionError):
-        return False, None
-    if len(text) > limit or len(text.encode("utf-8")) > limit:
-        return False, None
-    return True, json.loads(text)
-
+# hints taken from documents
 
 # what is given up, in order, when openapi/well-known hints are too large: the least useful first
 _TRIM = (("output",), ("input_schema",), ("input", "body"), ("input", "queryParams"))

@@ -16,14 +16,15 @@ from crawler.discovery import (
     Candidate,
     Discovered,
     bounded_hints,
+    MAX_KEPT_BYTES,
     iso_utc,
-    kept_value,
     resolve_url,
     source_of,
 )
 from index.findings import finding
 from index.protocol.hints import extract_hints, normalize_bazaar_input, route_template_ok
 from index.protocol.x402 import MAX_ACCEPTS, normalize_accept
+from index.untrusted import kept_value
 
 MAX_ITEMS_PER_PAGE = 1000  # items read from one page, whatever the server sends
 MAX_PAGES = 1000  # pages read from one facilitator in one crawl
@@ -109,7 +110,7 @@ def _draft_hints(item: dict[str, Any]) -> dict[str, Any]:
     template = raw.get("routeTemplate") if isinstance(raw, dict) else None
     if route_template_ok(template):
         hints["route_template"] = template
-    ok, plain = kept_value(bounded_hints(hints))
+    ok, plain = kept_value(bounded_hints(hints), MAX_KEPT_BYTES)
     return plain if ok else {}
 
 
@@ -168,7 +169,7 @@ def item_candidate(item: Any, source: dict[str, Any], base_url: str = "",
         cand["method"] = "POST"
         if isinstance(tool, str) and tool:
             declared["tool"] = tool
-            ok, body = kept_value(mcp_call(tool, inp.get("example")))
+            ok, body = kept_value(mcp_call(tool, inp.get("example")), MAX_KEPT_BYTES)
             cand["body"] = body if ok else mcp_call(tool, {})
     if hints:
         cand["hints"] = hints

@@ -26,9 +26,6 @@ from crawler.discovery import (
     Candidate,
     Discovered,
     bounded_hints,
-    json_size,
-    jsonable,
-    kept_value,
     page_origin,
     resolve_url,
     same_origin,
@@ -38,7 +35,7 @@ from index.findings import finding
 from index.protocol.hints import body_type
 from index.probe.samples import sample_from_schema
 from index.urls import canonical_url
-from index.protocol.x402 import clean_text, safe_json_loads
+from index.untrusted import clean_text, json_size, jsonable, kept_value, safe_json_loads
 
 OPENAPI_PATHS = ("/openapi.json", "/openapi.yaml")
 
@@ -552,7 +549,7 @@ def _operation(path: str, method: str, path_item: dict[str, Any], op: dict[str, 
         body_size = refs.size(body) if has_body else None
         if body_size is not None and body_size <= MAX_KEPT_BYTES:
             inp["body"] = body
-            ok, plain = kept_value(body)
+            ok, plain = kept_value(body, MAX_KEPT_BYTES)
             if ok:
                 cand["body"] = plain
         if body_schema:
@@ -602,10 +599,10 @@ def _hints(inp: dict[str, Any], schema_props: dict[str, Any], output: dict[str, 
         hints["output"] = output
     if schema_props and "input_schema" not in dropped:
         hints["input_schema"] = {"type": "object", "properties": schema_props}
-    ok, plain = kept_value(hints)
+    ok, plain = kept_value(hints, MAX_KEPT_BYTES)
     if ok:
         return plain
-    ok, plain = kept_value(bounded_hints({"source": "openapi", "input": hints["input"]}))
+    ok, plain = kept_value(bounded_hints({"source": "openapi", "input": hints["input"]}), MAX_KEPT_BYTES)
     return plain if ok else {"source": "openapi", "input": {"type": "http", "method": inp.get("method")}}
 
 

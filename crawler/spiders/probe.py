@@ -28,7 +28,8 @@ from crawler.spiders.origins import OriginDiscovery
 from index.probe.outcomes import Outcome, classify_failure, outcome_for_status
 from index.probe.plan import NO_BODY, Attempt, probe_plan, refused_before_paywall
 from index.urls import canonical_url, origin_of
-from index.protocol.x402 import parse_challenge, safe_json_loads
+from index.protocol.x402 import parse_challenge
+from index.untrusted import safe_json_loads
 
 # Probes of endpoints listed by their owners (seed lists, facilitator registries, an origin's own
 # x402 manifest) do not consult robots.txt: the listing invites calls. Recorded on every observation.

@@ -18,7 +18,6 @@ rows as pipe rows, <li> as `- `, <dd> as `: `), so one text reader serves every 
 from __future__ import annotations
 
 import json
-import math
 import re
 from bisect import bisect_right
 from collections.abc import Callable
@@ -33,7 +32,8 @@ from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from index.urls import canonical_url, is_http_url, origin_of
-from index.protocol.x402 import MAX_DESCRIPTION, MAX_JSON_DEPTH, MAX_URL, clean_text, safe_json_loads
+from index.protocol.x402 import MAX_DESCRIPTION, MAX_URL
+from index.untrusted import MAX_JSON_DEPTH, clean_text, safe_copy, safe_json_loads, scrub_text
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # bytes of a page we read; the rest is ignored (truncated: true)
 MAX_TEXT_CHARS = 2_000_000
@@ -73,26 +73,11 @@ PAGE_KEYS = ("url", "kind", "truncated", "title", "description", "canonical", "f
 # ---------------------------------------------------------------------------------------------
 # text hygiene and decoding
 
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\ue000-\uf8ff"
-    "\U000e0000-\U000e007f\U000f0000-\U0010ffff]"
-)
-_SPACES = {cp: " " for cp in (0xA0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)}
-_SPACES.update({0x0D: "\n", 0x2028: "\n", 0x2029: "\n"})
 _WS = re.compile(r"\s+")
 _MULTI_SPACE = re.compile(r" {2,}")
 # Brackets excluded inside both parts, so scans from different `[` never overlap (linear on `[[[[`).
 _MD_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\(([^()\[\]\s]{0,1000})(?:[ \t]+\"[^\"\n]{0,200}\")?\)")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
-
-
-def _scrub(text: str) -> str:
-    """Line ends unified, exotic spaces made plain, control/bidi/private-use characters removed.
-
-    A fast pre-pass so parsers see clean text; every string kept still goes through clean_text.
-    """
-    return _INVISIBLE.sub("", text.replace("\r\n", "\n").translate(_SPACES))
 
 
 def _plain(text: str) -> str:
@@ -109,32 +94,9 @@ def _decode(body: bytes | str, content_type: str | None) -> str:
         return body.decode("utf-8", "replace")
 
 
-def _json_safe(value: Any, budget: list[int], depth: int = 0) -> Any:
-    """A JSON-able copy: strings cleaned, non-finite floats and other types dropped, sizes capped."""
-    budget[0] -= 1
-    if budget[0] < 0 or depth > MAX_KEEP_DEPTH:
-        return None
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str):
-        if len(value) <= MAX_DESCRIPTION and value.isprintable():
-            return value
-        return clean_text(value, MAX_DESCRIPTION) or ""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in list(value.items())[:MAX_KEEP_ITEMS]:
-            name = clean_text(key if isinstance(key, str) else str(key), MAX_TITLE) or ""
-            out[name] = _json_safe(item, budget, depth + 1)
-        return out
-    if isinstance(value, list | tuple):
-        return [_json_safe(item, budget, depth + 1) for item in value[:MAX_KEEP_ITEMS]]
-    return None
-
-
 def _keep(value: Any) -> Any:
-    return _json_safe(value, [MAX_KEEP_NODES])
+    """A bounded, cleaned JSON copy of a value found on a page (index.untrusted.safe_copy)."""
+    return safe_copy(value, MAX_KEEP_NODES, MAX_KEEP_DEPTH, MAX_KEEP_ITEMS, MAX_DESCRIPTION, MAX_TITLE)
 
 
 def _json_key(value: Any) -> str:
@@ -239,7 +201,7 @@ def _html_meta(sel: Selector, url: str | None) -> dict[str, Any]:
 def page_meta(body: bytes | str, url: str) -> dict[str, Any]:
     """An HTML page's title, description, canonical and favicon (what a homepage says of its origin)."""
     raw = body[:MAX_BODY_BYTES] if isinstance(body, bytes | str) else b""
-    sel = _selector(_scrub(_decode(raw, "text/html")))
+    sel = _selector(scrub_text(_decode(raw, "text/html")))
     meta = _html_meta(sel, url if is_http_url(url) else None) if sel is not None else {}
     return {key: meta.get(key) for key in ("title", "description", "canonical", "favicon")}
 
@@ -1803,7 +1765,7 @@ def extract_page(body: bytes | str, url: str, content_type: str | None) -> dict[
     raw = raw[:MAX_BODY_BYTES]
     page_url = url if is_http_url(url) and len(url) <= MAX_URL else None
     page["kind"] = _stage(page, "kind", lambda: _page_kind(raw, url, content_type), "text")
-    text = _stage(page, "decode", lambda: _scrub(_decode(raw, content_type))[:MAX_TEXT_CHARS], "")
+    text = _stage(page, "decode", lambda: scrub_text(_decode(raw, content_type))[:MAX_TEXT_CHARS], "")
     if page["kind"] == "html":
         sel = _stage(page, "parse", lambda: _selector(text))
         if sel is None:

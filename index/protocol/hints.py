@@ -39,6 +39,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 
 from index.findings import finding
+from index.untrusted import clean_text, json_key, json_size, within
 
 MAX_HINTS_BYTES = 64 * 1024  # hints are stored and published: their compact JSON stays under this
 MAX_SCHEMA_NODES = 5_000  # JSON values in a bazaar schema we are willing to evaluate
@@ -169,15 +170,15 @@ def normalize_bazaar_input(raw: Any) -> dict[str, Any] | None:
 def _mcp_input(raw: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "mcp"}
     tool = raw.get("toolName") if isinstance(raw.get("toolName"), str) else raw.get("tool")
-    tool = _clean(tool, 128)
+    tool = clean_text(tool, 128)
     if tool:
         out["toolName"] = tool
     if isinstance(raw.get("inputSchema"), Mapping):
         out["inputSchema"] = dict(raw["inputSchema"])
-    description = _clean(raw.get("description"), 2000)
+    description = clean_text(raw.get("description"), 2000)
     if description:
         out["description"] = description
-    transport = _clean(raw.get("transport"), 32)
+    transport = clean_text(raw.get("transport"), 32)
     if transport:
         out["transport"] = transport
     if raw.get("example") is not None:
@@ -321,7 +322,7 @@ def field_schema(value: Any, depth: int = 0) -> dict[str, Any]:
         kinds = [_TYPE_WORDS[k.strip().lower()] for k in kind if isinstance(k, str) and k.strip().lower() in _TYPE_WORDS]
         if kinds:
             out["type"] = kinds
-    description = _clean(value.get("description"), 500)
+    description = clean_text(value.get("description"), 500)
     if description:
         out["description"] = description
     if isinstance(value.get("enum"), list) and value["enum"]:
@@ -451,13 +452,13 @@ def check_bazaar(info: Any, schema: Any) -> tuple[str | None, bool]:
     """
     if not isinstance(schema, Mapping):
         return "schema is missing or not an object", False
-    # a key is found only within the node and depth bounds (so _within would say True)
-    schema_key = _json_key(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH, MAX_CACHED_SCHEMA_CHARS)
+    # a key is found only within the node and depth bounds (so within would say True)
+    schema_key = json_key(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH, MAX_CACHED_SCHEMA_CHARS)
     if schema_key is None:
-        if not _within(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH):
+        if not within(schema, MAX_SCHEMA_NODES, MAX_SCHEMA_DEPTH):
             return "schema is too large or too deeply nested to evaluate", False
         return _check(_compile_schema(schema), info)
-    info_key = _json_key(info, MAX_SCHEMA_NODES, MAX_INFO_DEPTH, MAX_CACHED_INFO_CHARS)
+    info_key = json_key(info, MAX_SCHEMA_NODES, MAX_INFO_DEPTH, MAX_CACHED_INFO_CHARS)
     if info_key is None:
         return _check(_compiled_schema(schema_key), info)
     return _verdict(schema_key, info_key)
@@ -467,8 +468,8 @@ def _check(compiled: _CompiledSchema, info: Any) -> tuple[str | None, bool]:
     """check_bazaar's verdict once the schema is compiled."""
     if compiled.refused:
         return compiled.refused, False
-    info_size = _json_size(info)
-    if info_size is None or info_size > MAX_HINTS_BYTES or not _within(info, MAX_HINTS_BYTES, MAX_INFO_DEPTH):
+    info_size = json_size(info, MAX_HINTS_BYTES, MAX_HINTS_DEPTH)
+    if info_size is None or info_size > MAX_HINTS_BYTES or not within(info, MAX_HINTS_BYTES, MAX_INFO_DEPTH):
         return "info is too large, too deep or not plain JSON to validate", True
     if compiled.validator is None:
         return compiled.unusable or "schema could not be evaluated", False
@@ -523,7 +524,6 @@ MAX_CACHED_SCHEMAS = 256
 MAX_CACHED_SCHEMA_CHARS = 16 * 1024
 MAX_CACHED_VERDICTS = 1024
 MAX_CACHED_INFO_CHARS = 4 * 1024
-_PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
 @lru_cache(maxsize=MAX_CACHED_SCHEMAS)
@@ -536,39 +536,6 @@ def _compiled_schema(schema_key: str) -> _CompiledSchema:
 def _verdict(schema_key: str, info_key: str) -> tuple[str | None, bool]:
     """check_bazaar of the info and schema whose compact JSON are the keys."""
     return _check(_compiled_schema(schema_key), json.loads(info_key))
-
-
-def _json_key(value: Any, max_nodes: int, max_depth: int, max_chars: int) -> str | None:
-    """A value's compact JSON in document order (key order decides which problem is reported first,
-    so it is part of the key), or None when it is not to be cached: more than max_nodes values,
-    nested deeper than max_depth, JSON longer than max_chars, or not plain JSON data (a tuple, a
-    non-string key or a str/dict subclass would share its JSON with a value that behaves differently)."""
-    level: list[Any] = [value]
-    nodes = 0
-    depth = 0
-    while level:
-        nodes += len(level)
-        if nodes > max_nodes or depth > max_depth:
-            return None
-        below: list[Any] = []
-        for node in level:
-            kind = type(node)
-            if kind is dict:
-                for name in node:
-                    if type(name) is not str:
-                        return None
-                below.extend(node.values())
-            elif kind is list:
-                below.extend(node)
-            elif kind not in _PLAIN_SCALARS:
-                return None
-        level = below
-        depth += 1
-    try:
-        key = json.dumps(value, separators=(",", ":"))
-    except (TypeError, ValueError, RecursionError):
-        return None
-    return key if len(key) <= max_chars else None
 
 
 # The value kinds of the Draft 2020-12 keywords (core, applicator, unevaluated, validation, meta-data,
@@ -649,36 +616,6 @@ def schema_problem(schema: Any) -> str | None:
     return None
 
 
-def _within(value: Any, max_nodes: int, max_depth: int) -> bool:
-    """True when a JSON value has at most max_nodes values nested at most max_depth deep.
-
-    Walked one nesting level at a time; plain dicts and lists are told by their exact type first
-    (the Mapping check is an ABC lookup, many times slower)."""
-    level: list[Any] = [value]
-    nodes = 0
-    depth = 0
-    while level:
-        nodes += len(level)
-        if nodes > max_nodes or depth > max_depth:
-            return False
-        below: list[Any] = []
-        for node in level:
-            kind = type(node)
-            if kind is dict:
-                below.extend(node.values())
-            elif kind is list:
-                below.extend(node)
-            elif kind in _PLAIN_SCALARS:
-                continue
-            elif isinstance(node, Mapping):
-                below.extend(node.values())
-            elif isinstance(node, list):
-                below.extend(node)
-        level = below
-        depth += 1
-    return True
-
-
 def _walk_objects(value: Any) -> Iterator[Mapping[str, Any]]:
     stack = [value]
     while stack:
@@ -749,27 +686,9 @@ def _first_object(raw: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, An
     return None
 
 
-def _clean(value: Any, limit: int) -> str | None:
-    # x402 imports this module, so its text hygiene is looked up when first needed
-    from index.protocol.x402 import clean_text
-
-    return clean_text(value, limit)
-
-
 def _short(text: str, limit: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _json_size(value: Any) -> int | None:
-    """Bytes of the compact JSON of a value; None when it is not plain JSON (NaN, non-str keys) or has more
-    values than MAX_HINTS_BYTES or nests deeper than MAX_HINTS_DEPTH (checked before json.dumps runs)."""
-    if not _within(value, MAX_HINTS_BYTES, MAX_HINTS_DEPTH):
-        return None
-    try:
-        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8"))
-    except (ValueError, TypeError, RecursionError):
-        return None
 
 
 # what is given up, in order, when hints are too large: the least useful first
@@ -779,7 +698,7 @@ _TRIM_ORDER: tuple[tuple[str, ...], ...] = (
 
 
 def _fits(hints: dict[str, Any]) -> bool:
-    size = _json_size(hints)
+    size = json_size(hints, MAX_HINTS_BYTES, MAX_HINTS_DEPTH)
     return size is not None and size <= MAX_HINTS_BYTES
 
 

@@ -12,7 +12,6 @@ import base64
 import binascii
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -22,6 +21,7 @@ from pydantic import BaseModel, Field
 from index.findings import finding
 from index.protocol.hints import extract_hints
 from index.protocol.networks import lookup_asset, lookup_network, to_caip2
+from index.untrusted import clean_text, safe_json_loads
 from index.urls import canonical_url
 
 # Header names (case-insensitive on the wire). One home for them.
@@ -37,7 +37,6 @@ MAX_DESCRIPTION = 2000
 MAX_SHORT_TEXT = 200
 MAX_URL = 2048
 MAX_AMOUNT_DIGITS = 78  # uint256
-MAX_JSON_DEPTH = 128  # nesting beyond this is refused before parsing (the C scanner can overflow the stack)
 MAX_TIMEOUT_SECONDS = 86_400 * 30
 CDP_MAX_DESCRIPTION = 500  # the CDP facilitator rejects longer descriptions
 
@@ -68,10 +67,7 @@ BURN_ADDRESSES = frozenset({
 })
 
 _DIGITS = re.compile(r"[0-9]+")
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[\[\]{}]")
 _WHITESPACE = re.compile(rb"\s+")
-_INVISIBLE = ("Cc", "Cf", "Cs", "Co")  # control, format (bidi overrides…), surrogate, private use
 
 
 class ResourceInfo(BaseModel):
@@ -133,50 +129,6 @@ class Challenge(BaseModel):
 
 
 # ---------------------------------------------------------------------------------------------
-# text hygiene
-
-
-def _visible(chunk: str) -> str:
-    return "".join(ch for ch in chunk if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE)
-
-
-def clean_text(value: Any, limit: int, findings: list[dict[str, Any]] | None = None, where: str = "") -> str | None:
-    """A crawled string made safe to keep: str only, control and bidi characters removed, truncated
-    to `limit` characters (a `text_truncated` finding when `findings` is given)."""
-    if not isinstance(value, str):
-        return None
-    if not (value.isascii() and value.isprintable()):
-        return _clean_scan(value, limit, findings, where)
-    # The usual case: printable ASCII has nothing to remove (control, format, surrogate and
-    # private-use characters all lie outside it), so only the trimming applies.
-    text = value.strip()
-    if len(text) <= limit:
-        return text or None
-    if findings is not None:
-        findings.append(finding("text_truncated", where))
-    return text[:limit].rstrip() or None
-
-
-def _clean_scan(value: str, limit: int, findings: list[dict[str, Any]] | None, where: str) -> str | None:
-    """clean_text for any string: works through the value in slices and stops once more than `limit`
-    characters are certain to remain, so a megabyte of text costs no more than a short one."""
-    step = max(limit, 256)
-    text = ""
-    pos = 0
-    while pos < len(value):
-        text = (text + _visible(value[pos:pos + step])).lstrip()
-        pos += step
-        if len(text.rstrip()) > limit:
-            break
-    text = text.strip()
-    if len(text) > limit:
-        text = text[:limit].rstrip()
-        if findings is not None:
-            findings.append(finding("text_truncated", where))
-    return text or None
-
-
-# ---------------------------------------------------------------------------------------------
 # decoding
 
 
@@ -189,29 +141,6 @@ def _header(headers: Mapping[str, Any], name: str) -> str | bytes | None:
                 value = value[0] if value else None
             return value
     return None
-
-
-def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True when JSON text nests deeper than `limit` (brackets inside strings do not count)."""
-    if text.count("[") + text.count("{") <= limit:
-        return False
-    depth = 0
-    for bracket in _BRACKETS.findall(_JSON_STRING.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        if depth > limit:
-            return True
-    return False
-
-
-def safe_json_loads(data: bytes | str) -> Any:
-    """json.loads that turns every way JSON can fail (including nesting bombs) into ValueError."""
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
-    if json_depth_exceeds(text):
-        raise ValueError("JSON nested too deeply")
-    try:
-        return json.loads(text)
-    except RecursionError as exc:
-        raise ValueError("JSON nested too deeply") from exc
 
 
 def _lenient_base64(raw: bytes) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any
 
 from index.testbuy.policy import Outcome
 from index.testbuy.run import BuyResult
-from index.protocol.x402 import clean_text
+from index.untrusted import clean_text
 
 EXIT_CODES = {Outcome.DRY_RUN: 0, Outcome.SUCCESS: 0, Outcome.REFUSED: 1, Outcome.REJECTED: 1, Outcome.UNRECONCILED: 3}
 

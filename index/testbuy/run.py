@@ -45,8 +45,8 @@ from index.protocol.x402 import (
     Challenge,
     decode_header_json,
     parse_challenge,
-    safe_json_loads,
 )
+from index.untrusted import safe_json_loads
 
 DEFAULT_TIMEOUT = 30.0
 MAX_PROBE_ATTEMPTS = 4

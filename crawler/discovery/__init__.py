@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from index.untrusted import json_size
 from index.urls import origin_of
 
 # Where a candidate was learned of: Candidate["source"] = {"kind": <one of these>, "url": <page read>}.
@@ -119,27 +118,6 @@ def page_origin(page_url: str) -> str | None:
         return origin_of(page_url)
     except ValueError:
         return None
-
-
-# ---------------------------------------------------------------------------------------------
-# hints taken from documents
-
-# what is given up, in order, when openapi/well-known hints are too large: the least useful first
-_TRIM = (("output",), ("input_schema",), ("input", "body"), ("input", "queryParams"))
-
-
-def bounded_hints(hints: dict[str, Any], limit: int = MAX_KEPT_BYTES) -> dict[str, Any]:
-    """Hints whose compact JSON fits `limit`, giving up the least useful parts first ({} at worst)."""
-    for path in _TRIM:
-        size = json_size(hints)
-        if size is not None and size <= limit:
-            return hints
-        if len(path) == 1:
-            hints.pop(path[0], None)
-        elif isinstance(hints.get(path[0]), dict):
-            hints[path[0]] = {k: v for k, v in hints[path[0]].items() if k != path[1]}
-    size = json_size(hints)
-    return hints if size is not None and size <= limit else {}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,14 +15,13 @@ from crawler.discovery import (
     HTTP_METHODS,
     Candidate,
     Discovered,
-    bounded_hints,
     MAX_KEPT_BYTES,
     iso_utc,
     resolve_url,
     source_of,
 )
 from index.findings import finding
-from index.protocol.hints import extract_hints, normalize_bazaar_input, route_template_ok
+from index.protocol.hints import bounded_hints, extract_hints, normalize_bazaar_input, route_template_ok
 from index.protocol.x402 import MAX_ACCEPTS, normalize_accept
 from index.untrusted import kept_value
 
@@ -110,8 +109,8 @@ def _draft_hints(item: dict[str, Any]) -> dict[str, Any]:
     template = raw.get("routeTemplate") if isinstance(raw, dict) else None
     if route_template_ok(template):
         hints["route_template"] = template
-    ok, plain = kept_value(bounded_hints(hints), MAX_KEPT_BYTES)
-    return plain if ok else {}
+    ok, plain = kept_value(bounded_hints(hints, limit=MAX_KEPT_BYTES), MAX_KEPT_BYTES)
+    return plain if ok and (plain.get("input") or plain.get("output")) else {}
 
 
 def _kind(item: dict[str, Any], hints: dict[str, Any]) -> str | None:

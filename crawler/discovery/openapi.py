@@ -25,14 +25,13 @@ from crawler.discovery import (
     MAX_KEPT_BYTES,
     Candidate,
     Discovered,
-    bounded_hints,
     page_origin,
     resolve_url,
     same_origin,
     source_of,
 )
 from index.findings import finding
-from index.protocol.hints import body_type
+from index.protocol.hints import HINT_TRIM_ORDER, body_type, bounded_hints
 from index.probe.samples import sample_from_schema
 from index.urls import canonical_url
 from index.untrusted import clean_text, json_size, jsonable, kept_value, safe_json_loads
@@ -563,11 +562,14 @@ def _operation(path: str, method: str, path_item: dict[str, Any], op: dict[str, 
     return cand
 
 
+# the parts of HINT_TRIM_ORDER an OpenAPI operation's hints have, by the names _hints measures them under
+_TRIMMED_PARTS = tuple(path[-1] for path in HINT_TRIM_ORDER if path[-1] in ("output", "input_schema", "body", "queryParams"))
+
+
 def _hints(inp: dict[str, Any], schema_props: dict[str, Any], output: dict[str, Any] | None,
            refs: _Refs) -> dict[str, Any]:
     """index.protocol.hints-shaped hints within MAX_KEPT_BYTES, as an independent plain copy. Parts are measured
-    once each (shared schemas once per document) and given up least useful first: output,
-    input_schema, input.body, input.queryParams."""
+    once each (shared schemas once per document) and given up in index.protocol.hints.HINT_TRIM_ORDER."""
     too_big = MAX_KEPT_BYTES + 1
 
     def size(value: Any) -> int:
@@ -588,7 +590,7 @@ def _hints(inp: dict[str, Any], schema_props: dict[str, Any], output: dict[str, 
     }
     total = sum(sizes.values()) + 512
     dropped: set[str] = set()
-    for part in ("output", "input_schema", "body", "queryParams"):
+    for part in _TRIMMED_PARTS:
         if total <= MAX_KEPT_BYTES:
             break
         if sizes[part]:
@@ -602,8 +604,9 @@ def _hints(inp: dict[str, Any], schema_props: dict[str, Any], output: dict[str, 
     ok, plain = kept_value(hints, MAX_KEPT_BYTES)
     if ok:
         return plain
-    ok, plain = kept_value(bounded_hints({"source": "openapi", "input": hints["input"]}), MAX_KEPT_BYTES)
-    return plain if ok else {"source": "openapi", "input": {"type": "http", "method": inp.get("method")}}
+    ok, plain = kept_value(bounded_hints({"source": "openapi", "input": hints["input"]}, limit=MAX_KEPT_BYTES),
+                           MAX_KEPT_BYTES)
+    return plain if ok and plain.get("input") else {"source": "openapi", "input": {"type": "http", "method": inp.get("method")}}
 
 
 def _info(doc: dict[str, Any], page_url: str, found: Discovered) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def extract_hints(extensions: Mapping[str, Any], raw_accepts: list[Any],
         hints = _from_bazaar(ext["bazaar"], findings)
     if not hints:
         hints = _from_output_schema(accepts)
-    hints = _bounded(hints, findings)
+    hints = bounded_hints(hints, findings)
     if not hints.get("input"):
         findings.append(finding("no_input_schema"))
     return hints
@@ -691,21 +691,27 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# what is given up, in order, when hints are too large: the least useful first
-_TRIM_ORDER: tuple[tuple[str, ...], ...] = (
-    ("output",), ("input_schema",), ("input", "example"), ("input", "body"), ("input", "inputSchema"), ("input",),
+# What is given up, in order, when hints are too large: the least useful first. One order for every
+# hints value we keep (a live challenge's, and what discovery documents declare).
+HINT_TRIM_ORDER: tuple[tuple[str, ...], ...] = (
+    ("output",), ("input_schema",), ("input", "example"), ("input", "body"), ("input", "queryParams"),
+    ("input", "inputSchema"), ("input",),
 )
 
 
-def _fits(hints: dict[str, Any]) -> bool:
+def _fits(hints: dict[str, Any], limit: int) -> bool:
     size = json_size(hints, MAX_HINTS_BYTES, MAX_HINTS_DEPTH)
-    return size is not None and size <= MAX_HINTS_BYTES
+    return size is not None and size <= limit
 
 
-def _bounded(hints: dict[str, Any], findings: list[dict[str, Any]]) -> dict[str, Any]:
-    """Hints whose compact JSON fits MAX_HINTS_BYTES, giving up parts in _TRIM_ORDER (hints_too_large)."""
-    for path in _TRIM_ORDER:
-        if not hints or _fits(hints):
+def bounded_hints(hints: dict[str, Any], findings: list[dict[str, Any]] | None = None,
+                  limit: int = MAX_HINTS_BYTES) -> dict[str, Any]:
+    """Hints whose compact JSON fits `limit`, giving up parts in HINT_TRIM_ORDER (a `hints_too_large`
+    finding for each when `findings` is given). `output` and `input` are set to None, not removed;
+    when even that is too large only the plain-text `source` and `route_template` are kept."""
+    findings = findings if findings is not None else []
+    for path in HINT_TRIM_ORDER:
+        if not hints or _fits(hints, limit):
             return hints
         key = path[0]
         if len(path) == 2:
@@ -719,7 +725,7 @@ def _bounded(hints: dict[str, Any], findings: list[dict[str, Any]]) -> dict[str,
         elif hints.get(key) is not None:
             hints[key] = None
             findings.append(finding("hints_too_large", "hints", key))
-    if not _fits(hints):  # only a route template or the source can be left; keep what is plain text
+    if not _fits(hints, limit):  # only a route template or the source can be left; keep what is plain text
         hints = {k: v for k, v in hints.items() if k in ("source", "route_template") and isinstance(v, str)}
         hints.update(input=None, output=None)
     return hints

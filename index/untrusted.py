@@ -286,3 +286,61 @@ def _safe(value: Any, budget: list[int], depth: int, limits: tuple[int, int, int
     if isinstance(value, list | tuple):
         return [_safe(item, budget, depth + 1, limits) for item in value[:max_items]]
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# timestamps
+
+
+def iso_z(when: dt.datetime, millis: bool = False) -> str:
+    """A datetime as ISO-8601 UTC with a Z ("2025-08-09T01:07:04.005123Z"); a naive one is read as
+    UTC. With `millis` the fraction is cut to milliseconds ("….005Z") and left out when there is none,
+    as JavaScript and the discovery sources write times. The one formatter of every time we publish."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    when = when.astimezone(dt.UTC)
+    if millis:
+        return when.isoformat(timespec="milliseconds" if when.microsecond else "seconds").replace("+00:00", "Z")
+    return when.isoformat().replace("+00:00", "Z")
+
+
+_MS_THRESHOLD = 100_000_000_000  # 1e11 s is the year 5138: bigger epoch numbers are milliseconds
+
+
+def iso_utc(value: Any) -> str | None:
+    """A timestamp as ISO-8601 UTC ("2025-08-09T01:07:04.005Z"), or None when it is not one.
+
+    Numbers (and digit strings) are Unix epochs, in seconds or, from 1e11 up, milliseconds; strings are
+    ISO-8601, read as UTC when they carry no offset.
+    """
+    when: dt.datetime | None = None
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 64:
+            return None
+        try:
+            number = float(text) if text.replace(".", "", 1).isdigit() else None
+        except ValueError:
+            number = None
+        if number is not None:
+            return iso_utc(number)
+        try:
+            when = dt.datetime.fromisoformat(text.replace("z", "Z"))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value) or value < 0:
+            return None
+        seconds = value / 1000 if value >= _MS_THRESHOLD else value
+        try:
+            when = dt.datetime.fromtimestamp(seconds, dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if when is None:
+        return None
+    try:
+        return iso_z(when, millis=True)
+    except (OverflowError, ValueError):
+        return None

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.discovery import Discovered, iso_utc, resolve_url
+from crawler.discovery import Discovered, resolve_url
 from crawler.discovery.facilitator import (
     MAX_PAGES,
     discovery_url,
@@ -25,6 +25,7 @@ from crawler.discovery.openapi import MAX_DOCUMENT_BYTES, OPENAPI_PATHS, parse_o
 from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
 from index.protocol.declared import compare_declared
 from index.findings import CODES
+from index.untrusted import iso_utc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "discovery"
 BASE_USDC = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"

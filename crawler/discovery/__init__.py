@@ -8,21 +8,16 @@ compared with the live 402 (index.protocol.declared), never trusted over it.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import math
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from index.urls import origin_of
+from index.protocol.networks import HTTP_METHODS
+from index.urls import MAX_URL, origin_of
 
 # Where a candidate was learned of: Candidate["source"] = {"kind": <one of these>, "url": <page read>}.
 SOURCE_KINDS = ("seed", "facilitator", "well_known", "openapi", "llms_txt", "docs")
 
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
-MAX_URL = 2048
 MAX_KEPT_BYTES = 64 * 1024  # compact JSON of one kept body or hints value
 
 
@@ -118,53 +113,3 @@ def page_origin(page_url: str) -> str | None:
         return origin_of(page_url)
     except ValueError:
         return None
-
-
-# ---------------------------------------------------------------------------------------------
-# timestamps
-
-_MS_THRESHOLD = 100_000_000_000  # 1e11 s is the year 5138: bigger epoch numbers are milliseconds
-
-
-def iso_utc(value: Any) -> str | None:
-    """A timestamp as ISO-8601 UTC ("2025-08-09T01:07:04.005Z"), or None when it is not one.
-
-    Numbers (and digit strings) are Unix epochs, in seconds or, from 1e11 up, milliseconds; strings are
-    ISO-8601, read as UTC when they carry no offset.
-    """
-    when: dt.datetime | None = None
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or len(text) > 64:
-            return None
-        try:
-            number = float(text) if text.replace(".", "", 1).isdigit() else None
-        except ValueError:
-            number = None
-        if number is not None:
-            return iso_utc(number)
-        try:
-            when = dt.datetime.fromisoformat(text.replace("z", "Z"))
-        except ValueError:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value) or value < 0:
-            return None
-        seconds = value / 1000 if value >= _MS_THRESHOLD else value
-        try:
-            when = dt.datetime.fromtimestamp(seconds, dt.UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if when is None:
-        return None
-    try:
-        when = when.astimezone(dt.UTC)
-    except (OverflowError, ValueError):
-        return None
-    text = (f"{when.year:04d}-{when.month:02d}-{when.day:02d}"
-            f"T{when.hour:02d}:{when.minute:02d}:{when.second:02d}")
-    if when.microsecond:
-        text += f".{when.microsecond // 1000:03d}"
-    return text + "Z"

@@ -12,18 +12,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from crawler.discovery import (
-    HTTP_METHODS,
     Candidate,
     Discovered,
     MAX_KEPT_BYTES,
-    iso_utc,
     resolve_url,
     source_of,
 )
 from index.findings import finding
+from index.protocol.networks import HTTP_METHODS
 from index.protocol.hints import bounded_hints, extract_hints, normalize_bazaar_input, route_template_ok
 from index.protocol.x402 import MAX_ACCEPTS, normalize_accept
-from index.untrusted import kept_value
+from index.untrusted import iso_utc, kept_value
 
 MAX_ITEMS_PER_PAGE = 1000  # items read from one page, whatever the server sends
 MAX_PAGES = 1000  # pages read from one facilitator in one crawl

@@ -15,7 +15,6 @@ server URL must be on the document's own origin.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -31,6 +30,8 @@ from crawler.discovery import (
     source_of,
 )
 from index.findings import finding
+from index.protocol.declared import usd_amount
+from index.protocol.networks import BODY_METHODS
 from index.protocol.hints import HINT_TRIM_ORDER, body_type, bounded_hints
 from index.probe.samples import sample_from_schema
 from index.urls import canonical_url
@@ -55,13 +56,13 @@ MAX_TEXT = 2000
 MAX_SHORT = 200
 MAX_SMALL_BYTES = 4096  # a parameter schema or example small enough to fold one into the other
 
+# the operations of an OpenAPI path item, read in the order the specification lists them (the set is
+# networks.HTTP_METHODS; tests/test_facts.py checks it)
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
-BODY_METHODS = ("POST", "PUT", "PATCH")
 USD_CURRENCIES = ("USD", "USDC")
 
 _PATH_VARIABLE = re.compile(r"\{([^{}/]{1,100})\}")
 _SERVER_VARIABLE = re.compile(r"\{([^{}]{1,100})\}")
-_USD_TEXT = re.compile(r"\$?\s*([0-9]{1,15}(?:\.[0-9]{1,18})?)\s*(?:USDC?)?", re.IGNORECASE)
 _PROTOCOL = re.compile(r"[a-z0-9][a-z0-9._\-]{0,31}")
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built, else the pure-Python one
 
@@ -212,24 +213,6 @@ class _Refs:
 
 # ---------------------------------------------------------------------------------------------
 # x-payment-info
-
-
-def usd_amount(value: Any) -> str | None:
-    """A decimal USD amount as text ("0.01") from "$0.01", "0.010000", "0.01 USD" or a JSON number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        except (InvalidOperation, ValueError):
-            return None
-        if not number.is_finite() or number < 0 or number >= Decimal(10) ** 15:
-            return None
-        return format(number, "f")
-    if isinstance(value, str) and len(value) <= 64:
-        match = _USD_TEXT.fullmatch(value.strip())
-        return match.group(1) if match else None
-    return None
 
 
 def _protocols(value: Any) -> list[str]:

@@ -16,11 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from crawler.discovery import (
-    HTTP_METHODS,
     MAX_KEPT_BYTES,
     Candidate,
     Discovered,
-    iso_utc,
     resolve_url,
     same_origin,
     source_of,
@@ -28,8 +26,9 @@ from crawler.discovery import (
 )
 from crawler.discovery.facilitator import item_candidate
 from index.findings import finding
+from index.protocol.networks import HTTP_METHODS
 from index.urls import canonical_url
-from index.untrusted import clean_text, kept_value
+from index.untrusted import clean_text, iso_utc, kept_value
 
 WELL_KNOWN_PATHS = ("/.well-known/x402", "/.well-known/x402.json")
 MAX_ENTRIES = 1000

@@ -32,7 +32,9 @@ from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
 from index.urls import canonical_url, is_http_url, origin_of
-from index.protocol.x402 import MAX_DESCRIPTION, MAX_URL
+from index.protocol.networks import HTTP_METHODS as METHODS
+from index.protocol.x402 import MAX_DESCRIPTION
+from index.urls import MAX_URL
 from index.untrusted import MAX_JSON_DEPTH, clean_text, safe_copy, safe_json_loads, scrub_text
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # bytes of a page we read; the rest is ignored (truncated: true)
@@ -62,7 +64,6 @@ MAX_KEEP_NODES = 5000  # JSON nodes kept per value (examples, JSON-LD objects)
 MAX_KEEP_ITEMS = 200  # items kept per JSON array or object
 MAX_KEEP_DEPTH = 32
 REDACTED = "<redacted>"
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 LINK_KINDS = ("llms", "openapi", "docs", "reference", "api", "pricing", "other")  # best first
 
 PAGE_KEYS = ("url", "kind", "truncated", "title", "description", "canonical", "favicon", "lang",
@@ -99,7 +100,7 @@ def _keep(value: Any) -> Any:
     return safe_copy(value, MAX_KEEP_NODES, MAX_KEEP_DEPTH, MAX_KEEP_ITEMS, MAX_DESCRIPTION, MAX_TITLE)
 
 
-def _json_key(value: Any) -> str:
+def _content_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
@@ -1527,7 +1528,7 @@ def _classify_blocks(doc: _Doc, blocks: list[tuple[int, int, Any]], fields: list
         nxt = doc.next_line(last_line, 2)
         if nxt is not None and _IN_LOCATION.match(doc.lines[nxt].strip()):
             continue  # a header or query parameter's example value, not a body
-        key = _json_key(value)
+        key = _content_key(value)
         if key in bodies:
             continue
         line = doc.line_of(pos)
@@ -1736,13 +1737,13 @@ def _read_text(page: dict[str, Any], text: str) -> None:
             + _stage(page, "python", lambda: _python_examples(text), []))
     spans = _Spans([(s, e) for s, e, _ in code])
     fields, response_fields = _stage(page, "fields", lambda: _fields(doc), ([], []))
-    bodies = {_json_key(ex["body"]) for _, _, ex in code if ex["body"] is not None}
+    bodies = {_content_key(ex["body"]) for _, _, ex in code if ex["body"] is not None}
     blocks = _stage(page, "json_blocks", lambda: _json_blocks(doc, spans), [])
     responses, shown = _stage(page, "responses", lambda: _classify_blocks(doc, blocks, fields, bodies), ([], []))
     examples: list[dict[str, Any]] = []
     seen: set[str] = set()
     for _pos, _end, ex in sorted(code + shown, key=lambda c: c[0]):
-        key = _json_key([ex["method"], ex["path"], ex["url"], ex["body"], ex["body_raw"]])
+        key = _content_key([ex["method"], ex["path"], ex["url"], ex["body"], ex["body_raw"]])
         if key not in seen and len(examples) < MAX_EXAMPLES:
             seen.add(key)
             examples.append(ex)

@@ -39,6 +39,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 
 from index.findings import finding
+from index.protocol.networks import BODY_METHODS, QUERY_METHODS
 from index.untrusted import clean_text, json_key, json_size, within
 
 MAX_HINTS_BYTES = 64 * 1024  # hints are stored and published: their compact JSON stays under this
@@ -52,8 +53,6 @@ MAX_ROUTE_TEMPLATE = 512
 MAX_FIELD_DEPTH = 16  # nesting of v1 field descriptions turned into JSON Schema
 MAX_HINTS_DEPTH = 256  # deeper values are never kept as hints (json.dumps recurses in C)
 
-HTTP_QUERY_METHODS = frozenset({"GET", "HEAD", "DELETE"})
-HTTP_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 INPUT_TYPES = ("http", "mcp")
 BODY_TYPES = ("json", "form-data", "text")
 
@@ -235,11 +234,11 @@ def normalize_v1_input(raw: Any) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {"type": "http", "method": method}
     query = _first_object(raw, V1_QUERY_KEYS)
-    if method in HTTP_BODY_METHODS:
+    if method in BODY_METHODS:
         kind = next((raw[k] for k in V1_BODY_TYPE_KEYS if isinstance(raw.get(k), str)), None)
         out["bodyType"] = body_type(kind)
         out["body"] = _first_object(raw, V1_BODY_KEYS) or {}
-    elif method not in HTTP_QUERY_METHODS:
+    elif method not in QUERY_METHODS:
         return None
     if query:
         out["queryParams"] = query
@@ -266,7 +265,7 @@ def v1_input_schema(inp: Mapping[str, Any]) -> dict[str, Any] | None:
 
     Only built when the input has a query or body field map to describe.
     """
-    params = "body" if inp.get("method") in HTTP_BODY_METHODS else "queryParams"
+    params = "body" if inp.get("method") in BODY_METHODS else "queryParams"
     fields = inp.get(params)
     if not isinstance(fields, Mapping) or not fields:
         return None

@@ -12,6 +12,13 @@ from functools import lru_cache
 
 from index.paths import DATA_DIR
 
+# HTTP methods: the ones an endpoint may be called with, and how each carries its input.
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # input in the request body
+QUERY_METHODS = frozenset({"GET", "HEAD", "DELETE"})  # input in the query string
+
+DEFAULT_NETWORK = "eip155:84532"  # Base Sepolia: where test buys pay unless told otherwise
+
 
 @dataclass(frozen=True)
 class Network:

@@ -22,7 +22,7 @@ from index.findings import finding
 from index.protocol.hints import extract_hints
 from index.protocol.networks import lookup_asset, lookup_network, to_caip2
 from index.untrusted import clean_text, safe_json_loads
-from index.urls import canonical_url
+from index.urls import MAX_URL, canonical_url
 
 # Header names (case-insensitive on the wire). One home for them.
 PAYMENT_REQUIRED = "PAYMENT-REQUIRED"
@@ -35,7 +35,6 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_ACCEPTS = 20
 MAX_DESCRIPTION = 2000
 MAX_SHORT_TEXT = 200
-MAX_URL = 2048
 MAX_AMOUNT_DIGITS = 78  # uint256
 MAX_TIMEOUT_SECONDS = 86_400 * 30
 CDP_MAX_DESCRIPTION = 500  # the CDP facilitator rejects longer descriptions

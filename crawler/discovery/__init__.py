@@ -28,7 +28,7 @@ class Candidate(TypedDict, total=False):
     `declared` is what the source claims about the endpoint, checked against the live 402 and never
     trusted over it:
         {"x402_version"?: 1 | 2,
-         "accepts"?: [index.protocol.x402.normalize_accept(...).model_dump(mode="json"), ...],
+         "accepts"?: [index.protocol.normalize.normalize_accept(...).model_dump(mode="json"), ...],
          "price_usd"?: "0.01",            # decimal USD as the source wrote it (no "$")
          "price_dynamic"?: bool,
          "price_min_usd"?: "0.01", "price_max_usd"?: "1.00",   # dynamic price range, when given

@@ -21,7 +21,8 @@ from crawler.discovery import (
 from index.findings import finding
 from index.protocol.networks import HTTP_METHODS
 from index.protocol.hints import bounded_hints, extract_hints, normalize_bazaar_input, route_template_ok
-from index.protocol.x402 import MAX_ACCEPTS, normalize_accept
+from index.protocol.challenge import MAX_ACCEPTS
+from index.protocol.normalize import normalize_accept
 from index.untrusted import iso_utc, kept_value
 
 MAX_ITEMS_PER_PAGE = 1000  # items read from one page, whatever the server sends
@@ -85,7 +86,7 @@ def _version(value: Any) -> int | None:
 
 
 def _accepts(raw: Any, version: int | None) -> list[dict[str, Any]]:
-    """Declared accepts normalized as the live ones are (index.protocol.x402.normalize_accept), as JSON dicts.
+    """Declared accepts normalized as the live ones are (index.protocol.normalize.normalize_accept), as JSON dicts.
     Their conformance findings are not kept: the live 402 is what gets judged."""
     out: list[dict[str, Any]] = []
     for i, entry in enumerate(raw[:MAX_ACCEPTS] if isinstance(raw, list) else []):

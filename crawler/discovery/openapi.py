@@ -32,7 +32,8 @@ from crawler.discovery import (
 from index.findings import finding
 from index.protocol.declared import usd_amount
 from index.protocol.networks import BODY_METHODS
-from index.protocol.hints import HINT_TRIM_ORDER, body_type, bounded_hints
+from index.protocol.hints import HINT_TRIM_ORDER, bounded_hints
+from index.protocol.v1_hints import body_type
 from index.probe.samples import sample_from_schema
 from index.urls import canonical_url
 from index.untrusted import clean_text, json_size, jsonable, kept_value, safe_json_loads

@@ -1,6 +1,6 @@
 """The probe spider: ask each candidate, unpaid, what it costs. It only moves data.
 
-Every attempt becomes one item (a plain dict) with a coded outcome; parsing is `index.protocol.x402`.
+Every attempt becomes one item (a plain dict) with a coded outcome; parsing is `index.protocol.challenge`.
 Facilitator discovery pages, and what each origin says about itself (crawler.spiders.origins), are
 read in the same crawl and feed more candidates into it.
 """
@@ -28,7 +28,7 @@ from crawler.spiders.origins import OriginDiscovery
 from index.probe.outcomes import Outcome, classify_failure, outcome_for_status
 from index.probe.plan import NO_BODY, Attempt, probe_plan, refused_before_paywall
 from index.urls import canonical_url, origin_of, resource_key
-from index.protocol.x402 import parse_challenge
+from index.protocol.challenge import parse_challenge
 from index.untrusted import safe_json_loads
 
 # Probes of endpoints listed by their owners (seed lists, facilitator registries, an origin's own

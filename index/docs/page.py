@@ -33,7 +33,7 @@ from w3lib.encoding import html_to_unicode
 
 from index.urls import canonical_url, is_http_url, origin_of
 from index.protocol.networks import HTTP_METHODS as METHODS
-from index.protocol.x402 import MAX_DESCRIPTION
+from index.protocol.normalize import MAX_DESCRIPTION
 from index.urls import MAX_URL
 from index.untrusted import MAX_JSON_DEPTH, clean_text, safe_copy, safe_json_loads, scrub_text
 

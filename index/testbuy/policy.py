@@ -22,7 +22,8 @@ from urllib.parse import urljoin
 
 from index.protocol.networks import DEFAULT_NETWORK, Asset, atomic_to_decimal, format_decimal, lookup_asset, lookup_network, to_caip2
 from index.urls import canonical_url
-from index.protocol.x402 import Accept, Challenge, is_address, is_burn_address, namespace_of
+from index.protocol.models import Accept, Challenge
+from index.protocol.networks import is_address, is_burn_address, namespace_of
 
 DEFAULT_MAX_USD = Decimal("0.10")
 DEFAULT_DAILY_BUDGET_USD = Decimal("1.00")

@@ -12,8 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.docs.page import MAX_BODY_BYTES, PAGE_KEYS, REDACTED, docs_for, extract_page, path_score
-from index.docs.page import page_meta as extract_meta
+from index.catalog.docs_match import docs_for, path_score
+from index.docs.code_scan import REDACTED
+from index.docs.limits import MAX_BODY_BYTES
+from index.docs.page import PAGE_KEYS, extract_page
+from index.docs.meta import page_meta as extract_meta
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "docs"
 MIB = 1024 * 1024

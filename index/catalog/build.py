@@ -22,7 +22,7 @@ from sqlmodel import Session, func, select
 from index.catalog import describe
 from index.catalog import pricing
 from index.catalog.categories import classify_fields
-from index.docs.page import docs_for
+from index.catalog.docs_match import docs_for
 from index.catalog.examples import example_request
 from index.gcpolicy import no_collections
 from index.untrusted import iso_z

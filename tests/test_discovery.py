@@ -21,7 +21,9 @@ from crawler.discovery.facilitator import (
     parse_discovery_response,
 )
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
-from crawler.discovery.openapi import MAX_DOCUMENT_BYTES, OPENAPI_PATHS, parse_openapi, payment_declared
+from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
+from crawler.discovery.openapi_load import MAX_DOCUMENT_BYTES
+from crawler.discovery.openapi_payment import payment_declared
 from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
 from index.protocol.declared import compare_declared
 from index.findings import CODES

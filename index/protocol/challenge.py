@@ -99,11 +99,21 @@ def challenge_from_object(obj: Mapping[str, Any], source: str, findings: list[di
         source=source,
         error=clean_text(obj.get("error"), MAX_SHORT_TEXT),
         resource=resource,
-        accepts=accepts,
+        accepts=_with_resource_text(accepts, resource),
         extensions=extensions,
         hints=extract_hints(extensions, raw_accepts, findings),
         findings=findings,
     )
+
+
+def _with_resource_text(accepts: list[Accept], resource: ResourceInfo) -> list[Accept]:
+    """Accepts whose missing description / mime type is the resource's: v2 moved both from each accept
+    to `resource`, and every accept still sells that resource. An accept's own text is kept."""
+    out = []
+    for acc in accepts:
+        update = {k: getattr(resource, k) for k in ("description", "mime_type") if getattr(acc, k) is None}
+        out.append(acc.model_copy(update=update) if any(update.values()) else acc)
+    return out
 
 
 def _body_json(body: bytes, findings: list[dict[str, Any]]) -> Any:

@@ -34,8 +34,8 @@ class Accept(BaseModel):
     pay_to: str | None = None
     max_timeout_seconds: int | None = None
     resource_url: str | None = None
-    description: str | None = None
-    mime_type: str | None = None
+    description: str | None = None  # the accept's own, else the challenge resource's (v2 puts it there)
+    mime_type: str | None = None  # likewise
     extra: dict[str, Any] = Field(default_factory=dict)
     output_schema: Any = None  # v1 outputSchema, verbatim
 

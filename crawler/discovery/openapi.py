@@ -35,7 +35,7 @@ MAX_SHORT = 200
 MAX_SMALL_BYTES = 4096  # a parameter schema or example small enough to fold one into the other
 
 # the operations of an OpenAPI path item, read in the order the specification lists them (the set is
-# networks.HTTP_METHODS; tests/test_facts.py checks it)
+# networks.HTTP_METHODS; tests/test_facts_parsing.py checks it)
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _PATH_VARIABLE = re.compile(r"\{([^{}/]{1,100})\}")
 _SERVER_VARIABLE = re.compile(r"\{([^{}]{1,100})\}")
@@ -121,6 +121,9 @@ def _info(doc: dict[str, Any], page_url: str, found: Discovered) -> dict[str, An
     return info
 
 
+# ---------------------------------------------------------------------------------------------
+# servers
+
 def _server_url(server: Any) -> str | None:
     """servers[i].url with its {variables} replaced by their defaults; None when one has no default."""
     if not isinstance(server, dict) or not isinstance(server.get("url"), str):
@@ -170,6 +173,10 @@ def _base_url(doc: dict[str, Any], page_url: str, found: Discovered) -> str | No
             return None
         return base.rstrip("/")
     return origin
+
+
+# ---------------------------------------------------------------------------------------------
+# operations
 
 
 def _is_paid(path_item: dict[str, Any], op: dict[str, Any]) -> bool:

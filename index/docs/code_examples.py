@@ -19,6 +19,9 @@ from index.docs.code_scan import (
 )
 from index.docs.limits import MAX_CALL, MAX_EXAMPLES, MAX_SCANS
 
+# ---------------------------------------------------------------------------------------------
+# curl
+
 _CURL_FIND = re.compile(r"(?<![\w./\-])curl(?=[ \t\\])")
 _SHELL = re.compile(r"""
     (?P<sq>'[^']*')
@@ -139,6 +142,9 @@ def curl_examples(text: str) -> list[tuple[int, int, dict[str, Any]]]:
             out.append((m.start(), pos, example))
     return out
 
+
+# ---------------------------------------------------------------------------------------------
+# fetch() and Python requests/httpx calls
 
 _FETCH_FIND = re.compile(r"[fF]etch[\w$]{0,60}[ \t]*\(")
 _JS_METHOD = re.compile(r"\bmethod\s*:\s*[\"'`]([A-Za-z]{3,10})[\"'`]")

@@ -21,6 +21,9 @@ from index.docs.limits import (
 from index.docs.text import WHITESPACE, Doc, candidate_lines, endpoint_target, plain
 from index.untrusted import clean_text
 
+# ---------------------------------------------------------------------------------------------
+# JSON blocks: response examples (and request bodies shown on their own)
+
 _IN_LOCATION = re.compile(r"in:\s*(?:header|query|path|cookie)\b", re.I)
 _STATUS = re.compile(r"(?<!\d)([1-5]\d\d)(?!\d)")
 _ENDPOINT_ANY = re.compile(r"(?<![A-Za-z0-9_])(GET|POST|PUT|PATCH|DELETE)[ \t]+"
@@ -130,6 +133,9 @@ def classify_blocks(doc: Doc, blocks: list[tuple[int, int, Any]], fields: list[d
     return responses, requests
 
 
+# ---------------------------------------------------------------------------------------------
+# notes: other ways to authenticate, rate limits, free quotas
+
 _LIST_MARK = re.compile(r"(?:[-*+•]|\d{1,3}[.)])[ \t]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'\[])")
 _SIWX = re.compile(r"sign[- ]?in[- ]with[- ]?(?:x|ethereum|solana)\b|\bsiw[xes]\b|\bcaip-122\b", re.I)
@@ -229,6 +235,9 @@ def find_notes(doc: Doc, code_lines: set[int]) -> list[dict[str, Any]]:
                     out.append({"kind": kind, "text": text})
     return out
 
+
+# ---------------------------------------------------------------------------------------------
+# endpoints
 
 def find_endpoints(doc: Doc, examples: list[tuple[int, int, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Every (method, path) the page names: endpoint lines, `METHOD /path` in prose, examples."""

@@ -22,6 +22,9 @@ from index.protocol.networks import HTTP_METHODS as METHODS
 from index.untrusted import clean_text
 from index.urls import MAX_URL, is_http_url
 
+# ---------------------------------------------------------------------------------------------
+# decoding and inline markdown
+
 WHITESPACE = re.compile(r"\s+")
 MULTI_SPACE = re.compile(r" {2,}")
 
@@ -42,6 +45,9 @@ def decode(body: bytes | str, content_type: str | None) -> str:
     except Exception:  # noqa: BLE001 - w3lib on a hostile header or body; fall back to UTF-8
         return body.decode("utf-8", "replace")
 
+
+# ---------------------------------------------------------------------------------------------
+# HTML to markdown-like text
 
 _SKIP_TAGS = frozenset("script style noscript template svg head iframe object canvas math select button".split())
 _BLOCK_TAGS = frozenset(
@@ -138,6 +144,9 @@ def render_html(root: Any) -> str:
             lines.append(line.rstrip() if fenced else MULTI_SPACE.sub(" ", line).strip())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")[:MAX_TEXT_CHARS]
 
+
+# ---------------------------------------------------------------------------------------------
+# the text model: lines, fences, headings, sections, endpoint context
 
 _FENCE = re.compile(r"\s{0,3}(```|~~~)\s*([\w+#.-]{0,30})")
 HEADING = re.compile(r"(#{1,6})[ \t]+")

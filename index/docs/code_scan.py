@@ -47,7 +47,7 @@ _OPENERS = {"[": "]", "{": "}", "(": ")"}
 
 
 def balanced(text: str, start: int, mode: str, limit: int, endpos: int | None = None,
-              budget: list[int] | None = None) -> tuple[bool, int]:
+             budget: list[int] | None = None) -> tuple[bool, int]:
     """(True, end) when the bracket at `start` closes at end-1; else (False, where scanning stopped).
 
     Jumps from bracket to bracket with one regex (strings skipped whole), so the cost is linear
@@ -226,7 +226,7 @@ def url_and_path(raw: Any) -> tuple[str | None, str | None]:
 
 
 def make_example(method: str | None, target: Any, headers: dict[str, str], body: Any, body_raw: str | None,
-             source: str) -> dict[str, Any] | None:
+                 source: str) -> dict[str, Any] | None:
     url, path = url_and_path(target)
     if url is None and path is None:
         return None

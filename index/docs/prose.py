@@ -99,7 +99,7 @@ def _is_error(value: Any, status: int | None) -> bool:
 
 
 def classify_blocks(doc: Doc, blocks: list[tuple[int, int, Any]], fields: list[dict[str, Any]],
-                     bodies: set[str]) -> tuple[list[dict[str, Any]], list[tuple[int, int, dict[str, Any]]]]:
+                    bodies: set[str]) -> tuple[list[dict[str, Any]], list[tuple[int, int, dict[str, Any]]]]:
     """Response examples, and request examples (JSON shown under a request heading)."""
     responses: list[dict[str, Any]] = []
     requests: list[tuple[int, int, dict[str, Any]]] = []

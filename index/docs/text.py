@@ -246,7 +246,7 @@ _EVENT_LINES = re.compile(
 
 
 def candidate_lines(doc: Doc, pattern: re.Pattern[str], limit: int = MAX_CANDIDATES,
-                     text: str | None = None) -> list[int]:
+                    text: str | None = None) -> list[int]:
     """Sorted indices of unfenced lines (not over MAX_LINE) where `pattern` matches in doc.text_nl
     (or `text`, a same-length transform of it), at most `limit`."""
     out: list[int] = []

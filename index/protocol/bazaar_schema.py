@@ -24,7 +24,6 @@ from referencing.exceptions import NoSuchResource, Unresolvable
 from index.untrusted import json_key, json_size, within
 
 MAX_INFO_BYTES = 64 * 1024  # compact JSON of an info we validate (no more than the hints we keep)
-
 MAX_SCHEMA_NODES = 5_000  # JSON values in a bazaar schema we are willing to evaluate
 MAX_SCHEMA_DEPTH = 64
 MAX_VALIDATION_STEPS = 20_000  # keyword evaluations per validation (stops $ref / anyOf blow-ups)

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         from index.protocol.bazaar_schema import check_bazaar
 
         bazaar = ext["bazaar"]
-        rows.append(("    of which index.protocol.hints.check_bazaar (jsonschema)", best_us(
+        rows.append(("    of which index.protocol.bazaar_schema.check_bazaar (jsonschema)", best_us(
             lambda: check_bazaar(bazaar["info"], bazaar["schema"]), 500)))
     except (ImportError, TypeError):
         pass

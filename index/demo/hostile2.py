@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.demo.hostile import HOLD_SECONDS, HttpRequest, _BoundedServer, read_request, response_head, send, send_json
-from index.protocol.x402 import PAYMENT_REQUIRED, encode_header_json
+from index.protocol.wire import PAYMENT_REQUIRED, encode_header_json
 
 PAY_TO = "0x2222222222222222222222222222222222222222"
 SEPOLIA_USDC = "0x036CbD53842c5426634e7929541eC2318f3dCF7e"

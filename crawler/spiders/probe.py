@@ -194,7 +194,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     def probe_failed(self, failure: Failure) -> Any:
         request = failure.request
-        if isinstance(failure.value, HttpError):  # a redirect we did not follow (bad scheme or Location)
+        if isinstance(failure.value, HttpError):  # a redirect we did not follow, or a status HTTP does not define
             response = failure.value.response
             headers = _flat_headers(response.headers, self._raw_limit)
             outcome, code = unhandled_status(response.status)

@@ -9,10 +9,8 @@ Observations are written in transactions by the store, so a kill leaves whole pr
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -135,20 +133,26 @@ class StopFlag:
         return self.event.is_set()
 
 
-def run_loop(crawl_args: list[str], build_args: list[str], every: timedelta, stop: StopFlag,
-             iterations: int | None = None, say: Callable[[str], None] = print) -> int:
-    """Crawl then build, every `every`, until stopped (between steps) or `iterations` are done.
-    Each step is a child process (a crawl needs a fresh reactor). Returns the number of full cycles."""
+Step = tuple[str, Callable[[], int]]  # (name, run it and return its exit code)
+
+
+def run_loop(steps: Sequence[Step], every: timedelta, stop: StopFlag, iterations: int | None = None,
+             say: Callable[[str], None] = print) -> tuple[int, list[str]]:
+    """Run `steps` in order (e.g. crawl then build), every `every`, until stopped (checked between
+    steps) or `iterations` cycles are done. The caller decides what a step is (the CLI runs each in a
+    child process: a crawl needs a fresh reactor). Returns (full cycles, one line per failed step)."""
     cycles = 0
+    failed: list[str] = []
     while not stop.stopped and (iterations is None or cycles < iterations):
         started = datetime.now(UTC)
-        for name, args in (("crawl", crawl_args), ("build", build_args)):
+        for name, step in steps:
             if stop.stopped:
                 say(f"stopping before {name}")
-                return cycles
-            # In its own session, the child does not get the Ctrl-C meant for us: we stop after its step.
-            proc = subprocess.run([sys.executable, "-m", "index.cli.app", name, *args], start_new_session=True, check=False)
-            say(f"{name} finished with exit code {proc.returncode}")
+                return cycles, failed
+            code = step()
+            say(f"{name} finished with exit code {code}")
+            if code != 0:
+                failed.append(f"{name} of cycle {cycles + 1} exited {code}")
         cycles += 1
         if iterations is not None and cycles >= iterations:
             break
@@ -156,5 +160,4 @@ def run_loop(crawl_args: list[str], build_args: list[str], every: timedelta, sto
         if wait.total_seconds() > 0:
             say(f"next run at {(datetime.now(UTC) + wait).isoformat(timespec='seconds')}")
             stop.event.wait(wait.total_seconds())
-    return cycles
-
+    return cycles, failed

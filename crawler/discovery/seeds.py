@@ -55,7 +55,7 @@ class SeedError(ValueError):
 def seed_problem(entry: str) -> str | None:
     """Why `entry` ("URL" or "METHOD URL") is not a seed we can probe, or None when it is."""
     parts = entry.strip().split(None, 1)
-    if len(parts) == 2 and "://" not in parts[0] and parts[0].upper() not in HTTP_METHODS:
+    if len(parts) == 2 and "://" in parts[1] and "://" not in parts[0] and parts[0].upper() not in HTTP_METHODS:
         return f"unknown method {parts[0]!r} (one of {', '.join(HTTP_METHODS)})"
     _, url = split_method(entry)
     return url_problem(url)

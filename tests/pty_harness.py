@@ -84,6 +84,11 @@ class Terminal:
         return True
 
     @property
+    def raw(self) -> str:
+        """Everything written so far, escape sequences included."""
+        return self._raw.decode("utf-8", "replace")
+
+    @property
     def screen(self) -> str:
         return plain(self._raw.decode("utf-8", "replace"))
 
@@ -153,8 +158,8 @@ class Terminal:
 
 
 def run_in_terminal(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-                    timeout: float = 60.0, cols: int = 120) -> tuple[int, str]:
-    """`x402-index ARGS` on a pty until it exits: (exit code, screen)."""
+                    timeout: float = 60.0, cols: int = 120, raw: bool = False) -> tuple[int, str]:
+    """`x402-index ARGS` on a pty until it exits: (exit code, screen), or its raw output with `raw`."""
     with Terminal(cli_argv(*args), cwd=cwd, env=env, cols=cols) as term:
         code = term.wait(timeout)
-        return code, term.screen
+        return code, term.raw if raw else term.screen

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import socket
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.pty_harness import Terminal, cli_argv, run_in_terminal
+from tests.pty_harness import Terminal, cli_argv, plain, run_in_terminal
 
 COMMANDS = ["crawl", "runs", "run", "build", "query", "show", "test-buy", "wallet", "wallet new", "mcp", "serve",
             "demo", "db", "db upgrade"]
@@ -41,20 +42,35 @@ def test_help_of_every_command_in_a_terminal() -> None:
 
 
 def test_demo_serves_until_ctrl_c(tmp_path: Path) -> None:
-    """`x402-index demo` in a terminal: crawls the fleet with the live display, builds, serves; the
-    home page answers; Ctrl-C stops the site and the fleet and exits 0."""
+    """`x402-index demo` in a terminal: crawls the well-behaved fleet with the live display, builds,
+    serves; the home page answers; the commands it prints run as printed, on its data; Ctrl-C stops
+    the site and the fleet and exits 0."""
     port = free_port()
     with Terminal(cli_argv("demo", "--port", str(port), "--out", str(tmp_path / "public"),
                            "--db", f"sqlite:///{tmp_path / 'demo' / 'catalog.db'}"), cwd=tmp_path) as term:
         live = term.expect(r"demo is live at (http://127\.0\.0\.1:\d+/)", timeout=120)
         home = httpx.get(live.group(1), timeout=10)
         assert home.status_code == 200 and "x402" in home.text
+        index = httpx.get(live.group(1) + "index.json", timeout=10).json()
+        screen = term.screen
+        printed = [shlex.split(line, comments=True) for line in screen.splitlines()
+                   if line.startswith("  ") and " --db sqlite:///" in line and "--pay" not in line and " build " not in line]
+        for argv in printed:  # show, runs, test-buy (dry run), as a person would paste them
+            code, out = run_in_terminal(*argv[1:], cwd=tmp_path, cols=160)
+            assert code == 0, (argv, out)
         term.ctrl_c()
         code = term.wait(20)
         screen = term.screen
     assert code == 0, screen
     assert "stopped" in screen, screen
     assert "internal error" not in screen and "Traceback" not in screen, screen
+    assert sorted(argv[1] for argv in printed) == ["runs", "show", "test-buy"], printed
+    # the well-behaved fleet only, on its fixed ports (stable slugs) unless they were taken
+    assert index["resources"] and not any("Hostile" in e["title"] or "Vault" in e["title"] for e in index["resources"])
+    if "a port from 8410 is taken" not in screen:
+        assert all(e["url"].startswith(("http://127.0.0.1:841",)) for e in index["resources"]), index["resources"]
+    # a healthy demo does not read as failure: the 404 is an answer, nothing went unanswered
+    assert re.search(r"answered without an offer [1-9]\d* · no answer 0 ·", screen), screen
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +104,18 @@ def terminal_build(terminal_crawl: dict[str, Any]) -> Path:
 
 
 def test_build_query_show_in_a_terminal(terminal_crawl: dict[str, Any], terminal_build: Path) -> None:
-    code, screen = run_in_terminal("query", "--index", str(terminal_build), "--status", "paid", cwd=terminal_crawl["work"])
+    entries = json.loads((terminal_build / "index.json").read_text())["resources"]
+    paid = [e for e in entries if e.get("status") == "paid"]
+    code, screen = run_in_terminal("query", "--index", str(terminal_build), "--status", "paid", cwd=terminal_crawl["work"],
+                                   cols=160)
     assert code == 0, screen
-    assert re.search(r"\b\d+ resources?\b", screen), screen
-    assert "paid" in screen and "http://127.0.0.1:" in screen, screen
-    slug = json.loads((terminal_build / "index.json").read_text())["resources"][0]["slug"]
+    assert screen.rstrip().endswith(f"\n{len(paid)} resources"), screen
+    assert "┃ slug " in screen and "…" not in screen, screen  # the slug, and nothing cut
+    for e in paid:
+        assert e["slug"] in screen and e["url"] in screen, (e, screen)
+    code, screen = run_in_terminal("query", "--index", str(terminal_build), "--limit", "1", cwd=terminal_crawl["work"])
+    assert code == 0 and screen.rstrip().endswith("\n1 resource"), screen
+    slug = entries[0]["slug"]
     code, screen = run_in_terminal("show", slug, "--db", terminal_crawl["db"], cwd=terminal_crawl["work"])
     assert code == 0, screen
     assert f'"slug": "{slug}"' in screen, screen
@@ -124,3 +147,17 @@ def test_wallet_new_in_a_terminal(tmp_path: Path) -> None:
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     code, screen = run_in_terminal("wallet", "new", "--out", str(key_file), cwd=tmp_path)
     assert code == 1 and "not overwritten" in screen, screen
+
+
+def test_server_text_is_never_markup(tmp_path: Path) -> None:
+    """Titles and URLs come from servers: `[/]` once crashed `query` (issue 20), `[link=…]` would
+    render a hyperlink. In a terminal they are printed as the text they are."""
+    from tests.test_first_contact_markup import hostile_build
+
+    build = hostile_build(tmp_path)
+    code, raw = run_in_terminal("query", "--index", str(build), cwd=tmp_path, cols=200, raw=True)
+    screen = plain(raw)
+    assert code == 0, screen
+    assert "Evil [/] title" in screen and "[link=https://evil.example/]click[/link]" in screen, screen
+    assert "[bold red]loud[/bold red]" in screen, screen
+    assert "\x1b]8;" not in raw  # no hyperlink escape

@@ -101,6 +101,8 @@ def _self_command() -> str:
 def _print_next_steps(manifest: dict[str, Any], db: str, out_dir: Path, base_url: str) -> None:
     """The commands to type next, exactly, against this demo's database and build; and a throwaway
     key beside the demo database for the test-buy."""
+    from rich.markup import escape
+
     from index.demo.spec import DEMO_TEST_BUY
     from index.store.write import init_db
     from index.testbuy.ledger import find_entry
@@ -113,9 +115,9 @@ def _print_next_steps(manifest: dict[str, Any], db: str, out_dir: Path, base_url
     entry = find_entry(init_db(db), manifest["origins"][origin] + path)
     slug = entry.slug if entry is not None else "<slug>"
     lines = [f"  {cmd} query{index_flag}", f"  {cmd} show {slug}{db_flag}", f"  {cmd} runs{db_flag}",
-             f"  {cmd} test-buy {slug}{db_flag} --allow-host 127.0.0.1      (a dry run: signs nothing)"]
+             f"  {cmd} test-buy {slug}{db_flag} --allow-host 127.0.0.1   # a dry run: signs nothing"]
     out.print("\n[bold]Try next[/bold], in another terminal while the demo runs (the demo's database is "
-              f"{db}; without --db, commands read {DEFAULT_DB_URL}, your own crawls'):",
+              f"{escape(db)}; without --db, commands read {DEFAULT_DB_URL}, your own crawls):",
               highlight=False)
     for line in lines:
         out.print(line, markup=False, highlight=False)
@@ -125,7 +127,7 @@ def _print_next_steps(manifest: dict[str, Any], db: str, out_dir: Path, base_url
     key_file.unlink(missing_ok=True)
     address = new_key_file(key_file)
     out.print(
-        f"\n[bold]Test-buy a fleet resource[/bold] with a throwaway key ({address}, in {key_file}; "
+        f"\n[bold]Test-buy a fleet resource[/bold] with a throwaway key ({address}, in {escape(str(key_file))}; "
         f"`{cmd} wallet new` makes your own, or set X402_PRIVATE_KEY). No chain is involved: the fleet's local "
         "facilitator checks the EIP-712 signature for real and settles into its own in-memory ledger; no real "
         "money moves:", highlight=False)

@@ -90,12 +90,17 @@ def query(
     if fmt == "jsonl":
         sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         return
+    # The slug and the URL are what one copies: they get the room they need (up to 60 and 80 columns)
+    # and fold beyond that; other long cells fold onto more lines too, none is cut with an ellipsis.
+    def room(key: str, cap: int) -> int:
+        return min(max((len(str(e[key])) for e in rows), default=4), cap)
+
     table = Table(show_lines=False)
-    table.add_column("slug", overflow="fold")
-    table.add_column("title", overflow="fold", ratio=2)
+    table.add_column("slug", overflow="fold", min_width=room("slug", 60))
+    table.add_column("title", overflow="fold")
     for col in ("price", "networks", "category", "method", "status"):
-        table.add_column(col)
-    table.add_column("url", overflow="fold", ratio=3)  # folded onto more lines, never cut: it is what you call
+        table.add_column(col, overflow="fold")
+    table.add_column("url", overflow="fold", min_width=room("url", 80))
     for e in rows:
         mark = " ✓" if e.get("verified") else ""
         cells = [e["slug"], e["title"] + mark, format_usd(e["price_usd"]), ", ".join(e["networks"]), e["category"],

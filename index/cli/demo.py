@@ -52,7 +52,13 @@ def demo(
         out.print(f"demo fleet up: {len(m['origins'])} origins, facilitator at {m['facilitator']}", highlight=False)
         sources = Sources(candidates=[seed_candidate(s, "demo:seeds") for s in m["seeds"]],
                           facilitators=[m["facilitator"]], explicit=True)
-        crawl_and_report(db, sources, quiet=quiet, overrides=DEMO_CRAWL_OVERRIDES)
+        try:
+            crawl_and_report(db, sources, quiet=quiet, overrides=DEMO_CRAWL_OVERRIDES)
+        except CliError as exc:
+            if exc.code != 130:
+                raise
+            out.print("stopped the demo fleet (Ctrl-C during its crawl)", highlight=False)
+            raise typer.Exit(130) from None
         base_url = f"http://127.0.0.1:{port}"
         counts = build_and_report(db, out_dir, base_url, quiet)
         out.print(f"built {counts['resources']} resources into {out_dir}/", highlight=False, markup=False)

@@ -58,6 +58,9 @@ def test_demo_serves_until_ctrl_c(tmp_path: Path) -> None:
         for argv in printed:  # show, runs, test-buy (dry run), as a person would paste them
             code, out = run_in_terminal(*argv[1:], cwd=tmp_path, cols=160)
             assert code == 0, (argv, out)
+        pay = next(shlex.split(line) for line in screen.splitlines() if line.startswith("  ") and " --pay " in line)
+        code, out = run_in_terminal(*pay[1:], cwd=tmp_path, cols=160)
+        assert code == 0 and "success" in out.lower(), (pay, out)
         term.ctrl_c()
         code = term.wait(20)
         screen = term.screen

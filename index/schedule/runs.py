@@ -106,7 +106,7 @@ def _resume(engine: Engine, run: CrawlRun, seeds: list[dict[str, Any]], facilita
                                      .order_by(Resource.id)).all()]
     candidates, wanted = list(due), {(c["url"], c["method"]) for c in due}
     for cand in [*(frontier.get("seeds") or []), *seeds]:
-        key = _key(cand)
+        key = resource_key(cand)
         if key not in done and key not in wanted:
             candidates.append(cand)
             if key is not None:

@@ -4,6 +4,7 @@ The README's "Settings" section documents each X402_* setting (a test checks it)
 """
 
 from index import PROJECT_URL, __version__
+from index.paths import DEFAULT_DB_URL
 
 BOT_NAME = "x402-index"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -74,8 +75,8 @@ LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 # ---- ours -------------------------------------------------------------------------------------
-# Database URL the pipeline writes to (any SQLAlchemy URL).
-X402_DB_URL = "sqlite:///data/catalog.db"
+# Database URL the pipeline writes to (any SQLAlchemy URL; the default lives in index.paths).
+X402_DB_URL = DEFAULT_DB_URL
 # Refuse private, loopback, link-local and other non-global addresses (SSRF guard) unless True.
 X402_ALLOW_PRIVATE = False
 # Hosts the SSRF guard lets through even when they are private (e.g. your own facilitator).

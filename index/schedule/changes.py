@@ -171,6 +171,7 @@ def finish_run(engine: Engine, run_id: int, stats: dict[str, Any], interval: tim
         run.stats = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()}
         run.finished_at = now
         run.before = {}  # no longer needed once the changes are written
+        run.frontier = None  # nor what it set out to probe: it is done
         session.add(run)
         session.commit()
     return counts

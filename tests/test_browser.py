@@ -246,7 +246,8 @@ def test_resource_page_shows_price_parameters_and_commands(site: dict[str, Any],
     assert pg.locator("#test-buy").is_visible()
     buy = pg.locator("#test-buy ~ div").first.inner_text()
     assert f"x402-index crawl --seed 'GET {forecast['url']}'" in buy  # works without our database
-    assert f"x402-index test-buy '{forecast['url']}'\n" in buy and f"x402-index test-buy '{forecast['url']}' --pay" in buy
+    assert f"x402-index test-buy '{forecast['url']}' --allow-host 127.0.0.1\n" in buy  # the demo is on loopback
+    assert f"x402-index test-buy '{forecast['url']}' --allow-host 127.0.0.1 --pay --key-file ~/.x402-index/wallet.key" in buy
     assert pg.locator("link[rel=alternate][type='application/json']").get_attribute("href") == f"{forecast['slug']}.json"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "resource.png"), full_page=True)

@@ -439,7 +439,7 @@ def test_retired_resources_leave_the_home_table_but_keep_their_pages(tmp_path: P
     assert "Live thing" in home and "Retired thing" not in home
     assert "1 retired resource (every probe failed for a week or more) is left out of this table" in home
     assert "By network:" in home and "By trust tier" in home and "<strong>2</strong> answered a usable 402" in home
-    assert "Retired 2026-11-20T10:00:00Z" in (tmp_path / "r" / "gone-y.html").read_text()
+    assert "Retired <time datetime=\"2026-11-20T10:00:00Z\">2026-11-20 10:00 UTC</time>" in (tmp_path / "r" / "gone-y.html").read_text()
     entries = json.loads((tmp_path / "index.json").read_text())["resources"]
     assert {e["slug"]: e["retired"] for e in entries} == {"live-x": False, "gone-y": True}
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from index.catalog.categories import category
+from index.probe.netguard import host_block_reason
 from index.testbuy.policy import DEFAULT_NETWORK
 
 MAX_SUMMARY = 300
@@ -23,6 +24,10 @@ _VERSION_SEGMENT = re.compile(r"^(v\d+|api)$", re.IGNORECASE)
 _TITLE_SPLIT = re.compile(r"\s+[-–—|·:]\s+")
 _PROMPT_KEYS = ("prompt", "query", "q", "question", "text", "input", "content", "message", "instruction", "task")
 _SPACE = re.compile(r"\s+")
+# where `x402-index wallet new` writes its key unless told otherwise (index.cli.app.DEFAULT_WALLET),
+# as a shell reads it: unquoted, so that ~ is the buyer's home
+WALLET_FILE = "~/.x402-index/wallet.key"
+_GUARDED = ("loopback", "private", "reserved", "bad_port")  # what --allow-host lets through for one host
 
 
 def clip(text: str, limit: int) -> str:
@@ -129,18 +134,25 @@ def example_prompt(url: str, example_url: str, body: Any) -> str | None:
 
 
 def test_buy_commands(url: str, method: str, accepts: list[tuple[str | None, bool | None]]) -> tuple[str, str, str]:
-    """(crawl, dry run, pay) commands for a resource, given its accepts as (CAIP-2 network, testnet).
+    """(crawl, dry run, pay) commands for a resource, given its accepts as (CAIP-2 network, testnet),
+    that run as printed in a shell.
 
     test-buy pays on Base Sepolia unless told otherwise and refuses a mainnet without --mainnet: a
     resource not offered there gets the network of its first accept (and --mainnet when that is not a
     testnet). The target is the URL (and --method when not GET), which a local catalog holds once the
-    crawl command has probed it; a slug is only ours."""
+    crawl command has probed it; a slug is only ours. A resource on a loopback or private address (the
+    demo fleet) is refused by the SSRF guard of both commands unless its host is let through with
+    --allow-host. The pay command reads the key `x402-index wallet new` writes (WALLET_FILE)."""
     networks = [n for n, _ in accepts if n]
     flags = ""
     if networks and DEFAULT_NETWORK not in networks:
         network, testnet = next((n, t) for n, t in accepts if n)
         flags = f" --network {shlex.quote(network)}" + ("" if testnet else " --mainnet")
+    guard = ""
+    if host_block_reason(url) in _GUARDED:
+        guard = f" --allow-host {shlex.quote(urlsplit(url).hostname or '')}"
     method = (method or "GET").upper()
     target = shlex.quote(url) + ("" if method == "GET" else f" --method {shlex.quote(method)}")
-    dry_run = f"x402-index test-buy {target}{flags}"
-    return f"x402-index crawl --seed {shlex.quote(f'{method} {url}')}", dry_run, f"{dry_run} --pay"
+    dry_run = f"x402-index test-buy {target}{flags}{guard}"
+    crawl = f"x402-index crawl --seed {shlex.quote(f'{method} {url}')}{guard}"
+    return crawl, dry_run, f"{dry_run} --pay --key-file {WALLET_FILE}"

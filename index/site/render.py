@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,7 @@ from index.paths import TEMPLATES_DIR
 from index.catalog.record import SCHEMA_VERSION
 from index.urls import is_http_url
 
-BUILD_VERSION = "site-3"  # bump when the builder changes what it writes for the same input
+BUILD_VERSION = "site-4"  # bump when the builder changes what it writes for the same input
 
 
 def format_usd(value: float | None) -> str:
@@ -44,6 +45,22 @@ def plain_number(value: float | int) -> str:
     """A number as digits, never in scientific notation: 5e-05 → 0.00005, 200.0 → 200."""
     text = format(Decimal(repr(value)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def readable_time(stamp: Any) -> Markup | None:
+    """An ISO-8601 time as a person reads it: <time datetime="2026-12-06T20:54:13Z">2026-12-06 20:54 UTC</time>
+    (to the minute, in UTC; the machine form stays in the attribute). None for no time, so a template
+    can write `x|when or "—"`; text that is not a time is shown as it is."""
+    if not stamp:
+        return None
+    text = str(stamp)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return Markup(_esc(text))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return Markup(f'<time datetime="{_esc(text)}">{moment:%Y-%m-%d %H:%M} UTC</time>')
 
 
 def category_title(name: str) -> str:
@@ -121,6 +138,7 @@ def environment() -> Environment:
     env.filters["pretty_json"] = pretty_json
     env.filters["tojson"] = script_json
     env.filters["day"] = lambda stamp: (stamp or "")[:10] or "—"
+    env.filters["when"] = readable_time
     env.globals["param_rows"] = param_rows
     env.globals["curl"] = curl_command
     env.globals["url_link"] = url_link

@@ -149,20 +149,24 @@
     if (filters) filters.addEventListener("change", () => { if (input.value.trim()) runSearch(); });
   }
 
-  // -- copy buttons on commands -------------------------------------------------------------
+  // -- copy buttons, inside the code blocks they copy -----------------------------------------
   for (const pre of document.querySelectorAll("pre[data-copy]")) {
+    const source = pre.querySelector("code") || pre;
+    const text = source.textContent;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "copy-button";
-    button.textContent = "Copy";
+    button.textContent = pre.dataset.copyLabel || "Copy";
+    button.setAttribute("aria-label", pre.dataset.copyLabel || "Copy this command");
     button.addEventListener("click", async () => {
       try {
-        await navigator.clipboard.writeText(pre.textContent);
+        await navigator.clipboard.writeText(text);
         button.textContent = "Copied";
       } catch (err) {
         button.textContent = "Select and copy";
       }
     });
-    pre.before(button);
+    pre.classList.add("has-button");
+    pre.append(button);
   }
 })();

@@ -221,7 +221,7 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
         maps = feeds.sitemaps(pages, base_url) if base_url else {}
         for name, xml in maps.items():
             w.write(name, xml)
-        _remove_old_sitemaps(w.root, set(maps))
+        _remove_old_sitemaps(w, set(maps))
 
     # the largest shares first, so that the last to finish are short ones
     slugs = list(origins)
@@ -232,7 +232,10 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
     run_shares(writer, shares, workers, meanwhile)
 
 
-def _remove_old_sitemaps(root: Path, keep: set[str]) -> None:
-    for name in os.listdir(root):
-        if (name == "sitemap.xml" or name.startswith("sitemap-")) and name.endswith(".xml") and name not in keep:
-            os.unlink(root / name)
+def _remove_old_sitemaps(w: SiteWriter, keep: set[str]) -> None:
+    """Sitemaps an earlier build wrote and this one did not (a file of that name put there by someone
+    else stays)."""
+    for name in os.listdir(w.root):
+        if (name == "sitemap.xml" or name.startswith("sitemap-")) and name.endswith(".xml") and name not in keep \
+                and (w.owned is None or name in w.owned):
+            os.unlink(w.root / name)

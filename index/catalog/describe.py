@@ -6,6 +6,7 @@ language model. Fields written here are listed in the record's `derived_fields`.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Iterator
@@ -156,3 +157,43 @@ def test_buy_commands(url: str, method: str, accepts: list[tuple[str | None, boo
     dry_run = f"x402-index test-buy {target}{flags}{guard}"
     crawl = f"x402-index crawl --seed {shlex.quote(f'{method} {url}')}{guard}"
     return crawl, dry_run, f"{dry_run} --pay --key-file {WALLET_FILE}"
+
+
+def agent_prompt(record: Any, when: str | None = None) -> str:
+    """A short, self-contained instruction an agent can act on, from measured fields only: what the
+    endpoint does (the server's own description; a derived summary is left out), URL and method,
+    price and network of the cheapest accept, the example request, and how to pay. `record` is a
+    CatalogRecord; `when`, the time of our last check as it should read."""
+    accepts = [a for a in record.accepts if a.network_caip2 or a.network]
+    priced = sorted(accepts, key=lambda a: (a.price_usd is None, a.price_usd or 0))
+    lines = [f"Call this paid HTTP endpoint for me: {record.method} {record.url}"]
+    if "summary" not in record.derived_fields and record.summary:
+        lines.append(f"What it does, as its provider describes it: {clip(record.summary, MAX_SUMMARY)}")
+    if priced:
+        a = priced[0]
+        amount = f"{a.amount} {a.asset_symbol}" if a.amount is not None and a.asset_symbol else \
+            f"{a.max_amount_required_atomic} atomic units of asset {a.asset}"
+        usd = f" (${a.price_usd:.6f}".rstrip("0").rstrip(".") + ")" if a.price_usd is not None else ""
+        network = f"{a.network_name or a.network} ({a.network_caip2 or a.network})"
+        lines.append(f"Price: {amount}{usd} per call on {network}, paid to {a.pay_to}.")
+        others = len(accepts) - 1
+        if others:
+            lines.append(f"It accepts {others} other way{'s' if others != 1 else ''} to pay (other networks or assets).")
+    example = record.example_request
+    if example is not None:
+        text = f"{example.method} {example.url}"
+        if example.body is not None:
+            body = example.body if isinstance(example.body, str) else json.dumps(example.body, ensure_ascii=False,
+                                                                                   separators=(",", ":"))
+            text += f" with body {clip(body, 400)}"
+        lines.append(f"Example request: {text}")
+    network = priced[0].network_name or priced[0].network if priced else "its network"
+    lines.append("It uses x402: unpaid, it answers 402 Payment Required with its terms. Pay with an official x402 "
+                 "client (the `x402` package for Python, `@x402/fetch` for JavaScript) and a wallet holding the "
+                 f"asset on {network}: the client signs the payment and retries the request. Or, through the "
+                 f"x402-index MCP server (`x402-index mcp`), call the tool test_buy with resource \"{record.slug}\".")
+    cap = f"${priced[0].price_usd:.6f}".rstrip("0").rstrip(".") if priced and priced[0].price_usd is not None else None
+    lines.append("Before paying, check that the 402's terms match these" + (f" and never pay more than {cap} a call." if cap else "."))
+    if when:
+        lines.append(f"(Terms as x402-index measured them on {when}.)")
+    return "\n".join(lines)

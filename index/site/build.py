@@ -46,6 +46,7 @@ from index.paths import TEMPLATES_DIR
 from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, index_entry_dict, json_schema
 from index.site.render import BUILD_VERSION, environment, fingerprint, format_usd, network_name, renderer
 from index.site.files import SCHEMAS, schema_for
+from index.site.origins import facts_of
 from index.site.writer import FolderNotOurs, Share, SiteWriter, UnsafePath, atomic_write, check_out_dir, digest, safe_name
 
 __all__ = ["PAGE_ROWS", "SORTS", "FolderNotOurs", "SiteWriter", "UnsafePath", "atomic_write", "build_site", "digest", "dumps",
@@ -57,7 +58,7 @@ RUNNING_FILE = ".build-running"  # exists while a build runs: found at the start
 OLD_STATE_FILES = (".build-state.json",)
 PAGE_ROWS = 1000  # rows per list page; the home page shows the first page of the default order
 PARALLEL_MIN = 4000  # records below this render in the parent process
-SORTS = ("title", "price")
+SORTS = ("title", "price", "uptime")
 _IOV_MAX = 1024  # buffers per pwritev (Linux's IOV_MAX)
 
 
@@ -93,6 +94,7 @@ def summary_of(rec: CatalogRecord, row: str) -> dict[str, Any]:
         + [{"field": c.kind, "at": c.at, "before": [c.before] if c.before else [], "after": [c.after] if c.after else []}
            for c in rec.status_changes],
         "row": row,
+        "facts": facts_of(rec),  # payTo and links, for the origin pages
     }
 
 

@@ -24,6 +24,7 @@ from index.catalog.categories import titles
 from index.paths import ROOT
 from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION
 from index.site.build import PAGE_ROWS, SORTS, _json, environment, network_name, rows_markup
+from index.site.origins import origin_summary
 from index.site.writer import Share, SiteWriter, run_shares, safe_name
 
 METHODOLOGY = ROOT / "docs" / "methodology.md"
@@ -107,6 +108,9 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
         "title": lambda: by_title,
         "price": lambda: sorted(summaries, key=lambda s: (s["entry"]["price_usd"] is None, s["entry"]["price_usd"] or 0,
                                                           s["entry"]["title"].casefold(), s["entry"]["slug"])),
+        # most reliable first; too few probes for a percentage after every percentage, by probes answered
+        "uptime": lambda: sorted(summaries, key=lambda s: (s["entry"]["uptime_7d_pct"] is None, -(s["entry"]["uptime_7d_pct"] or 0),
+                                                           -s["entry"]["up_7d"], s["entry"]["title"].casefold(), s["entry"]["slug"])),
     }
     assert set(orders) == set(SORTS)
     n_pages = max(1, -(-len(summaries) // PAGE_ROWS))
@@ -150,10 +154,12 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
             tpl = env.get_template("origin.html")
             for slug in slugs:
                 members = origins[slug]
+                info = origin_summary(members, generated_at)  # cheap beside rendering; the twin needs it anyway
+                doc = {"schema_version": SCHEMA_VERSION, **info}
+                write(w, f"o/{slug}.json", members, "json", lambda: _json(doc))
                 write(w, f"o/{slug}.html", members, None, lambda: tpl.render(
-                    root="../", origin=members[0]["origin"], rows=rows_markup((s["row"] for s in members), 1),
-                    n=len(members), networks=sorted({n for s in members for n in s["entry"]["networks"]}),
-                    categories=sorted({s["entry"]["category"] for s in members}), cat_titles=cat_titles, **base))
+                    root="../", origin=info["origin"], info=info, slug=slug,
+                    rows=rows_markup((s["row"] for s in members), 1), n=len(members), cat_titles=cat_titles, **base))
         return share
 
     def category_files(w: SiteWriter) -> None:
@@ -227,6 +233,7 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
     slugs = list(origins)
     cut = max(1, -(-len(slugs) // ORIGIN_SHARES))
     shares: list[Share] = [category_files, list_pages("price"), *(extra or []), home_and_index, list_pages("title"),
+                           list_pages("uptime"),
                            *(origin_pages(slugs[lo:lo + cut]) for lo in range(0, len(slugs), cut)),
                            changes_and_small_pages, sitemaps]
     run_shares(writer, shares, workers, meanwhile)

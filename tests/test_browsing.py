@@ -479,3 +479,41 @@ def test_methodology_states_the_minimum_of_probes() -> None:
 
     text = (ROOT / "docs" / "methodology.md").read_text()
     assert f"published only from **{UPTIME_MIN_PROBES} probes**" in text and f"same {UPTIME_MIN_PROBES}-probe rule" in text
+
+
+def test_search_on_a_page_with_part_of_the_catalog_links_the_other_matches(
+        browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The home page holds the first PAGE_ROWS rows: matches beyond them are linked under the count."""
+    from index.site import build as site_module
+    from index.site import pages
+    from index.site.search import build_search_index
+    from tests.records import sample_record
+
+    monkeypatch.setattr(site_module, "PAGE_ROWS", 4)
+    monkeypatch.setattr(pages, "PAGE_ROWS", 4)
+    records = [sample_record(slug=f"r-{i:02d}", url=f"https://a.example/{i}", title=f"R {i:02d}",
+                             summary=f"Quokka census, region {i}" if i % 2 else f"Plain data {i}") for i in range(10)]
+    site_module.build_site(records, tmp_path / "site")
+    build_search_index(tmp_path / "site")
+    server = make_server(tmp_path / "site", "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        pg = context.new_page()
+        watch = Watch(pg)
+        pg.goto(f"http://127.0.0.1:{server.server_port}/")
+        pg.fill("#q", "quokka")
+        pg.locator("#search-more").wait_for(timeout=10_000)
+        visible = [r.get_attribute("data-slug") for r in pg.locator("#resources tbody tr:visible").all()]
+        assert visible == ["r-01", "r-03"]  # the matches among the first four rows
+        links = pg.locator("#search-more a")
+        assert sorted(links.all_inner_texts()) == ["R 05", "R 07", "R 09"]
+        assert sorted(a.get_attribute("href") for a in links.all()) == ["r/r-05.html", "r/r-07.html", "r/r-09.html"]
+        assert "3 more matches beyond the rows of this page" in pg.locator("#search-more").inner_text()
+        pg.fill("#q", "")
+        expect(pg.locator("#search-more")).to_have_count(0)
+        assert watch.errors == []
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()

@@ -97,6 +97,7 @@
       countNote.textContent = `Showing ${shown} of ${total} resources${what}` +
         (rows.length < total ? ` (filters${matched ? ", search" : ""} and sorting by latency, status or trust apply to the ${rows.length} rows on this page).` : ".");
       if (matched && found > matched.size) countNote.append(` The ${matched.size} best of ${found} matches are shown.`);
+      showElsewhere();
       // a page with part of the catalog: the category's own page lists all of it
       if (rows.length < total && c.category) {
         const link = document.createElement("a");
@@ -124,6 +125,30 @@
   const MAX_MATCHES = 200; // pages whose excerpt is fetched (one small file each)
   let pagefind = null;
   let seq = 0;
+
+  // On a page with part of the catalog, matches whose rows are on other list pages: linked below the
+  // count (the filters cannot apply to them: their rows are not here).
+  const onPage = new Set(rows.map((row) => row.dataset.slug));
+  const titles = new Map();
+  function showElsewhere() {
+    let more = document.getElementById("search-more");
+    if (more) more.remove();
+    if (!matched || !countNote) return;
+    const away = [...matched.keys()].filter((slug) => !onPage.has(slug));
+    if (!away.length) return;
+    more = document.createElement("p");
+    more.id = "search-more";
+    more.className = "sub";
+    more.append(`${away.length} more match${away.length === 1 ? "" : "es"} beyond the rows of this page (not filtered): `);
+    away.slice(0, 20).forEach((slug, i) => {
+      const link = document.createElement("a");
+      link.href = `${table.dataset.root || ""}r/${encodeURIComponent(slug)}.html`;
+      link.textContent = titles.get(slug) || slug;
+      more.append(...(i ? [", ", link] : [link]));
+    });
+    if (away.length > 20) more.append(", …");
+    countNote.after(more);
+  }
 
   function plain(html) {
     // pagefind excerpts are HTML with <mark>; parse inertly and keep the text only
@@ -153,6 +178,7 @@
       for (const page of pages) {
         const slug = slugOf(page.url);
         if (slug) next.set(slug, plain(page.excerpt || ""));
+        if (slug && page.meta && page.meta.title) titles.set(slug, page.meta.title);
       }
       matched = next;
       term = wanted;

@@ -517,3 +517,25 @@ def test_search_on_a_page_with_part_of_the_catalog_links_the_other_matches(
         context.close()
         server.shutdown()
         server.server_close()
+
+
+def test_origin_twins_validate_against_their_published_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    from index.site.build import build_site
+    from index.site.files import ORIGIN_SCHEMA
+
+    build_site(_reliability_records(), tmp_path, "https://x402-index.example")
+    schema = json.loads((tmp_path / ORIGIN_SCHEMA).read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$id"] == f"https://x402-index.example/{ORIGIN_SCHEMA}"
+    twins = sorted((tmp_path / "o").glob("*.json"))
+    assert len(twins) == 1
+    twin = json.loads(twins[0].read_text())
+    jsonschema.Draft202012Validator(schema).validate(twin)
+    health = twin["health"]
+    assert (health["probes_7d"], health["up_7d"]) == (273, 252) and health["uptime_7d_pct"] == round(252 / 273 * 100, 2)
+    assert twin["pay_to"] == [{"address": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", "networks": ["eip155:8453"]}]
+    del twin["pay_to"][0]["networks"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(twin)

@@ -23,7 +23,8 @@ from index.catalog import trust
 from index.catalog.categories import titles
 from index.paths import ROOT
 from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION
-from index.site.build import PAGE_ROWS, SORTS, _json, environment, network_name, rows_markup
+from index.site.build import PAGE_ROWS, SORTS, _json, dumps, environment, network_name, rows_markup
+from index.site.files import ORIGIN_SCHEMA, origin_schema
 from index.site.origins import origin_summary
 from index.site.writer import Share, SiteWriter, run_shares, safe_name
 
@@ -216,6 +217,7 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
             root="", body=methodology_html(), findings=findings.table(), risks=trust.RISKS, tiers=trust.TIERS,
             page_rows=PAGE_ROWS, **base))
         w.write("404.html", env.get_template("404.html").render(root=f"{base_url}/", **base))
+        w.write(ORIGIN_SCHEMA, dumps(origin_schema(base_url)))
         w.write("robots.txt", feeds.robots(base_url))
         w.write("llms.txt", feeds.llms_txt(base_url, counts, generated_at))
 

@@ -76,6 +76,10 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "declared_price_mismatch": (Severity.WARNING, "the price a discovery source declares differs from the live 402 price beyond rounding"),
         "declared_terms_mismatch": (Severity.WARNING, "a declared accept's network, asset or payTo matches no live accept"),
     },
+    "owner": {
+        "ownership_proof_invalid": (Severity.ERROR, "an ownership proof is signed by a key that is none of the origin's payTo addresses, or not for this origin"),
+        "ownership_proof_malformed": (Severity.ERROR, "an ownership proof is not a signature (an address, an id or a placeholder)"),
+    },
 }
 
 # code -> (severity, one-line message)

@@ -6,16 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
 from index.catalog.owner import (
     CLAIMED,
     FROM_OWNER,
-    apply_owner,
     known_category,
-    owner_block,
+    origin_owner,
     read_owner_metadata,
     resource_description,
 )
-from index.catalog.record import OriginRef
 
 PAGE = "https://api.example.com/.well-known/x402"
 FIXTURES = Path(__file__).parent / "fixtures" / "owner"
@@ -78,46 +79,56 @@ def test_known_category():
     assert known_category(None) is None
 
 
-def _fields():
-    return {"title": "api.example.com · Forecast", "summary": "Paid GET endpoint /v1/forecast on api.example.com.",
-            "category": "other",
-            "origin": OriginRef(slug="api-example-com", host="api.example.com", title="Home page title",
-                                description="From the homepage", url="https://api.example.com")}
+def _pages(proofs, meta=MANIFEST, kind="well_known"):
+    info = {"ownership_proofs": proofs, "owner": read_owner_metadata(meta, PAGE)} if proofs is not None else \
+        {"owner": read_owner_metadata(meta, PAGE)}
+    return [{"kind": kind, "url": PAGE, "fetched_at": "2026-01-02T03:04:05Z", "info": info}]
+
+
+def _signed(account, origin="https://api.example.com"):
+    return "0x" + account.sign_message(encode_defunct(text=origin)).signature.hex().removeprefix("0x")
 
 
 def test_verified_owner_wins_over_derived_text():
-    meta = read_owner_metadata(MANIFEST, PAGE)
-    owner = owner_block(meta, verified=True, source="well_known", checked_at="2026-01-01T00:00:00Z",
-                        addresses=["0x" + "11" * 20])
-    assert owner["label"] == FROM_OWNER
-    fields, supplied = apply_owner(_fields(), owner, derived={"summary", "title", "category"},
-                                   resource_meta=resource_description(meta, "https://api.example.com/v1/forecast", "GET"),
-                                   retitle=lambda provider: f"{provider} · Forecast")
-    assert fields["title"] == "Example Weather · Forecast"
-    assert fields["summary"] == "7-day forecast for a city"
-    assert fields["category"] == "weather"
-    assert fields["origin"].title == "Example Weather"
-    assert fields["origin"].description == "Forecasts for agents, paid per call."
-    assert supplied == ["title", "summary", "category", "origin.title", "origin.description"]
-
-
-def test_verified_owner_does_not_replace_the_servers_own_description():
-    owner = owner_block(read_owner_metadata(MANIFEST, PAGE), verified=True, source="well_known", checked_at=None, addresses=[])
-    fields, supplied = apply_owner(_fields(), owner, derived={"title", "category"}, resource_meta="owner text",
-                                   retitle=lambda p: p)
-    assert fields["summary"].startswith("Paid GET endpoint")  # the live 402's description stays
-    assert "summary" not in supplied
+    owner = Account.create()
+    view = origin_owner("https://api.example.com", _pages([_signed(owner)]), [owner.address])
+    assert view.verified and view.findings == []
+    assert view.block["label"] == FROM_OWNER
+    assert view.block["proof_source"] == "well_known" and view.block["checked_at"] == "2026-01-02T03:04:05Z"
+    assert view.block["addresses"] == [owner.address]
+    assert view.words("https://api.example.com/v1/forecast", "GET") == {
+        "name": "Example Weather", "description": "Forecasts for agents, paid per call.", "category": "weather",
+        "resource_description": "7-day forecast for a city"}
 
 
 def test_unverified_owner_is_shown_as_claims_and_changes_nothing():
-    meta = read_owner_metadata(MANIFEST, PAGE)
-    owner = owner_block(meta, verified=False, source="well_known", checked_at="2026-01-01T00:00:00Z", addresses=[],
-                        failed=[{"status": "mismatch"}])
-    assert owner["label"] == CLAIMED and owner["name"] == "Example Weather"
-    before = _fields()
-    fields, supplied = apply_owner(_fields(), owner, derived={"summary", "title", "category"},
-                                   resource_meta="owner text", retitle=lambda p: p)
-    assert supplied == [] and fields == before
+    owner, stranger = Account.create(), Account.create()
+    view = origin_owner("https://api.example.com", _pages([_signed(stranger)]), [owner.address])
+    assert not view.verified
+    assert view.block["label"] == CLAIMED and view.block["name"] == "Example Weather"
+    assert view.words("https://api.example.com/v1/forecast", "GET") == {}
+    [found] = view.findings
+    assert found["code"] == "ownership_proof_invalid" and found["severity"] == "error"
+    assert view.block["failed_proofs"][0]["status"] == "mismatch"
+
+
+def test_metadata_without_proofs_is_a_claim_without_findings():
+    view = origin_owner("https://api.example.com", _pages(None), ["0x" + "11" * 20])
+    assert not view.verified and view.findings == [] and view.block["proof_source"] is None
+    assert view.block["description"] == "Forecasts for agents, paid per call."
+
+
+def test_malformed_proof_is_an_error_finding_and_nothing_published_is_none():
+    view = origin_owner("https://api.example.com", _pages(["0xd4cdA900839C0FED4374EE37EA0DBE8e4c6fd08f"], meta={}), [])
+    assert view.findings[0]["code"] == "ownership_proof_malformed"
+    assert origin_owner("https://api.example.com", [{"kind": "well_known", "info": {}}], []) is None
+    assert origin_owner("https://api.example.com", [], []) is None
+
+
+def test_a_proof_for_another_origin_does_not_verify():
+    owner = Account.create()
+    view = origin_owner("https://api.example.com", _pages([_signed(owner, "https://evil.example")]), [owner.address])
+    assert not view.verified and view.findings[0]["code"] == "ownership_proof_invalid"
 
 
 def test_a_real_rich_well_known():

@@ -13,7 +13,7 @@ Keys read (the published shapes and those seen in the wild; unknown keys are ign
 at the top level of the document or under `service`, `serviceInfo`, `info`, `metadata`, `owner` or
 `provider` (the top level wins). Text is cleaned and bounded; URLs must be http(s).
 
-Policy (`owner_block`, `apply_owner`): metadata from an owner whose ownership proof verified
+Policy (`origin_owner`, `OwnerView.words`): metadata from an owner whose ownership proof verified
 (index.protocol.ownership) wins over text we derived (the provider name in titles, a templated
 summary, the category we classified, the origin's title and description read off its pages), and is
 labelled "from the owner". From an unverified origin the same values are shown as claims and change
@@ -22,10 +22,13 @@ nothing. Pure: plain data in and out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
 from index.catalog.categories import titles as category_titles
+from index.findings import finding
+from index.protocol.ownership import read_proofs, verify_proofs
 from index.protocol.x402 import clean_text
 from index.urls import canonical_url, is_http_url
 
@@ -182,31 +185,58 @@ def owner_block(meta: dict[str, Any], *, verified: bool, source: str | None, che
     }
 
 
-def apply_owner(fields: dict[str, Any], owner: dict[str, Any], *, derived: set[str], resource_meta: str | None,
-                retitle: Any) -> tuple[dict[str, Any], list[str]]:
-    """Let a verified owner's metadata replace derived text in a draft record's fields.
+@dataclass
+class OwnerView:
+    """An origin's owner as the catalog uses it: the record's `owner` block, the findings of proofs
+    that did not verify, and the owner's per-resource descriptions."""
 
-    `derived`: names of fields we wrote ourselves (summary only when the server gave no description);
-    `resource_meta`: the owner's description of this resource; `retitle(provider)` remakes the title
-    for a new provider name. Returns (fields, names of the fields the owner supplied). An unverified
-    owner changes nothing."""
-    if not owner.get("verified"):
-        return fields, []
-    supplied: list[str] = []
-    name = owner.get("name")
-    if name:
-        fields["title"] = retitle(name)
-        supplied.append("title")
-    if resource_meta and "summary" in derived:
-        fields["summary"] = resource_meta
-        supplied.append("summary")
-    if owner.get("category"):
-        fields["category"] = owner["category"]
-        supplied.append("category")
-    origin = fields.get("origin")
-    if origin is not None:
-        updates = {k: v for k, v in (("title", name), ("description", owner.get("description"))) if v}
-        if updates:
-            fields["origin"] = origin.model_copy(update=updates) if hasattr(origin, "model_copy") else {**origin, **updates}
-            supplied.extend(f"origin.{k}" for k in updates)
-    return fields, supplied
+    block: dict[str, Any]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    resources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.block.get("verified"))
+
+    def words(self, url: str, method: str) -> dict[str, str]:
+        """The owner's text that replaces ours for one resource: {"name"?, "description"?,
+        "category"?, "resource_description"?}; {} unless the owner is verified."""
+        if not self.verified:
+            return {}
+        out = {k: self.block[k] for k in ("name", "description", "category") if self.block.get(k)}
+        described = resource_description({"resources": self.resources}, url, method)
+        if described:
+            out["resource_description"] = described
+        return out
+
+
+PROOF_KINDS = ("well_known", "openapi")  # where proofs are read, first wins
+
+
+def origin_owner(origin_url: str, pages: list[dict[str, Any]], pay_to: list[str]) -> OwnerView | None:
+    """An origin's owner: its `owner` block, the findings of its proofs that did not verify, and its
+    per-resource descriptions.
+
+    `pages`: the origin's discovery documents as {"kind", "fetched_at" (ISO), "info"} (a page item's
+    `extracted.info`), read in PROOF_KINDS order; `pay_to`: the payTo addresses of its live 402s.
+    None when the origin published neither proofs nor owner metadata."""
+    rank = {k: i for i, k in enumerate(PROOF_KINDS)}
+    ordered = sorted((p for p in pages if p.get("kind") in rank and isinstance(p.get("info"), dict)),
+                     key=lambda p: (rank[p["kind"]], str(p.get("url") or "")))
+    meta = next((p["info"]["owner"] for p in ordered if isinstance(p["info"].get("owner"), dict)), {})
+    with_proofs = next((p for p in ordered if read_proofs(p["info"].get("ownership_proofs"))), None)
+    if with_proofs is None and not meta:
+        return None
+    findings: list[dict[str, Any]] = []
+    verified, addresses, failed = False, [], []
+    source = checked_at = None
+    if with_proofs is not None:
+        source, checked_at = with_proofs["kind"], with_proofs.get("fetched_at")
+        verdict = verify_proofs(origin_url, read_proofs(with_proofs["info"]["ownership_proofs"]), pay_to)
+        verified, addresses = verdict.verified, verdict.addresses
+        for result in verdict.failed:
+            failed.append(result.as_json())
+            code = "ownership_proof_malformed" if result.status == "malformed" else "ownership_proof_invalid"
+            findings.append(finding(code, f"{source}:ownershipProofs", f"{result.as_json()['signature']}: {result.reason}"))
+    block = owner_block(meta, verified=verified, source=source, checked_at=checked_at, addresses=addresses, failed=failed)
+    return OwnerView(block, findings, dict(meta.get("resources") or {}))

@@ -38,6 +38,7 @@ MAX_URL = 2048
 MAX_RESOURCES = 500
 MAX_RESOURCE_DESCRIPTION = 500
 
+SHOWN_KEYS = ("name", "description", "category", "category_claimed", "docs_url", "logo_url")  # in the record's `owner`
 FROM_OWNER = "from the owner"
 CLAIMED = "claimed by the origin, not verified"
 
@@ -181,7 +182,7 @@ def owner_block(meta: dict[str, Any], *, verified: bool, source: str | None, che
         "checked_at": checked_at,
         "addresses": list(addresses),
         "failed_proofs": list(failed or []),
-        **{k: meta[k] for k in ("name", "description", "category", "category_claimed", "docs_url", "logo_url") if k in meta},
+        **{k: meta[k] for k in SHOWN_KEYS if k in meta},
     }
 
 
@@ -225,8 +226,8 @@ def origin_owner(origin_url: str, pages: list[dict[str, Any]], pay_to: list[str]
                      key=lambda p: (rank[p["kind"]], str(p.get("url") or "")))
     meta = next((p["info"]["owner"] for p in ordered if isinstance(p["info"].get("owner"), dict)), {})
     with_proofs = next((p for p in ordered if read_proofs(p["info"].get("ownership_proofs"))), None)
-    if with_proofs is None and not meta:
-        return None
+    if with_proofs is None and not any(k in meta for k in SHOWN_KEYS):
+        return None  # per-resource descriptions alone count only from a verified owner
     findings: list[dict[str, Any]] = []
     verified, addresses, failed = False, [], []
     source = checked_at = None

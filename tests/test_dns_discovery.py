@@ -131,3 +131,30 @@ def test_duplicates_and_bounds():
     found = pointers_from_txt("example.com.", records)
     assert [p.url for p in found.pointers] == ["https://example.com/x", "https://example.com/y"]
     assert txt_name("Example.COM.") == "_x402.example.com"
+
+
+def test_the_crawl_reads_what_the_txt_points_at(nameserver):
+    """The origin-discovery callback, offline: after an origin's /.well-known/x402, its host's TXT
+    pointers become well-known requests (and a new origin's discovery), through the same guard."""
+    import asyncio
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.spiders.probe import ProbeSpider
+
+    ns = f"{nameserver[0][0]}:{nameserver[0][1]}"
+    crawler = get_crawler(ProbeSpider, {"X402_DNS_NAMESERVERS": [ns], "X402_DNS_TIMEOUT": 2})
+    crawler._apply_settings()
+    spider = ProbeSpider.from_crawler(crawler)
+
+    requests = asyncio.run(spider._dns_requests("https://shop.example.test"))
+    pointer = [r for r in requests if r.meta.get("dns_pointer")]
+    assert [r.url for r in pointer] == ["https://shop.example.test/x402-discovery"]  # the standard path was read already
+    assert pointer[0].meta["page_kind"] == "well_known" and pointer[0].meta["origin"] == "https://shop.example.test"
+    assert pointer[0].callback == spider.parse_origin_file
+    assert crawler.stats.get_value("x402/dns/pointers") == 2 and crawler.stats.get_value("x402/dns/answered") == 1
+
+    assert asyncio.run(spider._dns_requests("https://evil.example.test")) == []
+    assert crawler.stats.get_value("x402/dns/rejected") == 2
+    assert asyncio.run(spider._dns_requests("http://127.0.0.1:8080")) == []  # IP literal: never asked
+    assert crawler.stats.get_value("x402/dns/lookups") == 2

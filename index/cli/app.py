@@ -555,7 +555,9 @@ def demo(
         # The guard stays on in the demo (only the fleet's 127.0.0.1 is let through), so the hostile
         # origin's redirects to other private addresses are crawled too, and refused.
         candidates = [seed_candidate(s, "demo:seeds") for s in [*m["seeds"], *m.get("guarded_seeds", [])]]
-        summary = _do_crawl(candidates, [m["facilitator"]], db, False, quiet, DEMO_CRAWL_OVERRIDES)
+        # The seller origin (a verified owner, an L402 and an MPP endpoint) is found from its own files.
+        summary = _do_crawl(candidates, [m["facilitator"]], db, False, quiet, DEMO_CRAWL_OVERRIDES,
+                            origins=list(m.get("owner", {}).get("seeds", [])))
         _print_crawl_summary(summary)
         counts = _do_build(db, out_dir, f"http://127.0.0.1:{port}", quiet)
         out.print(f"built {counts['resources']} resources into {out_dir}/", highlight=False)

@@ -29,7 +29,7 @@ from index.site.writer import Share, SiteWriter, run_shares, safe_name
 METHODOLOGY = ROOT / "docs" / "methodology.md"
 LISTING = ROOT / "docs" / "listing.md"  # how to get listed or corrected: listing.html
 ORIGIN_SHARES = 4  # origin pages are written in this many shares
-STATUS_ORDER = ("paid", "paid_invalid", "unreachable", "timeout", "down", "stale", "unknown")
+STATUS_ORDER = ("paid", "paid_invalid", "other_protocol", "unreachable", "timeout", "down", "stale", "unknown")
 
 
 def _ordered(counter: Counter[str], order: list[str] | tuple[str, ...] | None = None) -> dict[str, int]:

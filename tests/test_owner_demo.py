@@ -26,10 +26,11 @@ def test_seller_origin_end_to_end_in_process():
     challenge = parse_challenge(402, dict(paid.headers), paid.content, probed_url=BASE + "/v1/geocode?q=Lisbon")
     assert challenge.usable
     pay_to = [a.pay_to for a in challenge.accepts]
-    assert pay_to == [manifest["pay_to"]]
+    assert pay_to == [manifest["pay_to"], manifest["solana_pay_to"]]
 
     verdict = verify_proofs(BASE, read_proofs(doc["ownershipProofs"]), pay_to)
-    assert verdict.verified and verdict.addresses == [origin.pay_to]
+    assert verdict.verified and verdict.addresses == [origin.pay_to, origin.solana_pay_to]
+    assert [r.family for r in verdict.results] == ["evm", "solana"]
 
     meta = read_owner_metadata(doc, BASE + "/.well-known/x402")
     assert meta["name"] == NAME and meta["category"] == CATEGORY

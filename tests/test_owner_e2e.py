@@ -34,7 +34,7 @@ def test_verified_owner_on_every_record(owner_build: dict[str, Any], fleet: dict
         assert record["owner_verified"] is True, res["url"]
         assert record["owner"]["label"] == "from the owner"
         assert record["owner"]["proof_source"] == "well_known"
-        assert record["owner"]["addresses"] == [owner["pay_to"]]
+        assert sorted(record["owner"]["addresses"]) == sorted([owner["pay_to"], owner["solana_pay_to"]])
         assert record["owner"]["checked_at"]
         assert record["origin"]["title"] == owner["name"]
         assert record["origin"]["description"] == owner["description"]

@@ -1,10 +1,10 @@
 """The fleet's seller origin ("Atlas Geocoding"): an owner who proves it owns its listing, and the rest
 of the paid web beside it.
 
-At start-up it makes a throwaway EVM key (never written, never printed). The key's address is the
-payTo of its x402 endpoints (the official SDK middleware, paid through the fleet's facilitator), and
-its `/.well-known/x402` carries an EIP-191 signature of the origin by that key (`ownershipProofs`)
-plus owner metadata: name, description, category, docs URL, logo and per-resource descriptions. So a
+At start-up it makes a throwaway EVM key and a throwaway Solana key (never written, never printed).
+Their addresses are the payTo of its x402 endpoints (Base Sepolia and Solana devnet USDC; the official
+SDK middleware, paid through the fleet's facilitator), and its `/.well-known/x402` carries a signature
+of the origin by each (`ownershipProofs`: EIP-191 and ed25519) plus owner metadata: name, description, category, docs URL, logo and per-resource descriptions. So a
 crawl finds a verified owner, whose words replace the text we would otherwise derive.
 
 Two endpoints answer 402 in other protocols, listed in the same well-known file: an L402 one (a
@@ -26,12 +26,14 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from fastapi import FastAPI
+from solders.keypair import Keypair
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from x402 import x402ResourceServer
 from x402.http.middleware.fastapi import PaymentMiddlewareASGI
 from x402.http.types import PaymentOption, RouteConfig
 from x402.mechanisms.evm.exact import ExactEvmServerScheme
+from x402.mechanisms.svm.exact import ExactSvmServerScheme
 
 from index.demo.facilitator import DemoFacilitator
 from index.demo.pages import FAVICON_PNG
@@ -47,6 +49,11 @@ L402_INVOICE = "lnbc100n1p" + "q" * 52 + "sp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg
 MPP_REQUEST = {"amount": "25", "currency": "usd", "description": "One premium tile",
                "methodDetails": {"businessNetwork": "bn_demo"}}
 _SEPOLIA = Price("eip155:84532", "0.002")
+SOLANA_DEVNET = "solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1"
+SOLANA_DEVNET_USDC = "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU"
+# What a Solana RPC would answer for getLatestBlockhash: the seller hands it out in `extra` (as an SDK
+# server configured with an RPC does), so a buyer builds the transaction with no chain at all.
+DEMO_BLOCKHASH = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N"
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,9 @@ class OwnerOrigin:
         self.pay_to = self._account.address
         message = encode_defunct(text=signed_message(self.base))
         self.proof = "0x" + self._account.sign_message(message).signature.hex().removeprefix("0x")
+        self._solana = Keypair()  # throwaway too: its public key is the Solana payTo
+        self.solana_pay_to = str(self._solana.pubkey())
+        self.solana_proof = "0x" + bytes(self._solana.sign_message(signed_message(self.base).encode())).hex()
 
     def well_known(self) -> dict[str, Any]:
         return {
@@ -94,7 +104,8 @@ class OwnerOrigin:
             "logo": f"{self.base}/logo.png",
             "resources": [{"url": self.base + r.path, "method": "GET", "description": r.description_owner}
                           for r in RESOURCES],
-            "ownershipProofs": [self.proof],
+            "ownershipProofs": [self.proof, {"network": SOLANA_DEVNET, "address": self.solana_pay_to,
+                                             "signature": self.solana_proof}],
             "instructions": "GET endpoints; pay per call in USDC on Base Sepolia.",
         }
 
@@ -138,11 +149,16 @@ class OwnerOrigin:
             handler = {"x402": paid, "l402": l402, "mpp": mpp}[res.protocol]
             app.add_api_route(res.route, handler, methods=["GET"])
             if res.protocol == "x402":
+                solana = PaymentOption(scheme="exact", pay_to=self.solana_pay_to, network=SOLANA_DEVNET,
+                                       price={"amount": _SEPOLIA.atomic, "asset": SOLANA_DEVNET_USDC,
+                                              "extra": {"recentBlockhash": DEMO_BLOCKHASH}})
                 routes[f"GET {res.route}"] = RouteConfig(
-                    accepts=[PaymentOption(scheme="exact", pay_to=self.pay_to, price=f"${_SEPOLIA.usd}", network=_SEPOLIA.caip2)],
+                    accepts=[PaymentOption(scheme="exact", pay_to=self.pay_to, price=f"${_SEPOLIA.usd}", network=_SEPOLIA.caip2),
+                             solana],
                     description=res.description_402, mime_type="application/json")
         server = x402ResourceServer(self.facilitator)
         server.register("eip155:*", ExactEvmServerScheme())
+        server.register("solana:*", ExactSvmServerScheme())
         app.add_middleware(PaymentMiddlewareASGI, routes=routes, server=server)
         return app
 
@@ -151,7 +167,7 @@ def owner_manifest(origin: OwnerOrigin) -> dict[str, Any]:
     """The seller origin in the fleet manifest: what a crawl seeded with `seeds` must find."""
     return {
         "url": origin.base, "name": NAME, "description": DESCRIPTION, "category": CATEGORY,
-        "pay_to": origin.pay_to, "seeds": [origin.base],
+        "pay_to": origin.pay_to, "solana_pay_to": origin.solana_pay_to, "seeds": [origin.base],
         "resources": [{"url": origin.base + r.path, "method": "GET", "protocol": r.protocol,
                        "description_402": r.description_402 or None, "description_owner": r.description_owner,
                        "expect_outcome": "paid" if r.protocol == "x402" else "other_protocol"}

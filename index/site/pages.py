@@ -64,9 +64,10 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 6) if values else None
 
 
-def methodology_html(path: Path = METHODOLOGY) -> Markup:
+def methodology_html(path: Path | None = None) -> Markup:
     """docs/methodology.md (or another page of docs/) as HTML (CommonMark + tables); raw HTML in it is
     escaped, not passed on."""
+    path = path or METHODOLOGY  # read at call time: tests point it elsewhere
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     try:
         text = path.read_text(encoding="utf-8")

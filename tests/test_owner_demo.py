@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from index.catalog.owner import read_owner_metadata, resource_description
+from index.catalog.owner import owner_categories
+from index.protocol.owner_meta import read_owner_metadata, resource_description
 from index.demo.facilitator import DemoFacilitator
 from index.demo.owner import CATEGORY, NAME, OwnerOrigin, owner_manifest
 from index.protocol.other402 import other_protocol
@@ -33,7 +34,7 @@ def test_seller_origin_end_to_end_in_process():
     assert [r.family for r in verdict.results] == ["evm", "solana"]
 
     meta = read_owner_metadata(doc, BASE + "/.well-known/x402")
-    assert meta["name"] == NAME and meta["category"] == CATEGORY
+    assert meta["name"] == NAME and owner_categories(meta) == {"category": CATEGORY}
     assert resource_description(meta, BASE + "/v1/reverse?lat=38.72&lon=-9.14", "GET").startswith("The nearest address")
 
     l402 = client.get("/v1/tiles/lightning")

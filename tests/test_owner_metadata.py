@@ -9,14 +9,8 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from index.catalog.owner import (
-    CLAIMED,
-    FROM_OWNER,
-    known_category,
-    origin_owner,
-    read_owner_metadata,
-    resource_description,
-)
+from index.catalog.owner import CLAIMED, FROM_OWNER, known_category, origin_owner, owner_categories
+from index.protocol.owner_meta import read_owner_metadata, resource_description
 
 PAGE = "https://api.example.com/.well-known/x402"
 FIXTURES = Path(__file__).parent / "fixtures" / "owner"
@@ -44,7 +38,7 @@ def test_reads_every_owner_key():
     meta = read_owner_metadata(MANIFEST, PAGE)
     assert meta["name"] == "Example Weather"
     assert meta["description"] == "Forecasts for agents, paid per call."
-    assert meta["category"] == "weather"
+    assert meta["categories"] == ["Weather"] and owner_categories(meta) == {"category": "weather"}
     assert meta["docs_url"] == "https://api.example.com/docs"
     assert meta["logo_url"] == "https://cdn.example.com/logo.png"
     assert resource_description(meta, "https://API.example.com/v1/forecast", "GET") == "7-day forecast for a city"
@@ -57,9 +51,10 @@ def test_reads_every_owner_key():
 def test_nested_service_block_and_unknown_category():
     meta = read_owner_metadata({"service": {"serviceName": "Nested", "tags": ["nonsense", "AI & inference"]},
                                 "resources": []}, PAGE)
-    assert meta == {"name": "Nested", "category": "ai"}
+    assert meta == {"name": "Nested", "categories": ["nonsense", "AI & inference"]}
+    assert owner_categories(meta) == {"category": "ai"}
     meta = read_owner_metadata({"category": "Astrology"}, PAGE)
-    assert meta == {"category_claimed": "Astrology"}
+    assert meta == {"categories": ["Astrology"]} and owner_categories(meta) == {"category_claimed": "Astrology"}
 
 
 def test_hostile_values_are_dropped_or_bounded():

@@ -27,8 +27,8 @@ from crawler.discovery import (
     split_method,
 )
 from crawler.discovery.facilitator import item_candidate
-from index.catalog.owner import read_owner_metadata
 from index.findings import finding
+from index.protocol.owner_meta import read_owner_metadata
 from index.protocol.ownership import read_proofs
 from index.urls import canonical_url
 from index.protocol.x402 import clean_text
@@ -107,7 +107,7 @@ def _simple_entry(entry: Any, page_url: str, source: dict[str, Any]) -> tuple[Ca
 def parse_well_known(obj: Any, page_url: str) -> Discovered:
     """Candidates from a well-known x402 manifest (either shape), same-origin entries only.
 
-    info: {"version"?, "instructions"?, "ownership_proofs"?, "owner"? (index.catalog.owner), "last_updated"?,
+    info: {"version"?, "instructions"?, "ownership_proofs"?, "owner"? (index.protocol.owner_meta), "last_updated"?,
     "invalid_entries", "entries_truncated"}.
     """
     found = Discovered()

@@ -11,7 +11,7 @@ from index.demo.facilitator import DemoFacilitator
 from index.demo.owner import CATEGORY, NAME, OwnerOrigin, owner_manifest
 from index.protocol.other402 import other_protocol
 from index.protocol.ownership import read_proofs, verify_proofs
-from index.protocol.x402 import parse_challenge
+from index.protocol.challenge import parse_challenge
 
 BASE = "http://127.0.0.1:9"
 

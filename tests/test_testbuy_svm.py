@@ -16,7 +16,7 @@ import pytest
 from solders.keypair import Keypair
 
 from index.protocol.svm_tx import associated_token_account, read_transfer
-from index.protocol.x402 import parse_challenge
+from index.protocol.challenge import parse_challenge
 from index.store.write import init_db
 from index.testbuy import BuyRequest, Limits, Outcome, TestBuyer
 from index.testbuy.policy import Refusal, check_signed, select_accept

@@ -41,7 +41,7 @@ from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, SOLANA_FEE_PAYER, DemoOr
 from index.demo.svm import check_svm, is_svm, settle_svm
 from index.demo.wire import bazaar_extension, v1_accept, v2_accept
 from index.protocol.networks import lookup_asset, lookup_network, to_caip2
-from index.protocol.x402 import PAYMENT_SIGNATURE, X_PAYMENT
+from index.protocol.wire import PAYMENT_SIGNATURE, X_PAYMENT
 
 HOSTILE_PROVIDER = "Hostile test origin"
 SVM_NETWORKS = ("solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1", "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp")  # v2 devnet, mainnet

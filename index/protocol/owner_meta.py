@@ -20,13 +20,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin
 
-from index.protocol.x402 import clean_text
-from index.urls import canonical_url, is_http_url
+from index.untrusted import clean_text
+from index.urls import MAX_URL, canonical_url, is_http_url
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 1000
 MAX_CATEGORY = 60
-MAX_URL = 2048
 MAX_RESOURCES = 500
 MAX_RESOURCE_DESCRIPTION = 500
 

@@ -102,6 +102,55 @@ def test_the_sdk_signs_exactly_the_selection_and_a_changed_one_is_refused() -> N
         check_signed(signed.payload, sel, str(Keypair().pubkey()), 0)  # signed by another payer
 
 
+@pytest.fixture
+def solana_rpc(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A loopback stand-in for a Solana RPC (there is no chain here): it answers getLatestBlockhash,
+    the one call a buyer makes, and counts the calls. X402_SOLANA_RPC_URL points at it."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    calls: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            calls.append(request["method"])
+            result = {"context": {"slot": 1}, "value": {"blockhash": BLOCKHASH, "lastValidBlockHeight": 150}}
+            body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("X402_SOLANA_RPC_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    yield calls
+    server.shutdown()
+
+
+def test_a_v1_solana_accept_is_signed_by_the_v1_client(solana_rpc: list[str]) -> None:
+    """The v1 client asks the RPC for a blockhash (it ignores extra.recentBlockhash)."""
+    import base64
+
+    payer, pay_to = Keypair(), str(Keypair().pubkey())
+    obj = {"x402Version": 1, "accepts": [{
+        "scheme": "exact", "network": "solana-devnet", "asset": USDC_DEVNET, "maxAmountRequired": "1500",
+        "payTo": pay_to, "resource": "https://seller.example/v1/x", "description": "x", "mimeType": "application/json",
+        "maxTimeoutSeconds": 60, "extra": {"feePayer": FEE_PAYER, "recentBlockhash": BLOCKHASH}}]}
+    challenge = parse_challenge(402, {}, json.dumps(obj).encode())
+    sel = select_accept(challenge.accepts, obj["accepts"], 1, Limits(network="solana-devnet"))
+    signed = sign_payment(payer, sel, obj, Decimal("0.10"))
+    assert signed.header_name == "X-PAYMENT" and signed.payload["network"] == "solana-devnet"
+    check_signed(signed.payload, sel, str(payer.pubkey()), 0)
+    assert json.loads(base64.b64decode(signed.header_value))["payload"]["transaction"]
+    assert solana_rpc == ["getLatestBlockhash"]
+
+
 # -- end to end against the fleet's seller origin -------------------------------------------------
 
 

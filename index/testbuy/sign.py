@@ -81,11 +81,14 @@ def _register_svm(client: Any, keypair: Any, sel: Selection) -> None:
 
     from index.protocol.svm_tx import TOKEN_PROGRAM
 
-    scheme = ExactSvmScheme(KeypairSigner(keypair), os.environ.get(SOLANA_RPC_ENV) or None)
+    from x402.mechanisms.svm.exact.v1.client import ExactSvmSchemeV1
+
+    rpc_url = os.environ.get(SOLANA_RPC_ENV) or None
+    scheme: Any = (ExactSvmSchemeV1 if sel.version == 1 else ExactSvmScheme)(KeypairSigner(keypair), rpc_url)
     # The SDK's per-scheme mint cache (key: network as written, mint), seeded with our own facts.
     scheme._mint_cache[(sel.network, sel.asset)] = MintMetadata(decimals=sel.decimals,  # noqa: SLF001
                                                                  token_program=Pubkey.from_string(TOKEN_PROGRAM))
-    client.register(sel.network, scheme)
+    (client.register_v1 if sel.version == 1 else client.register)(sel.network, scheme)
 
 
 def sign_payment(account: Any, sel: Selection, challenge_obj: dict[str, Any], max_usd: Decimal) -> SignedPayment:

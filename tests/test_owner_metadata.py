@@ -137,3 +137,15 @@ def test_a_real_rich_well_known():
     text = resource_description(meta, "https://agentresolver.vercel.app/api/http-inspect", "POST")
     assert text.startswith("Preflight a public HTTPS or x402 API")
     assert resource_description(meta, "https://agentresolver.vercel.app/api/http-inspect", "GET") is None
+
+
+def test_a_proof_in_the_openapi_document_counts_too():
+    owner = Account.create()
+    openapi = [{"kind": "openapi", "url": "https://api.example.com/openapi.json", "fetched_at": "2026-01-03T00:00:00Z",
+                "info": {"ownership_proofs": [_signed(owner)]}}]  # x-discovery.ownershipProofs, as the OpenAPI reader keeps it
+    view = origin_owner("https://api.example.com", openapi, [owner.address])
+    assert view.verified and view.block["proof_source"] == "openapi" and "name" not in view.block
+    both = _pages(["0x..."]) + openapi  # a placeholder in the well-known file, a real proof in OpenAPI
+    view = origin_owner("https://api.example.com", both, [owner.address])
+    assert view.verified and view.block["proof_source"] == "openapi"
+    assert [f["code"] for f in view.findings] == ["ownership_proof_malformed"]  # the placeholder is still a finding

@@ -87,7 +87,7 @@ class OwnerView:
         return out
 
 
-PROOF_KINDS = ("well_known", "openapi")  # where proofs are read, first wins
+PROOF_KINDS = ("well_known", "openapi")  # where proofs are read, in this order
 
 
 def origin_owner(origin_url: str, pages: list[dict[str, Any]], pay_to: list[str]) -> OwnerView | None:
@@ -95,25 +95,28 @@ def origin_owner(origin_url: str, pages: list[dict[str, Any]], pay_to: list[str]
     per-resource descriptions.
 
     `pages`: the origin's discovery documents as {"kind", "fetched_at" (ISO), "info"} (a page item's
-    `extracted.info`), read in PROOF_KINDS order; `pay_to`: the payTo addresses of its live 402s.
+    `extracted.info`), read in PROOF_KINDS order: one proof that verifies, in any of them, is enough;
+    every one that does not is a finding. `pay_to`: the payTo addresses of its live 402s.
     None when the origin published neither proofs nor owner metadata."""
     rank = {k: i for i, k in enumerate(PROOF_KINDS)}
     ordered = sorted((p for p in pages if p.get("kind") in rank and isinstance(p.get("info"), dict)),
                      key=lambda p: (rank[p["kind"]], str(p.get("url") or "")))
     meta = next((p["info"]["owner"] for p in ordered if isinstance(p["info"].get("owner"), dict)), {})
-    with_proofs = next((p for p in ordered if read_proofs(p["info"].get("ownership_proofs"))), None)
-    if with_proofs is None and not any(k in meta for k in (*SHOWN_KEYS, "categories")):
+    with_proofs = [p for p in ordered if read_proofs(p["info"].get("ownership_proofs"))]
+    if not with_proofs and not any(k in meta for k in (*SHOWN_KEYS, "categories")):
         return None  # per-resource descriptions alone count only from a verified owner
     findings: list[dict[str, Any]] = []
     verified, addresses, failed = False, [], []
     source = checked_at = None
-    if with_proofs is not None:
-        source, checked_at = with_proofs["kind"], with_proofs.get("fetched_at")
-        verdict = verify_proofs(origin_url, read_proofs(with_proofs["info"]["ownership_proofs"]), pay_to)
-        verified, addresses = verdict.verified, verdict.addresses
+    for page in with_proofs:  # every document's proofs; the source is the first that verified, else the first read
+        verdict = verify_proofs(origin_url, read_proofs(page["info"]["ownership_proofs"]), pay_to)
+        if source is None or (verdict.verified and not verified):
+            source, checked_at = page["kind"], page.get("fetched_at")
+        verified = verified or verdict.verified
+        addresses += [a for a in verdict.addresses if a not in addresses]
         for result in verdict.failed:
             failed.append(result.as_json())
             code = "ownership_proof_malformed" if result.status == "malformed" else "ownership_proof_invalid"
-            findings.append(finding(code, f"{source}:ownershipProofs", f"{result.as_json()['signature']}: {result.reason}"))
+            findings.append(finding(code, f"{page['kind']}:ownershipProofs", f"{result.as_json()['signature']}: {result.reason}"))
     block = owner_block(meta, verified=verified, source=source, checked_at=checked_at, addresses=addresses, failed=failed)
     return OwnerView(block, findings, dict(meta.get("resources") or {}))

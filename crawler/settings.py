@@ -93,6 +93,11 @@ X402_RAW_BODY_LIMIT = 64 * 1024
 X402_DISCOVER_ORIGINS = True
 # Docs pages read per origin beyond its homepage (links to docs/API reference/pricing, llms.txt targets).
 X402_DOCS_PAGES = 5
+# DNS TXT `_x402.<host>` of each origin met (crawler/discovery/dns.py): on/off, the nameservers to ask
+# ("ip:port" strings; empty: the system's resolvers) and the seconds one lookup may take.
+X402_DNS_DISCOVERY = True
+X402_DNS_NAMESERVERS: list[str] = []
+X402_DNS_TIMEOUT = 3.0
 # Facilitator discovery page size (the spec allows 1..100).
 X402_DISCOVERY_PAGE_SIZE = 100
 # Seconds between progress reports, sent as the crawler.progress.progress_snapshot signal (0: none).

@@ -80,6 +80,10 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "discovery_capped": (Severity.WARNING, "a discovery listing or document offered more than we read (pages, entries, links); the rest was not read"),
         "discovery_repeated": (Severity.WARNING, "a facilitator listing served a page it had already served; reading it stopped there"),
     },
+    "owner": {
+        "ownership_proof_invalid": (Severity.ERROR, "an ownership proof is signed by a key that is none of the origin's payTo addresses, or not for this origin"),
+        "ownership_proof_malformed": (Severity.ERROR, "an ownership proof is not a signature (an address, an id or a placeholder)"),
+    },
 }
 
 # code -> (severity, one-line message)

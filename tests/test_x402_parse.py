@@ -15,6 +15,7 @@ import pytest
 from crawler.discovery import Discovered
 from crawler.discovery.openapi import parse_openapi
 from crawler.discovery.wellknown import parse_well_known
+from index.catalog.owner import origin_owner
 from index.protocol.declared import compare_declared
 from index.findings import CODES, Severity, finding, table
 from index.probe.budget import ListingWalk, capped_finding
@@ -105,6 +106,15 @@ VALID_HEADER = encode_header_json(challenge2())
 
 LIVE = [{"amount_atomic": "100000", "network_caip2": "eip155:8453", "asset": BASE_USDC, "pay_to": PAY_TO}]
 
+def _stranger_proof() -> str:
+    """A real EIP-191 signature of the origin, by a key that is not the payTo's."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    signed = Account.from_key("0x" + "01" * 32).sign_message(encode_defunct(text="https://a.example"))
+    return "0x" + signed.signature.hex().removeprefix("0x")
+
+
 TRIGGERS: dict[str, Callable[[], Any]] = {
     "no_challenge": lambda: parse_challenge(402, {}, b"<html>pay</html>"),
     "header_too_large": lambda: parse_challenge(402, {"payment-required": "A" * (MAX_HEADER_BYTES + 4)}, b""),
@@ -174,6 +184,11 @@ TRIGGERS: dict[str, Callable[[], Any]] = {
     "text_unstorable": lambda: Discovered(findings=_storable_probe({"url": "https://a.example/", "body": "\x00"})["findings"]),
     "store_failed": lambda: Discovered(findings=_stored_findings({"url": "https://a.example/", "outcome": "timeout",
                                                                   "attempt": 2**70})),
+    # owner codes: ownership proofs checked against the origin's payTo (index.catalog.owner, tests/test_ownership.py)
+    "ownership_proof_invalid": lambda: origin_owner("https://a.example", [{"kind": "well_known", "info": {
+        "ownership_proofs": [_stranger_proof()]}}], [PAY_TO]),
+    "ownership_proof_malformed": lambda: origin_owner("https://a.example", [{"kind": "well_known", "info": {
+        "ownership_proofs": [PAY_TO]}}], [PAY_TO]),
 }
 
 

@@ -8,11 +8,17 @@ Parsing is pure and lives in crawler.discovery and index.docs.page; this mixin o
 
 robots.txt: obeyed for HTML, OpenAPI and llms.txt; not consulted for `/.well-known/x402`, which
 exists to be read by x402 clients.
+
+DNS: when the origin's `/.well-known/x402` answers (whatever its status), its host's `_x402` TXT
+records are looked up (crawler/discovery/dns.py, in a thread: the reactor never waits on DNS) and
+every manifest URL they point at is read as a well-known document; a pointer on a new origin starts
+that origin's discovery too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +27,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.discovery import Candidate, Discovered
+from crawler.discovery.dns import discover_domain
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
 from crawler.discovery.llms import MAX_LINKS as LLMS_MAX_LINKS
 from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
@@ -63,7 +70,10 @@ class OriginDiscovery:
         self._docs_budget[origin] = self.settings.getint("X402_DOCS_PAGES")
         self.crawler.stats.inc_value("x402/origins/discovered")
         for path in WELL_KNOWN_PATHS:
-            yield self._origin_file(origin, path, "well_known", obey_robots=False)
+            req = self._origin_file(origin, path, "well_known", obey_robots=False)
+            if path == WELL_KNOWN_PATHS[0] and self.settings.getbool("X402_DNS_DISCOVERY"):
+                req = req.replace(callback=self.parse_manifest_and_dns)
+            yield req
         for path in OPENAPI_PATHS:
             yield self._origin_file(origin, path, "openapi")
         yield self._origin_file(origin, LLMS_PATH, "llms_txt")
@@ -162,6 +172,43 @@ class OriginDiscovery:
                                                       "download_maxsize": 256 * 1024})
             yield from self._discovered(origin, _docs_candidates(extract, response.url), "docs")
             yield from docs
+
+    async def parse_manifest_and_dns(self, response: Response) -> AsyncIterator[Any]:
+        """The origin's /.well-known/x402, then what its host's `_x402` TXT records point at."""
+        for out in self.parse_origin_file(response):
+            yield out
+        for req in await self._dns_requests(response.meta["origin"]):
+            yield req
+
+    async def _dns_requests(self, origin: str) -> list[Any]:
+        host = urlsplit(origin).hostname or ""
+        servers = []
+        for entry in self.settings.getlist("X402_DNS_NAMESERVERS"):
+            ip, _, port = entry.rpartition(":")
+            servers.append((ip, int(port)) if ip and port.isdigit() else (entry, 53))
+        found = await asyncio.to_thread(discover_domain, host, servers or None, self.settings.getfloat("X402_DNS_TIMEOUT"),
+                                        self.settings.getbool("X402_ALLOW_PRIVATE"))
+        stats = self.crawler.stats
+        if found.error == "bad_domain":  # an IP literal or a refused name: never asked
+            return []
+        stats.inc_value("x402/dns/lookups")
+        stats.inc_value(f"x402/dns/{found.error or 'answered'}")
+        stats.inc_value("x402/dns/rejected", len(found.rejected))
+        out: list[Any] = []
+        for pointer in found.pointers:
+            stats.inc_value("x402/dns/pointers")
+            try:
+                target = origin_of(pointer.url)
+            except ValueError:
+                continue
+            if target == origin and urlsplit(pointer.url).path in WELL_KNOWN_PATHS:
+                continue  # the file we just read
+            out.append(Request(pointer.url, callback=self.parse_origin_file, errback=self.origin_file_failed,
+                               headers={"Accept": "application/json"}, dont_filter=True,
+                               meta={"origin": target, "page_kind": "well_known", "dont_obey_robotstxt": True,
+                                     "handle_httpstatus_all": True, "dns_pointer": pointer.as_json()}))
+            out.extend(self.origin_requests(pointer.url))
+        return out
 
     def parse_favicon(self, response: Response) -> Iterator[dict[str, Any]]:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")[:200] or None

@@ -30,6 +30,7 @@ from index.probe.outcomes import Outcome, classify_failure, outcome_for_status, 
 from index.probe.plan import NO_BODY, Attempt, probe_plan, refused_before_paywall
 from index.urls import canonical_url, origin_of, resource_key
 from index.protocol.challenge import parse_challenge
+from index.protocol.other402 import other_protocol
 from index.untrusted import safe_json_loads
 
 # Probes of endpoints listed by their owners (seed lists, facilitator registries, an origin's own
@@ -39,7 +40,7 @@ ROBOTS_POLICY = "not_consulted:listed_endpoint"
 # Scrapy's HttpError and Redirect middlewares test every response's status against it.
 NON_REDIRECT_STATUSES = frozenset(range(100, 600)) - {301, 302, 303, 307, 308}
 # Final outcomes that show which method the resource answers to.
-_GOOD_ANSWERS = frozenset({Outcome.PAID.value, Outcome.PAID_INVALID.value, Outcome.FREE.value, Outcome.AUTH_REQUIRED.value})
+_GOOD_ANSWERS = frozenset({Outcome.PAID.value, Outcome.PAID_INVALID.value, Outcome.OTHER_PROTOCOL.value, Outcome.FREE.value, Outcome.AUTH_REQUIRED.value})
 
 
 class ProbeSpider(OriginDiscovery, scrapy.Spider):
@@ -179,10 +180,13 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         status = response.status
         headers = _flat_headers(response.headers, self._raw_limit)
         challenge = parse_challenge(status, headers, response.body, probed_url=response.url) if status == 402 else None
-        outcome = outcome_for_status(status, bool(challenge and challenge.usable))
+        other = other_protocol(status, headers) if challenge is not None and not challenge.usable else None
+        outcome = outcome_for_status(status, bool(challenge and challenge.usable), other is not None)
         item = self._item(meta, outcome, status=status, headers=headers, body=response.body,
                           latency=meta.get("download_latency"), challenge=challenge,
                           final_url=response.url if response.url != meta["url"] else None)
+        if other is not None:  # kept with the observation (parsed.other_protocol), read by the catalog
+            item["challenge"]["other_protocol"] = other
         if refused_before_paywall(status):
             retry = self._probe_request(meta["candidate"], meta["attempt"] + 1, [*meta["prior"], item])
             if retry is not None:

@@ -38,7 +38,7 @@ def demo(
 ) -> None:
     """Start the bundled x402 fleet on 127.0.0.1, crawl it, build the site, and serve it.
 
-    The fleet is three well-behaved origins and a facilitator on fixed ports (from --fleet-port), so
+    The fleet is three well-behaved origins, a seller origin and a facilitator on fixed ports (from --fleet-port), so
     slugs stay the same from run to run. The demo prints the commands to try next.
 
     Example: x402-index demo --port 8402
@@ -50,8 +50,10 @@ def demo(
     with _start_fleet(fleet_port) as fleet:
         m = fleet.manifest
         out.print(f"demo fleet up: {len(m['origins'])} origins, facilitator at {m['facilitator']}", highlight=False)
+        # The seller origin (a verified owner, an L402 and an MPP endpoint) is found from its own files.
         sources = Sources(candidates=[seed_candidate(s, "demo:seeds") for s in m["seeds"]],
-                          facilitators=[m["facilitator"]], explicit=True)
+                          facilitators=[m["facilitator"]], origins=list(m.get("owner", {}).get("seeds", [])),
+                          explicit=True)
         try:
             crawl_and_report(db, sources, quiet=quiet, overrides=DEMO_CRAWL_OVERRIDES)
         except CliError as exc:

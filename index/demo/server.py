@@ -6,8 +6,8 @@ JSON line describing the fleet (its manifest), and serves until SIGTERM or Ctrl-
 
 Ports from N, in order: weather, ai, chain, facilitator (N..N+3, the well-behaved fleet), then the
 hostile origin (N+4), the HTTPS origin with a self-signed certificate (N+5), the hit counter
-(N+6, on 127.0.0.2: every other server listens on 127.0.0.1), and the buyer-test origin (N+7,
-index.demo.buyer). No other ports: the discovery documents (index.demo.discovery) are routes on the
+(N+6, on 127.0.0.2: every other server listens on 127.0.0.1), the buyer-test origin (N+7,
+index.demo.buyer) and the seller origin with a verified owner, L402 and MPP (N+8, index.demo.owner). No other ports: the discovery documents (index.demo.discovery) are routes on the
 origins themselves, the facilitator's `POST /__reset` re-arms its once-per-lifetime 429 on the second
 discovery page, and its `GET /__payments` tells what payments the origins received.
 """
@@ -35,16 +35,18 @@ from index.demo.buyer import BuyerOrigin, buyer_manifest
 from index.demo.discovery import declared_usd, discovery_urls, dropped_entries, expect_sources
 from index.demo.facilitator import PAGE_CAP, DemoFacilitator, PaymentSpy, facilitator_app
 from index.demo.hostile import COUNTER_HOST, HitCounter, HostileOrigin
+from index.demo.owner import OwnerOrigin, owner_manifest
 from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, TLS_EXPECT_OUTCOME, TLS_ORIGIN, Price
 from index.demo.tls import self_signed_certificate
 
 HOST = "127.0.0.1"
 # Port order after the base port; never reorder (existing ports stay where they were).
-PORT_KEYS = [o.key for o in ORIGINS] + ["facilitator", "hostile", TLS_ORIGIN.key, "counter", "buyer"]
-NOT_CRAWLED = ("facilitator", "counter", "buyer")  # not in the manifest's `origins`
-# The newcomer's demo (`x402-index demo`): the well-behaved origins and the facilitator only, on the
-# same first ports. The hostile, TLS, counter and buyer-test origins serve the tests.
-WELL_BEHAVED_KEYS = [o.key for o in ORIGINS] + ["facilitator"]
+PORT_KEYS = [o.key for o in ORIGINS] + ["facilitator", "hostile", TLS_ORIGIN.key, "counter", "buyer", "owner"]
+NOT_CRAWLED = ("facilitator", "counter", "buyer", "owner")  # not in the manifest's `origins`
+# The newcomer's demo (`x402-index demo`): the well-behaved origins, the facilitator and the seller
+# origin (a verified owner, an L402 and an MPP endpoint). The hostile, TLS, counter and buyer-test
+# origins serve the tests.
+WELL_BEHAVED_KEYS = [o.key for o in ORIGINS] + ["facilitator", "owner"]
 
 
 def _bind(port: int, host: str = HOST) -> socket.socket:
@@ -62,7 +64,7 @@ def _terms(prices: tuple[Price, ...], pay_to: str) -> list[dict[str, Any]]:
 
 
 def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str | None = None,
-             buyer_url: str | None = None) -> dict[str, Any]:
+             buyer_url: str | None = None, owner: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the fleet serves: origins, facilitator, and every resource with its expected terms and
     the crawl result it must produce (`expect`). `paid` is true only for the well-behaved SDK
     resources; hostile ones (`hostile: true`) say what a crawl must record in `expect` instead.
@@ -133,6 +135,8 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
     out["payments_url"] = facilitator_url + "/__payments"
     if buyer_url:
         out["buyer"] = buyer_manifest(buyer_url)
+    if owner:
+        out["owner"] = owner
     if counter_url:
         out["counter"] = counter_url
     if "hostile" in origin_urls:
@@ -181,6 +185,8 @@ async def _serve(base_port: int, tls_dir: Path, test_origins: bool = True) -> No
                             for o in (*ORIGINS, TLS_ORIGIN) if o.key in urls}
     if test_origins:
         apps["buyer"] = PaymentSpy(BuyerOrigin(urls["buyer"], facilitator).app(), facilitator, "buyer")
+    seller = OwnerOrigin(urls["owner"], facilitator)
+    apps["owner"] = PaymentSpy(seller.app(), facilitator, "owner")
     apps["facilitator"] = facilitator_app(facilitator, origin_urls)
     tls: dict[str, str] = {}
     if test_origins:
@@ -211,7 +217,7 @@ async def _serve(base_port: int, tls_dir: Path, test_origins: bool = True) -> No
         if any(t.done() for t in tasks):
             break
         await asyncio.sleep(0.02)
-    print(json.dumps(manifest(origin_urls, urls["facilitator"], counter_url, buyer_url)), flush=True)
+    print(json.dumps(manifest(origin_urls, urls["facilitator"], counter_url, buyer_url, owner_manifest(seller))), flush=True)
     try:
         await asyncio.gather(*tasks)
     finally:

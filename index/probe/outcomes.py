@@ -11,6 +11,7 @@ from enum import StrEnum
 class Outcome(StrEnum):
     PAID = "paid"  # 402 with a usable x402 challenge
     PAID_INVALID = "paid_invalid"  # 402 without a usable challenge
+    OTHER_PROTOCOL = "other_protocol"  # 402 in another payment protocol (L402, MPP), no usable x402 challenge
     FREE = "free"  # 2xx: no payment asked
     AUTH_REQUIRED = "auth_required"  # 401 / 403
     NOT_FOUND = "not_found"  # 404 / 410
@@ -29,16 +30,18 @@ class Outcome(StrEnum):
 
 # Outcomes in which the server answered HTTP at all (so "last seen" moves).
 ANSWERED = frozenset({
-    Outcome.PAID, Outcome.PAID_INVALID, Outcome.FREE, Outcome.AUTH_REQUIRED, Outcome.NOT_FOUND,
+    Outcome.PAID, Outcome.PAID_INVALID, Outcome.OTHER_PROTOCOL, Outcome.FREE, Outcome.AUTH_REQUIRED, Outcome.NOT_FOUND,
     Outcome.METHOD_NOT_ALLOWED, Outcome.UNPROBEABLE, Outcome.RATE_LIMITED, Outcome.SERVER_ERROR,
     Outcome.OTHER_STATUS, Outcome.BAD_ENCODING,
 })
 
 
-def outcome_for_status(status: int, usable_challenge: bool) -> Outcome:
-    """The outcome of an HTTP answer."""
+def outcome_for_status(status: int, usable_challenge: bool, other_protocol: bool = False) -> Outcome:
+    """The outcome of an HTTP answer. A usable x402 challenge wins over another protocol's."""
     if status == 402:
-        return Outcome.PAID if usable_challenge else Outcome.PAID_INVALID
+        if usable_challenge:
+            return Outcome.PAID
+        return Outcome.OTHER_PROTOCOL if other_protocol else Outcome.PAID_INVALID
     if 200 <= status < 300:
         return Outcome.FREE
     if status in (401, 403):

@@ -89,7 +89,8 @@ def summary_of(rec: CatalogRecord, row: str) -> dict[str, Any]:
     return {
         "entry": index_entry_dict(rec),
         "first_seen": rec.first_seen,
-        "origin": {"slug": o.slug, "host": o.host, "title": o.title, "description": o.description, "url": o.url},
+        "origin": {"slug": o.slug, "host": o.host, "title": o.title, "description": o.description, "url": o.url,
+                   "owner_verified": rec.owner_verified, "owner_label": rec.owner.label if rec.owner else None},
         "changes": [c.model_dump(mode="json") for c in rec.terms_changes]
         + [{"field": c.kind, "at": c.at, "before": [c.before] if c.before else [], "after": [c.after] if c.after else []}
            for c in rec.status_changes],

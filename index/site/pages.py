@@ -29,8 +29,9 @@ from index.site.origins import origin_summary
 from index.site.writer import Share, SiteWriter, run_shares, safe_name
 
 METHODOLOGY = ROOT / "docs" / "methodology.md"
+LISTING = ROOT / "docs" / "listing.md"  # how to get listed or corrected: listing.html
 ORIGIN_SHARES = 4  # origin pages are written in this many shares
-STATUS_ORDER = ("paid", "paid_invalid", "unreachable", "timeout", "down", "stale", "unknown")
+STATUS_ORDER = ("paid", "paid_invalid", "other_protocol", "unreachable", "timeout", "down", "stale", "unknown")
 
 
 def _ordered(counter: Counter[str], order: list[str] | tuple[str, ...] | None = None) -> dict[str, int]:
@@ -65,13 +66,15 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 6) if values else None
 
 
-def methodology_html() -> Markup:
-    """docs/methodology.md as HTML (CommonMark + tables); raw HTML in it is escaped, not passed on."""
+def methodology_html(path: Path | None = None) -> Markup:
+    """docs/methodology.md (or another page of docs/) as HTML (CommonMark + tables); raw HTML in it is
+    escaped, not passed on."""
+    path = path or METHODOLOGY  # read at call time: tests point it elsewhere
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     try:
-        text = METHODOLOGY.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError:
-        text = "*docs/methodology.md was not found when this site was built.*"
+        text = f"*docs/{path.name} was not found when this site was built.*"
     return Markup(md.render(text))
 
 
@@ -216,13 +219,14 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
         w.write("methodology.html", env.get_template("methodology.html").render(
             root="", body=methodology_html(), findings=findings.table(), risks=trust.RISKS, tiers=trust.TIERS,
             page_rows=PAGE_ROWS, **base))
+        w.write("listing.html", env.get_template("listing.html").render(root="", body=methodology_html(LISTING), **base))
         w.write("404.html", env.get_template("404.html").render(root=f"{base_url}/", **base))
         w.write(ORIGIN_SCHEMA, dumps(origin_schema(base_url)))
         w.write("robots.txt", feeds.robots(base_url))
         w.write("llms.txt", feeds.llms_txt(base_url, counts, generated_at))
 
     def sitemaps(w: SiteWriter) -> None:  # for crawlers
-        pages = ["index.html", "stats.html", "changes.html", "methodology.html",
+        pages = ["index.html", "stats.html", "changes.html", "methodology.html", "listing.html",
                  *(f"c/{name}.html" for name in counts["by_category"]), *(f"o/{slug}.html" for slug in origins),
                  *(e["page"] for e in entries)]
         # sitemaps.org wants absolute URLs: a build that does not know its public URL publishes none

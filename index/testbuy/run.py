@@ -29,6 +29,8 @@ from index.testbuy.policy import (
     catalog_terms,
     check_network_choice,
     check_signed,
+    family_of,
+    network_label,
     classify_answer,
     quote_diff,
     select_accept,
@@ -164,9 +166,12 @@ class TestBuyer:
         if not req.target.startswith(("http://", "https://")):
             result.slug = req.target
         try:
-            check_network_choice(req.limits.network, req.limits.mainnet)
+            caip2 = check_network_choice(req.limits.network, req.limits.mainnet)
             if req.pay and self.key is None:
                 raise Refusal("no_key", "--pay needs a key: set X402_PRIVATE_KEY or pass --key-file")
+            if self.key is not None and getattr(self.key, "family", "evm") != family_of(caip2):
+                raise Refusal("key_wrong_family", f"{network_label(caip2)} is paid with a {family_of(caip2)} key; "
+                                                  f"the key given is a {getattr(self.key, 'family', 'evm')} key")
             entry = ledger.find_entry(self.engine, req.target, req.method) or req.published
             self._describe_target(result, req, entry)
             challenge, obj, attempt = self._probe(result, req, entry)
@@ -259,7 +264,8 @@ class TestBuyer:
         result.payment_header, result.payment_sha256 = signed.header_name, signed.sha256
         auth = (signed.payload.get("payload") or {}).get("authorization") or {}
         assert result.plan is not None
-        result.plan["message"] = {**result.plan["message"], **{k: auth[k] for k in ("validAfter", "validBefore", "nonce") if k in auth}}
+        if "message" in result.plan:  # EVM: the window and nonce the SDK chose
+            result.plan["message"] = {**result.plan["message"], **{k: auth[k] for k in ("validAfter", "validBefore", "nonce") if k in auth}}
         row = self._record(result, entry, sel, outcome=Outcome.UNRECONCILED, reason="in_flight",
                            nonce=signed.nonce, valid_before=signed.valid_before, payment_sha256=signed.sha256)
         headers = {**_json_headers(attempt.body), signed.header_name: signed.header_value}

@@ -102,7 +102,7 @@ class OriginInfo(_Model):
     description: str | None
     url: str
     owner_verified: bool = Field(False, description="an ownership proof of the origin verified (methodology: ownership)")
-    owner_label: str | None = Field(None, description='"from the owner" when verified, "claimed by the origin" when not; '
+    owner_label: str | None = Field(None, description="from the owner (verified) or a claim (not verified): index.catalog.owner; "
                                                       "null when the origin said nothing about itself")
 
 

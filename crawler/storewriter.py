@@ -29,7 +29,8 @@ from typing import Any, BinaryIO
 from sqlalchemy.engine import Engine
 
 from index.gcpolicy import fewer_collections
-from index.store.write import init_db, record_origin_pages, record_probes, record_sources
+from index.store.engine import init_db
+from index.store.write import record_origin_pages, record_probes, record_sources
 
 _LENGTH = struct.Struct("!Q")
 MAX_ERROR_CHARS = 8000

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from crawler.storewriter import encode_frame, read_frames, serve
-from index.store.write import init_db
+from index.store.engine import init_db
 from tests.writer_harness import probe
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -41,7 +41,7 @@ from index.catalog.record import (
     PricingSanity,
     SourceRef,
 )
-from index.store.write import chunks
+from index.store.engine import chunks
 from index.catalog.trust import Facts, price_changed_recently, risk_notes, tier
 
 DOC_KINDS = ("docs", "homepage", "parent_homepage")  # pages docs_for reads, best first

@@ -14,6 +14,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, error, protocol
 from twisted.python.failure import Failure
 
+from crawler import stats
 from crawler.storewriter import encode_frame
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class StorePipeline:
 
     A batch the writer could not write is logged as an error and counted in `x402/store/failed`;
     its observations are missing from `x402/store/observations`, so the crawl fails
-    (`crawler.run.crawl_ok`: every attempt stored)."""
+    (`crawler.stats.crawl_ok`: every attempt stored)."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -115,7 +116,7 @@ class StorePipeline:
         if len(self.buffer) >= self.batch_size:
             self._send()
             if len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
-                self.crawler.stats.inc_value("x402/store/waits")  # the database is the bottleneck
+                self.crawler.stats.inc_value(stats.STORE_WAITS)  # the database is the bottleneck
             while len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
                 await maybe_deferred_to_future(self.in_flight[0])
         return item
@@ -138,13 +139,13 @@ class StorePipeline:
         d.addBoth(self._done, d)
 
     def _stored(self, counts: dict[str, int]) -> None:
-        stats = self.crawler.stats
-        stats.inc_value("x402/store/observations", counts["observations"])
-        stats.inc_value("x402/store/new_resources", counts["new_resources"])
-        stats.inc_value("x402/store/batches")
+        counter = self.crawler.stats
+        counter.inc_value(stats.STORED, counts["observations"])
+        counter.inc_value(stats.NEW_RESOURCES, counts["new_resources"])
+        counter.inc_value(stats.STORE_BATCHES)
 
     def _failed(self, failure: Failure, size: int) -> None:
-        self.crawler.stats.inc_value("x402/store/failed", size)
+        self.crawler.stats.inc_value(stats.STORE_FAILED, size)
         logger.error("a batch of %d items was not stored: %s", size, failure.getErrorMessage())
 
     def _done(self, result: Any, d: defer.Deferred[Any]) -> None:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from crawler import stats
 from crawler.discovery import Candidate, Discovered
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
 from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
@@ -58,7 +59,7 @@ class OriginDiscovery:
             return
         self._origins_seen.add(origin)
         self._docs_budget[origin] = self.settings.getint("X402_DOCS_PAGES")
-        self.crawler.stats.inc_value("x402/origins/discovered")
+        self.crawler.stats.inc_value(stats.ORIGINS_DISCOVERED)
         for path in WELL_KNOWN_PATHS:
             yield self._origin_file(origin, path, "well_known", obey_robots=False)
         for path in OPENAPI_PATHS:
@@ -96,7 +97,7 @@ class OriginDiscovery:
     def parse_origin_file(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         origin, kind = meta["origin"], meta["page_kind"]
-        self.crawler.stats.inc_value(f"x402/origins/files/{kind}/{response.status}")
+        self.crawler.stats.inc_value(f"{stats.ORIGIN_FILES}{kind}/{response.status}")
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")[:200] or None
         page = {"kind": "page", "origin": origin, "url": response.url, "page_kind": kind,
                 "fetched_at": datetime.now(UTC).isoformat(), "status": response.status, "error_code": None,
@@ -153,7 +154,7 @@ class OriginDiscovery:
         request = failure.request
         meta = request.meta
         _, code = classify_failure(exception_names(failure), str(failure.value))
-        self.crawler.stats.inc_value(f"x402/origins/failed/{meta.get('page_kind')}")
+        self.crawler.stats.inc_value(f"{stats.ORIGINS_FAILED}{meta.get('page_kind')}")
         yield {"kind": "page", "origin": meta["origin"], "url": request.url, "page_kind": meta.get("page_kind"),
                "fetched_at": datetime.now(UTC).isoformat(), "status": None, "error_code": code,
                "content_type": None, "extracted": {}}
@@ -163,7 +164,7 @@ class OriginDiscovery:
         for cand in candidates:
             try:
                 if origin_of(cand["url"]) != origin:
-                    self.crawler.stats.inc_value("x402/candidates/cross_origin_dropped")
+                    self.crawler.stats.inc_value(stats.CROSS_ORIGIN_DROPPED)
                     continue
             except (KeyError, ValueError):
                 continue

@@ -18,6 +18,7 @@ from scrapy.http import JsonRequest, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler import stats
 from crawler.discovery import Candidate
 from crawler.discovery.facilitator import discovery_url, parse_discovery_page
 from crawler.discovery.seeds import seed_candidate
@@ -104,7 +105,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         try:
             url = canonical_url(cand["url"])
         except ValueError:
-            self.crawler.stats.inc_value("x402/candidates/bad_url")
+            self.crawler.stats.inc_value(stats.BAD_URL)
             return None
         key = (url, (cand.get("method") or "GET").upper())
         if attempt == 0:
@@ -115,10 +116,10 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             if source and source not in self._sources[key]:
                 self._sources[key].append(source)
             if key in self._queued:
-                self.crawler.stats.inc_value("x402/candidates/duplicate")
+                self.crawler.stats.inc_value(stats.DUPLICATE)
                 return None
             self._queued.add(key)
-            self.crawler.stats.inc_value("x402/candidates/queued")
+            self.crawler.stats.inc_value(stats.QUEUED)
         plan = _plan(cand, url)
         if attempt >= len(plan):
             return None
@@ -143,20 +144,20 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     def parse_discovery(self, response: Response) -> Any:
         meta = response.meta
-        self.crawler.stats.inc_value("x402/discovery/pages")
+        self.crawler.stats.inc_value(stats.DISCOVERY_PAGES)
         try:
             obj = safe_json_loads(response.body)
         except ValueError:
-            self.crawler.stats.inc_value("x402/discovery/invalid_json")
+            self.crawler.stats.inc_value(stats.DISCOVERY_INVALID_JSON)
             return
         candidates, next_offset = parse_discovery_page(obj, response.url, meta["offset"], meta["limit"])
-        self.crawler.stats.inc_value("x402/discovery/items", len(candidates))
+        self.crawler.stats.inc_value(stats.DISCOVERY_ITEMS, len(candidates))
         yield from self.candidate_requests(candidates)
         if next_offset is not None:
             yield self._discovery_request(meta["facilitator"], next_offset)
 
     def discovery_failed(self, failure: Failure) -> None:
-        self.crawler.stats.inc_value("x402/discovery/failed")
+        self.crawler.stats.inc_value(stats.DISCOVERY_FAILED)
         self.logger.warning("facilitator discovery failed: %s (%s)", failure.request.url, failure.value)
 
     def parse_probe(self, response: Response) -> Any:
@@ -171,7 +172,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         if refused_before_paywall(status):
             retry = self._probe_request(meta["candidate"], meta["attempt"] + 1, [*meta["prior"], item])
             if retry is not None:
-                self.crawler.stats.inc_value("x402/probe/reattempts")
+                self.crawler.stats.inc_value(stats.REATTEMPTS)
                 yield retry
                 return
             item["outcome"] = Outcome.UNPROBEABLE.value  # every way of asking was refused
@@ -202,7 +203,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         attempts = [*meta["prior"], final]
         answered = final["outcome"] in _GOOD_ANSWERS
         resource_method = final["method"] if answered else attempts[0]["method"]
-        self.crawler.stats.inc_value(f"x402/outcome/{final['outcome']}")
+        self.crawler.stats.inc_value(stats.OUTCOME + final["outcome"])
         self._finished.add(meta["queue_key"])
         stored_as = (meta["url"], resource_method)
         if stored_as != meta["queue_key"]:  # a GET refused, paid by POST: a later "POST url" is the same resource
@@ -225,7 +226,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
               headers: dict[str, str] | None = None, body: bytes = b"", latency: float | None = None,
               challenge: Any = None, error_code: str | None = None, final_url: str | None = None) -> dict[str, Any]:
         cand, url = meta["candidate"], meta["url"]
-        self.crawler.stats.inc_value("x402/attempts")
+        self.crawler.stats.inc_value(stats.ATTEMPTS)
         limit = self._raw_limit
         return {
             "kind": "probe",

@@ -1,4 +1,5 @@
-"""Item pipelines: hand probe results to the database writer process in batches."""
+"""Item pipelines: check each item against the spider-store contract (index.store.items), then hand
+them to the database writer process in batches."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, error, protocol
 from twisted.python.failure import Failure
 
 from crawler import stats
 from crawler.storewriter import encode_frame
+from index.store.items import invalid_fields
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +115,9 @@ class StorePipeline:
         self.writer = WriterProcess.start(self.db_url, self.run_id)
 
     async def process_item(self, item: Any) -> Any:
+        bad = invalid_fields(item)
+        if bad:
+            self._drop(item, bad)
         self.buffer.append(dict(item))
         if len(self.buffer) >= self.batch_size:
             self._send()
@@ -120,6 +126,17 @@ class StorePipeline:
             while len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
                 await maybe_deferred_to_future(self.in_flight[0])
         return item
+
+    def _drop(self, item: Any, bad: list[str]) -> None:
+        """An item that breaks the spider-store contract (index.store.items) is counted per field, logged
+        in one line and dropped: one bad item never fails the batch it would be written in."""
+        for field in bad:
+            self.crawler.stats.inc_value(stats.VALIDATION + field)
+        kind = item.get("kind") if isinstance(item, dict) else type(item).__name__
+        url = item.get("url") if isinstance(item, dict) else None
+        logger.error("dropped an invalid %s item (%s): %.200r", kind, ", ".join(bad), url)
+        # Scrapy's own "Dropped:" line prints the whole item (bodies included): kept for DEBUG only
+        raise DropItem(f"invalid fields: {', '.join(bad)}", log_level="DEBUG")
 
     async def close_spider(self) -> None:
         self._send()

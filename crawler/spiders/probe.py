@@ -1,13 +1,13 @@
 """The probe spider: ask each candidate, unpaid, what it costs. It only moves data.
 
-Every attempt becomes one item (a plain dict) with a coded outcome; parsing is `index.protocol.x402`.
+Every attempt becomes one item (a `ProbeItem`, index.store.items) with a coded outcome; parsing is `index.protocol.x402`.
 Facilitator discovery pages, and what each origin says about itself (crawler.spiders.origins), are
 read in the same crawl and feed more candidates into it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -28,6 +28,7 @@ from crawler.resolver import blocked_reason
 from crawler.spiders.origins import OriginDiscovery
 from index.probe.outcomes import Outcome, classify_failure, outcome_for_status
 from index.probe.plan import NO_BODY, Attempt, probe_plan, refused_before_paywall
+from index.store.items import ProbeItem, SourceItem
 from index.urls import canonical_url, origin_of
 from index.protocol.x402 import parse_challenge, safe_json_loads
 
@@ -88,8 +89,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             elif cand.get("source"):
                 key = _queue_key(cand)
                 if key is not None and key in self._finished:
-                    yield {"kind": "source", "url": key[0], "method": key[1], "source": _source_with_claims(cand),
-                           "seen_at": datetime.now(UTC).isoformat()}
+                    yield source_item(key, _source_with_claims(cand) or {})
 
     def _discovery_request(self, facilitator: str, offset: int) -> Request:
         limit = self.settings.getint("X402_DISCOVERY_PAGE_SIZE")
@@ -197,7 +197,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             item = self._item(request.meta, outcome, error_code=code)
         yield from self._finish(request.meta, item)
 
-    def _finish(self, meta: dict[str, Any], final: dict[str, Any]) -> Any:
+    def _finish(self, meta: dict[str, Any], final: ProbeItem) -> Iterator[ProbeItem]:
         """Yield every attempt of one probe, stamped with the resource they belong to: the method
         that got a real answer when one did, else the first method asked."""
         attempts = [*meta["prior"], final]
@@ -224,7 +224,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     def _item(self, meta: dict[str, Any], outcome: Outcome, *, status: int | None = None,
               headers: dict[str, str] | None = None, body: bytes = b"", latency: float | None = None,
-              challenge: Any = None, error_code: str | None = None, final_url: str | None = None) -> dict[str, Any]:
+              challenge: Any = None, error_code: str | None = None, final_url: str | None = None) -> ProbeItem:
         cand, url = meta["candidate"], meta["url"]
         self.crawler.stats.inc_value(stats.ATTEMPTS)
         limit = self._raw_limit
@@ -246,6 +246,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             "challenge": challenge.model_dump(mode="json") if challenge is not None else None,
             "sources": list(self._sources.get(meta["queue_key"], [])) or ([cand["source"]] if cand.get("source") else []),
         }
+
+
+def source_item(key: tuple[str, str], source: dict[str, Any]) -> SourceItem:
+    """A source seen naming the resource `key` (url, method) after its probe: merged into its sources."""
+    return {"kind": "source", "url": key[0], "method": key[1], "source": source, "seen_at": datetime.now(UTC).isoformat()}
 
 
 def _plan(cand: Candidate, url: str) -> list[Attempt]:

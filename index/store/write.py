@@ -1,6 +1,6 @@
 """The store's one write path: probe results, pages read from origins, late sources.
 
-`record_probes` takes plain dicts (what the crawler's pipeline hands over) and writes a batch of them
+`record_probes` takes probe items (index.store.items, what the crawler's pipeline hands over) and writes a batch of them
 in one transaction: an observation row per attempt, then current state derived from it. A failed
 probe never erases a resource's last good payment options. It is the crawl's hot write path, so it
 works per batch with SQLAlchemy Core statements; the rarer writes (origin pages, late sources) use
@@ -22,6 +22,7 @@ from index.probe.outcomes import ANSWERED, Outcome
 from index.protocol.declared import compare_declared
 from index.store.engine import chunks, session_scope
 from index.store.engine import init_db  # noqa: F401 - index.cli and crawler.run still import it from here
+from index.store.items import PageItem, ProbeItem, SourceItem
 from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource
 from index.urls import canonical_url, origin_of, origin_slug, resource_slug
 
@@ -85,7 +86,7 @@ def _refresh_declared_findings(session: Session, resource: Resource) -> None:
     resource.findings = kept + _declared_findings(resource.sources or [], accepts)
 
 
-def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id: int | None = None) -> dict[str, int]:
+def record_probes(engine: Engine, probes: Iterable[ProbeItem], crawl_run_id: int | None = None) -> dict[str, int]:
     """Write probe results in one transaction. Returns counts: observations, new_resources.
 
     Set-based: a handful of statements per table for the whole batch (SQLAlchemy Core, portable
@@ -114,9 +115,9 @@ OPTIONS = PaymentOption.__table__
 
 
 class _Attempt(NamedTuple):
-    """One probe dict with what every step needs read once."""
+    """One probe item with what every step needs read once."""
 
-    probe: dict[str, Any]
+    probe: ProbeItem
     url: str
     method: str  # the attempt's method
     resource_key: tuple[str, str]  # (url, method of the resource): a GET refused then paid by POST is POST's
@@ -125,7 +126,7 @@ class _Attempt(NamedTuple):
     outcome: Outcome
 
     @classmethod
-    def of(cls, probe: dict[str, Any]) -> _Attempt:
+    def of(cls, probe: ProbeItem) -> _Attempt:
         url = canonical_url(probe["url"])
         method = (probe.get("method") or "GET").upper()
         resource_method = (probe.get("resource_method") or method).upper()
@@ -317,7 +318,7 @@ def _replace_options(conn: Connection, paid: dict[int, list[tuple[list[dict[str,
         conn.execute(insert(OPTIONS), values)
 
 
-def record_origin_pages(engine: Engine, pages: Iterable[dict[str, Any]]) -> None:
+def record_origin_pages(engine: Engine, pages: Iterable[PageItem]) -> None:
     """Pages read from origins (homepages, docs, discovery files): one DocPage row per URL, latest
     fetch wins; a homepage's title, description and favicon go on its origin. A failed fetch keeps
     the last extracted data."""
@@ -367,7 +368,7 @@ def _derive_origin_meta(session: Session, origin: Origin) -> None:
     session.add(origin)
 
 
-def record_sources(engine: Engine, sightings: Iterable[dict[str, Any]]) -> int:
+def record_sources(engine: Engine, sightings: Iterable[SourceItem]) -> int:
     """Sources that named a resource after its probe was already recorded in this crawl: merged into
     the resource with that URL and method (or, failing that, the only resource with that URL)."""
     merged = 0

@@ -2,8 +2,9 @@
 
 For every origin the crawl meets (an origin seed, or the origin of any candidate) we read, once:
 `/.well-known/x402` and its draft twin, `/openapi.json|yaml`, `/llms.txt`, the homepage, and up to
-`X402_DOCS_PAGES` docs pages those point at. Each file becomes a `page` item (stored per origin for
-the normalizer, built by `page_item`) and its listed endpoints become candidates, confirmed by a live probe like any other.
+`X402_DOCS_PAGES` docs pages those point at. Each file becomes a `page` item (`page_item`, stored per
+origin for the normalizer) and its listed endpoints become candidates, confirmed by a live probe like
+any other.
 Parsing is pure and lives in crawler.discovery and index.docs.page; this mixin only moves data.
 
 robots.txt: obeyed for HTML, OpenAPI and llms.txt; not consulted for `/.well-known/x402`, which

@@ -1,6 +1,7 @@
 """The probe spider: ask each candidate, unpaid, what it costs. It only moves data.
 
-Every attempt becomes one item (a `ProbeItem`, index.store.items) with a coded outcome; parsing is `index.protocol.x402`.
+Every attempt becomes one item (a `ProbeItem`, index.store.items) with a coded outcome; parsing is
+`index.protocol.x402`.
 Facilitator discovery pages, and what each origin says about itself (crawler.spiders.origins), are
 read in the same crawl and feed more candidates into it.
 """

@@ -3,8 +3,8 @@
 Every value on a record comes from an observation, a page we fetched, a source's listing (marked as
 such) or our registries; the rules are in docs/methodology.md and the pure modules this one calls:
 accepts (payment options), describe (words), examples (example request), pricing (sanity), health
-(windows, terms history), trust (tier, risk notes), jsonld. The only clock is the newest probe time in the database, so two
-builds of one database are byte-identical.
+(windows, terms history), trust (tier, risk notes), jsonld. The only clock is the newest probe time
+in the database, so two builds of one database are byte-identical.
 """
 
 from __future__ import annotations

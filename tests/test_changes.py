@@ -14,7 +14,7 @@ from index.store.models import CrawlRun, Resource, ResourceChange
 from index.schedule.rules import DEFAULT_INTERVAL, RETIRE_AFTER_FAILURES
 from index.store.engine import init_db
 from index.store.write import record_probes
-from index.protocol.x402 import parse_challenge
+from index.protocol.challenge import parse_challenge
 from tests.challenge_cases import CASES_DIR, load_response
 
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)

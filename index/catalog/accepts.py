@@ -4,20 +4,15 @@ sources declared for a resource no live 402 has confirmed yet. Pure: rows and di
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from index.catalog.record import AcceptRecord, Hints
 from index.protocol.networks import atomic_to_decimal, format_decimal, lookup_asset, lookup_network
 from index.store.models import PaymentOption, Resource
+from index.untrusted import iso_z
 
 DECLARED_KINDS = ("openapi", "well_known", "facilitator", "llms_txt", "docs", "seed")  # whose declared terms win
-
-
-def _iso(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def accept_record(opt: Any, hints: dict[str, Any]) -> AcceptRecord:
@@ -40,7 +35,7 @@ def accept_record(opt: Any, hints: dict[str, Any]) -> AcceptRecord:
         asset_decimals=asset.decimals if asset else None, max_amount_required_atomic=atomic,
         amount=amount, price_usd=price_usd, max_timeout_seconds=get("max_timeout_seconds"),
         mime_type=get("mime_type"), description=get("description"), verified=bool(get("verified", False)),
-        verified_at=_iso(verified_at) if isinstance(verified_at, datetime) else verified_at,
+        verified_at=iso_z(verified_at) if isinstance(verified_at, datetime) else verified_at,
         hints=Hints(input=hints.get("input"), output=hints.get("output"), source=hints.get("source"),
                     input_schema=hints.get("input_schema") if isinstance(hints.get("input_schema"), dict) else None),
     )

@@ -38,4 +38,4 @@ def test_a_crawl_is_ok_only_when_every_result_was_kept() -> None:
 def test_the_old_homes_still_answer_for_callers_not_moved_yet() -> None:
     from crawler import run
 
-    assert run.summarize is stats.summarize and run.crawl_ok is stats.crawl_ok
+    assert run.summarize is stats.summarize and run.crawl_ok is stats.crawl_ok  # crawl_job reads them from stats

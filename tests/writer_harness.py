@@ -72,15 +72,15 @@ async def batches(db_url: str) -> dict[str, Any]:
 
 async def pipeline(db_url: str) -> dict[str, Any]:
     """The pipeline over 8 items with batches of 3: item 4 breaks the item contract (dropped, counted);
-    item 5 fits it but the database refuses it (a value JSON cannot hold): its batch [3 5 6] fails,
-    the rest are stored."""
+    item 5 fits it but the writer refuses it (a time it cannot read): its batch [3 5 6] fails, the
+    rest are stored."""
     crawler = Crawler(db_url, 3)
     store = StorePipeline.from_crawler(crawler)
     store.open_spider()
     for i in range(8):
         item = probe(i, "no-such-outcome" if i == 4 else "timeout")
         if i == 5:
-            item["challenge"] = {"findings": [], "odd": {1, 2}}
+            item["observed_at"] = "yesterday"
         try:
             await store.process_item(item)
         except DropItem:

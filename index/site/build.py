@@ -43,7 +43,7 @@ from index.site.pages import write_pages
 from index.site.parallel import CatalogFile, Forked, RangeRenderer, RangeResult, adopt, present_pages, ranges
 from index.site.render import environment, fingerprint
 from index.site.render import format_usd  # noqa: F401 - index.cli imports it from here until it imports render
-from index.site.writer import Share, SiteWriter, safe_name
+from index.site.writer import Share, SiteWriter, check_out_dir, safe_name
 
 PARALLEL_MIN = 4000  # records below this render in the parent process
 
@@ -55,13 +55,15 @@ def build_site(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     parallel_min: int = PARALLEL_MIN,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Write the whole site for `records`; returns counts (resources, rendered, written, unchanged, removed)
-    and `phases_s`, the wall seconds of each phase."""
+    and `phases_s`, the wall seconds of each phase. A folder that is not empty and holds no build state
+    is refused (writer.FolderNotOurs) unless `force`; only files a build state lists are ever deleted."""
     # The records and the build state are millions of long-lived objects: the cyclic collector would walk
     # them again and again while pages are rendered (measured: most of a 100k build).
     with no_collections():
-        return SiteBuild(records, out_dir, base_url, progress, workers, parallel_min).run()
+        return SiteBuild(records, out_dir, base_url, progress, workers, parallel_min, force).run()
 
 
 class SiteBuild:
@@ -69,8 +71,10 @@ class SiteBuild:
     save state. Each phase reads what the ones before it set on the build."""
 
     def __init__(self, records: list[CatalogRecord], out_dir: Path, base_url: str,
-                 progress: Callable[[int, int], None] | None, workers: int | None, parallel_min: int) -> None:
+                 progress: Callable[[int, int], None] | None, workers: int | None, parallel_min: int,
+                 force: bool = False) -> None:
         self.records = records
+        self.force = force
         self.root = Path(out_dir).resolve()
         self.base_url = base_url.rstrip("/")
         self.progress = progress
@@ -100,6 +104,7 @@ class SiteBuild:
     def prepare(self) -> None:
         """The last build's state, the writer, the folders pages are made in, the ranges."""
         root = self.root
+        check_out_dir(root, (state.STATE_FILE, state.RUNNING_FILE, *state.OLD_STATE_FILES), self.force)
         root.mkdir(parents=True, exist_ok=True)
         self.state = state.load_state(root)
         fp = fingerprint(self.base_url)
@@ -113,7 +118,7 @@ class SiteBuild:
         same_fp = self.state.get("fingerprint") == fp and not cut_off
         self.old_hashes: dict[str, bytes] = self.state.get("records") or {}
         self.writer = SiteWriter(root, self.state.get("files") if same_fp else None,
-                                 self.state.get("keys") if same_fp else None)
+                                 self.state.get("keys") if same_fp else None, state.owned(root))
         self.slugs = [safe_name(r.slug) for r in self.records]
         if len(set(self.slugs)) != len(self.slugs):
             dup = sorted({s for s in self.slugs if self.slugs.count(s) > 1})[:5]

@@ -12,9 +12,10 @@ import orjson
 from markupsafe import Markup
 
 from index.catalog.record import CatalogRecord, index_entry_dict
+from index.site.origins import facts_of
 
 PAGE_ROWS = 1000  # rows per list page; the home page shows the first page of the default order
-SORTS = ("title", "price")
+SORTS = ("title", "price", "uptime")
 
 
 def dumps(obj: Any, indent: int | None = 2) -> str:
@@ -33,11 +34,13 @@ def summary_of(rec: CatalogRecord, row: str) -> dict[str, Any]:
     return {
         "entry": index_entry_dict(rec),
         "first_seen": rec.first_seen,
-        "origin": {"slug": o.slug, "host": o.host, "title": o.title, "description": o.description, "url": o.url},
+        "origin": {"slug": o.slug, "host": o.host, "title": o.title, "description": o.description, "url": o.url,
+                   "owner_verified": rec.owner_verified, "owner_label": rec.owner.label if rec.owner else None},
         "changes": [c.model_dump(mode="json") for c in rec.terms_changes]
         + [{"field": c.kind, "at": c.at, "before": [c.before] if c.before else [], "after": [c.after] if c.after else []}
            for c in rec.status_changes],
         "row": row,
+        "facts": facts_of(rec),  # payTo and links, for the origin pages
     }
 
 

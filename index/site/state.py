@@ -32,6 +32,17 @@ def load_state(root: Path) -> dict[str, Any]:
     return state if isinstance(state, dict) and state.get("version") == BUILD_VERSION else {}
 
 
+def owned(root: Path) -> set[str]:
+    """Every file the last build's state (of any version) says that build wrote: the only ones a
+    build deletes."""
+    state = _load_marshal(root / STATE_FILE)
+    if not isinstance(state, dict):
+        return set()
+    files = state.get("files") if isinstance(state.get("files"), dict) else {}
+    records = state.get("records") if isinstance(state.get("records"), dict) else {}
+    return {*files, *(f"r/{slug}.{ext}" for slug in records for ext in ("html", "json"))}
+
+
 def load_summaries(root: Path, build_id: Any) -> dict[str, dict[str, Any]]:
     """The last build's summaries, if they belong to the state that was read (same build id)."""
     data = _load_marshal(root / SUMMARIES_FILE)

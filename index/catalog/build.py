@@ -26,7 +26,6 @@ from index.catalog.categories import classify_fields
 from index.catalog.docs_match import docs_for
 from index.catalog.owner import PROOF_KINDS, OwnerView, origin_owner
 from index.catalog.examples import example_request
-from index.gcpolicy import no_collections
 from index.untrusted import iso_z
 from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_figures
 from index.catalog.jsonld import json_ld, site_link
@@ -268,12 +267,8 @@ def _in_catalog(res: Resource) -> bool:
 
 
 def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -> list[CatalogRecord]:
-    """Every catalog resource (or just the one with `slug`) as records sorted by slug."""
-    with no_collections():  # index.gcpolicy: most of the time at 20k records went to the collector
-        return _build_records(engine, slug, site_url)
-
-
-def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[CatalogRecord]:
+    """Every catalog resource (or just the one with `slug`) as records sorted by slug. A whole catalog
+    is built inside `index.gcpolicy.no_collections()`, which the build pipeline (index.publish) holds."""
     with Session(engine) as session:
         newest = _aware(session.exec(select(func.max(Resource.last_probed_at))).one())
         window_end = newest or datetime(1970, 1, 1, tzinfo=UTC)

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, json_schema
-from index.gcpolicy import no_collections
 from index.paths import TEMPLATES_DIR
 from index.site import feeds, state
 from index.site.files import SCHEMAS, schema_for
@@ -60,10 +59,9 @@ def build_site(
     """Write the whole site for `records`; returns counts (resources, rendered, written, unchanged, removed)
     and `phases_s`, the wall seconds of each phase. A folder that is not empty and holds no build state
     is refused (writer.FolderNotOurs) unless `force`; only files a build state lists are ever deleted."""
-    # The records and the build state are millions of long-lived objects: the cyclic collector would walk
-    # them again and again while pages are rendered (measured: most of a 100k build).
-    with no_collections():
-        return SiteBuild(records, out_dir, base_url, progress, workers, parallel_min, force).run()
+    # The records and the build state are millions of long-lived objects: the build pipeline
+    # (index.publish) runs this inside index.gcpolicy.no_collections().
+    return SiteBuild(records, out_dir, base_url, progress, workers, parallel_min, force).run()
 
 
 class SiteBuild:

@@ -55,7 +55,7 @@ def db_upgrade(db: DbOption = None) -> None:
     Example: x402-index db upgrade --db postgresql+psycopg://user@localhost/x402
     """
     from index.store.migrate import current, head
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     engine = init_db(database(db, create=True))
     out.print(f"database at schema revision {current(engine)} (head {head()})", highlight=False)

@@ -29,10 +29,11 @@ TASK = b"task:"  # working-list entries that are tasks (a candidate, a facilitat
 CLAIMED, DUPLICATE, SIGHTING = 1, 0, 2
 
 # A resource's verdict: already finished in this run (or known and not due) -> a sighting; else its
-# source joins the ones its probe will carry; the first claim wins the probe.
+# source joins the ones its probe will carry (a hash: canonical JSON -> the source as sent, key order
+# kept, since an example body's order shows in the catalog); the first claim wins the probe.
 _CLAIM = """
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end
-if ARGV[2] ~= '' then redis.call('SADD', KEYS[3], ARGV[2]) end
+if ARGV[2] ~= '' then redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[4]) end
 if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
   redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
   return 1
@@ -46,7 +47,7 @@ if ARGV[2] ~= ARGV[1] then
   redis.call('SADD', KEYS[1], ARGV[2])
   redis.call('SADD', KEYS[2], ARGV[2])
 end
-return redis.call('SMEMBERS', KEYS[3])
+return redis.call('HGETALL', KEYS[3])
 """
 _ORIGIN = """
 if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
@@ -149,9 +150,9 @@ class Frontier:
 
     def claim(self, key: tuple[str, str], source: dict[str, Any] | None, cand: dict[str, Any]) -> int:
         text = resource_key(key)
-        src = json.dumps(source, sort_keys=True) if source else ""
+        canonical = json.dumps(source, sort_keys=True) if source else ""
         return int(self._claim(keys=[self.claimed, self.finished, self.sources_key(text), self.cands],
-                               args=[text, src, json.dumps(cand, sort_keys=True)]))
+                               args=[text, canonical, json.dumps(cand), json.dumps(source)]))
 
     def unclaim(self, key: tuple[str, str]) -> None:
         self.server.srem(self.claimed, resource_key(key))
@@ -159,7 +160,8 @@ class Frontier:
     def finish(self, key: tuple[str, str], stored_as: tuple[str, str]) -> list[dict[str, Any]]:
         text = resource_key(key)
         raw = self._finish(keys=[self.claimed, self.finished, self.sources_key(text)], args=[text, resource_key(stored_as)])
-        return [json.loads(s) for s in sorted(raw)]
+        pairs = sorted(zip(raw[::2], raw[1::2], strict=True))  # (canonical, as sent), in canonical order
+        return [json.loads(sent) for _, sent in pairs]
 
     def add_sighting(self, sighting: dict[str, Any]) -> None:
         self.server.rpush(self.sightings, json.dumps(sighting))
@@ -180,7 +182,7 @@ class Frontier:
 
     def push_tasks(self, tasks: Iterable[dict[str, Any]]) -> int:
         n = 0
-        for chunk in _chunks([TASK + json.dumps(t, sort_keys=True).encode() for t in tasks], 1000):
+        for chunk in _chunks([TASK + json.dumps(t).encode() for t in tasks], 1000):
             self.server.rpush(self.tasks, *chunk)
             n += len(chunk)
         return n

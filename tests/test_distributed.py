@@ -323,3 +323,26 @@ def test_redis_restarting_mid_run_costs_at_most_a_repush(frontier: RedisServer, 
         assert probed - 30 <= 2 * 4, per_resource
     else:
         assert set(per_resource.values()) == {1}, per_resource
+
+
+# -- the deploy recipe ---------------------------------------------------------------------------
+
+def test_fleet_deploy_units_and_compose_file() -> None:
+    import yaml
+
+    from tests.test_deploy import DEPLOY, _unit
+
+    worker = _unit("x402-index-worker@.service")["Service"]
+    assert worker["ExecStart"][0].split()[1:4] == ["worker", "--redis", "${X402_REDIS_URL}"]
+    assert worker["Restart"] == ["always"] and worker["KillSignal"] == ["SIGTERM"]
+    coordinator, timer = _unit("x402-index-coordinator.service"), _unit("x402-index-coordinator.timer")
+    assert [v.split()[1] for v in coordinator["Service"]["ExecStart"]] == ["coordinate", "build"]
+    assert coordinator["Service"]["Type"] == ["oneshot"]
+    assert timer["Timer"]["Persistent"] == ["true"] and timer["Install"]["WantedBy"] == ["timers.target"]
+    compose = yaml.safe_load((DEPLOY / "compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"redis", "postgres", "worker", "coordinator"}
+    assert "--appendonly" in services["redis"]["command"] and "--requirepass" in services["redis"]["command"]
+    assert "x402-index worker" in services["worker"]["command"][-1]
+    assert "x402-index coordinate" in services["coordinator"]["command"][-1]
+    assert "x402-index build" in services["coordinator"]["command"][-1]

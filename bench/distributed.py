@@ -145,7 +145,13 @@ def fresh_database(cluster: str) -> str:
     return cluster.rsplit("/", 1)[0] + "/" + name
 
 
-def run_round(workers: int, urls: list[str], redis_url: str, cluster: str, settings: dict[str, Any], logs: Path) -> dict[str, Any]:
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def run_round(workers: int, urls: list[str], redis_url: str, redis_pid: int, cluster: str, settings: dict[str, Any],
+              logs: Path) -> dict[str, Any]:
     import redis
     from sqlalchemy import func
     from sqlmodel import Session, select
@@ -166,16 +172,17 @@ def run_round(workers: int, urls: list[str], redis_url: str, cluster: str, setti
                               stderr=(logs / f"{workers}-{i}.err").open("w")) for i in range(workers)]
     job = prepare(engine, seeds=[seed_candidate(u, "bench") for u in urls], facilitators=[], origins=[], explicit=True,
                   everything=False, limit=None)
-    busy, started = machine_busy_seconds(), time.monotonic()
+    busy, started, redis_cpu = machine_busy_seconds(), time.monotonic(), process_cpu_seconds(redis_pid)
     summary = coordinate(engine, connect(redis_url), job, settings, say=lambda text: None)
     wall = time.monotonic() - started
     cores = (machine_busy_seconds() - busy) / wall
     finish(engine, job, summary)
-    rss = []
+    rss, cpu = [], 0.0
     for proc in procs:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         rss.append(round(usage.ru_maxrss / 1024, 1))
+        cpu += usage.ru_utime + usage.ru_stime
     with Session(engine) as session:
         first, last, finals = session.exec(select(func.min(Observation.observed_at), func.max(Observation.observed_at),  # type: ignore[call-overload]
                                                   func.count()).where(Observation.final.is_(True))).one()
@@ -187,6 +194,9 @@ def run_round(workers: int, urls: list[str], redis_url: str, cluster: str, setti
     span = (last - first).total_seconds()
     return {"n": workers, "per_s": round(len(urls) / span, 1), "span_s": round(span, 2), "wall_s": round(wall, 2),
             "peak_rss_mb": max(rss), "rss_mb": rss, "cores_busy": round(cores, 2),
+            # the crawl processes' whole lives (start-up included), their writer processes not counted
+            "worker_cpu_ms_per_probe": round(cpu * 1000 / len(urls), 2),
+            "redis_cpu_ms_per_probe": round((process_cpu_seconds(redis_pid) - redis_cpu) * 1000 / len(urls), 3),
             "exit_codes": [p.returncode for p in procs]}
 
 
@@ -210,13 +220,13 @@ def bench(args: argparse.Namespace) -> int:
         with throwaway_cluster(bin_dir) as cluster:
             urls = resource_urls(args.n, args.hosts, port)
             for workers in counts:
-                result = run_round(workers, urls, redis_url, cluster, settings, root)
+                result = run_round(workers, urls, redis_url, redis_proc.pid, cluster, settings, root)
                 rounds.append(result)
                 base = rounds[0]["per_s"]
                 result["ratio"] = round(result["per_s"] / base, 2)
                 print(f"{workers} worker(s): {result['per_s']:.1f} probes/s (×{result['ratio']:.2f}) · span {result['span_s']} s "
                       f"· wall {result['wall_s']} s · peak RSS {result['peak_rss_mb']} MB per worker (max of {result['rss_mb']}) "
-                      f"· {result['cores_busy']} cores busy", flush=True)
+                      f"· {result['cores_busy']} cores busy · worker CPU {result['worker_cpu_ms_per_probe']} ms/probe", flush=True)
     finally:
         redis_proc.terminate()
         redis_proc.wait()

@@ -42,7 +42,7 @@ class LeasedQueue(FifoQueue):
 
     def pop(self, timeout: int = 0) -> Any:
         frontier = self.spider.frontier
-        entry = self.server.lmove(self.key, frontier.working(), "RIGHT", "LEFT")
+        entry = frontier.take(self.key, "RIGHT")
         if entry is None:
             return None
         try:

@@ -28,6 +28,10 @@ from index.store.write import record_sources
 
 # Quiet checks in a row before the run counts as drained (each `poll` apart).
 QUIET_CHECKS = 2
+# Rounds of pushing claimed-but-unstored resources again before the run gives up on them.
+MAX_REPUSH = 3
+# Seconds between progress lines.
+PROGRESS_EVERY = 15.0
 
 
 def open_run(frontier: Frontier, job: CrawlPlan, settings: dict[str, Any], done: set[tuple[str, str]]) -> int:
@@ -95,14 +99,23 @@ def coordinate(engine: Engine, server: redis.Redis, job: CrawlPlan, settings: di
     """Run `job` on the fleet; returns the run's summary (as crawler.run.summarize, read from the
     database) once every worker has left it. The caller finishes the run."""
     frontier = Frontier(server, job.run_id)
-    frontier.drop()  # a run resumed after a coordinator crash starts its frontier again from the database
     done = probed_in_run(engine, job.run_id)
     known = {resource_key(k) for k in [*job.known, *done]}
-    say(f"run {job.run_id}: {open_run(frontier, job, settings, done)} tasks in the frontier")
-    quiet = 0
-    repushes = 0
+    if frontier.meta() is None:
+        frontier.drop()  # leftovers of a run Redis only partly kept
+        say(f"run {job.run_id}: {open_run(frontier, job, settings, done)} tasks in the frontier")
+    else:  # a coordinator restarted while its workers kept going: the frontier is still whole
+        server.set(f"{PREFIX}:current", job.run_id)
+        say(f"run {job.run_id}: continuing with the frontier as Redis has it ({len(done)} resources probed)")
+    quiet = repushes = lost_rounds = 0
+    lost: list[str] = []
+    next_progress = time.monotonic() + PROGRESS_EVERY
     while True:
         time.sleep(poll)
+        if time.monotonic() >= next_progress:
+            next_progress = time.monotonic() + PROGRESS_EVERY
+            say(f"run {job.run_id}: {_stored(engine, job.run_id)} probes stored, {frontier.outstanding()} tasks and requests "
+                f"left, {len(frontier.live_workers())} workers")
         if frontier.meta() is None:  # Redis came back empty: push the run again
             done = probed_in_run(engine, job.run_id)
             known = {resource_key(k) for k in [*job.known, *done]}
@@ -121,6 +134,10 @@ def coordinate(engine: Engine, server: redis.Redis, job: CrawlPlan, settings: di
         lost = lost_claims(frontier, engine, known)
         if not lost:
             break
+        if lost_rounds >= MAX_REPUSH:
+            say(f"{len(lost)} claimed resources still have no probe stored after {MAX_REPUSH} pushes; giving up on them")
+            break
+        lost_rounds += 1
         say(f"{len(lost)} claimed resources have no probe stored; pushing them again")
         cands = [frontier.candidate_of(k) or {"url": key_of(k)[0], "method": key_of(k)[1]} for k in lost]
         frontier.reclaimable(lost)
@@ -136,11 +153,18 @@ def coordinate(engine: Engine, server: redis.Redis, job: CrawlPlan, settings: di
         record_sources(engine, sightings)
     summary = run_summary(engine, job.run_id, frontier.worker_stats())
     summary["repushes"] = repushes
+    summary["lost"] = len(lost)
     summary["sightings"] = len(sightings)
     if server.get(f"{PREFIX}:current") == str(job.run_id).encode():
         server.delete(f"{PREFIX}:current")
     frontier.drop()
     return summary
+
+
+def _stored(engine: Engine, run_id: int) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(Observation).where(
+            Observation.crawl_run_id == run_id, Observation.final.is_(True))).one())
 
 
 def run_summary(engine: Engine, run_id: int, workers: dict[str, dict[str, Any]]) -> dict[str, Any]:

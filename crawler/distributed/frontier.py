@@ -8,7 +8,8 @@ frontier, and the items it yielded are in the database. So at every moment a pie
 exactly one of: `tasks`, `queue`, a `working` list. The coordinator puts the working list of a
 worker whose heartbeat stopped back into the queue, minus the probes the database already holds.
 
-Every script keeps its read-modify-write atomic; they use only the keys they are given.
+Every script keeps its read-modify-write atomic. _OUTSTANDING reads the working lists of the workers
+it finds registered, keys it is not given: fine on one Redis server, not on a Redis Cluster.
 """
 
 from __future__ import annotations
@@ -63,6 +64,22 @@ if left <= 0 then return 0 end
 redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
 redis.call('SADD', KEYS[1], ARGV[2])
 return 1
+"""
+# Take work: the entry moves into this worker's working list, and the worker is (again) registered,
+# in one step, so work a worker holds is always visible to the coordinator (even right after Redis
+# came back empty and before the worker's next heartbeat).
+_TAKE = """
+local entry = redis.call('LMOVE', KEYS[1], KEYS[2], ARGV[1], 'LEFT')
+if entry then redis.call('SADD', KEYS[3], ARGV[2]) end
+return entry
+"""
+# Work left: tasks, queued requests and every registered worker's leases, counted in one step.
+_OUTSTANDING = """
+local n = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2])
+for _, worker in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  n = n + redis.call('LLEN', ARGV[1] .. worker)
+end
+return n
 """
 # A per-host slot for the whole fleet: holders expire (a dead worker's slots come back), Redis' clock.
 _SLOT = """
@@ -127,6 +144,8 @@ class Frontier:
         self._origin = server.register_script(_ORIGIN)
         self._docs = server.register_script(_DOCS)
         self._slot = server.register_script(_SLOT)
+        self._take = server.register_script(_TAKE)
+        self._outstanding = server.register_script(_OUTSTANDING)
 
     def working(self, worker: str | None = None) -> str:
         return f"{self.base}:working:{worker or self.worker}"
@@ -189,10 +208,14 @@ class Frontier:
 
     def take_task(self) -> tuple[bytes, dict[str, Any]] | None:
         """A task, leased: moved into this worker's working list (ack it when its requests are queued)."""
-        raw = self.server.lmove(self.tasks, self.working(), "LEFT", "LEFT")
+        raw = self.take(self.tasks, "LEFT")
         if raw is None:
             return None
         return raw, json.loads(raw[len(TASK):])
+
+    def take(self, source: str, end: str) -> bytes | None:
+        """Move one entry from the `end` of list `source` into this worker's working list (a lease)."""
+        return self._take(keys=[source, self.working(), self.workers], args=[end, self.worker])
 
     def ack(self, entry: bytes) -> None:
         self.server.lrem(self.working(), 1, entry)
@@ -214,14 +237,8 @@ class Frontier:
     # -- coordinator's view -------------------------------------------------------------------
 
     def outstanding(self) -> int:
-        """Tasks, queued requests and leased work of every registered worker, read in one transaction."""
-        workers = sorted(w.decode() for w in self.server.smembers(self.workers))
-        pipe = self.server.pipeline(transaction=True)
-        pipe.llen(self.tasks)
-        pipe.llen(self.queue)
-        for w in workers:
-            pipe.llen(self.working(w))
-        return sum(pipe.execute())
+        """Tasks, queued requests and leased work of every registered worker, counted in one step."""
+        return int(self._outstanding(keys=[self.tasks, self.queue, self.workers], args=[f"{self.base}:working:"]))
 
     def dead_workers(self) -> list[str]:
         workers = sorted(w.decode() for w in self.server.smembers(self.workers))

@@ -18,7 +18,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
 
 from crawler.discovery import Candidate
-from crawler.distributed.frontier import CLAIMED, DUPLICATE, SIGHTING, Frontier
+from crawler.distributed.frontier import CLAIMED, DUPLICATE, SIGHTING, Frontier, current_run
 from crawler.spiders.origins import HTML_ACCEPT
 from crawler.spiders.probe import _GOOD_ANSWERS, ProbeSpider, _queue_key, _source_with_claims
 from index.urls import canonical_url, origin_of
@@ -93,9 +93,14 @@ class DistributedProbeSpider(ProbeSpider):
         yield  # an async generator with nothing to start: the work comes from the frontier
 
     def _idle(self) -> None:
-        """Idle is not done: other workers may still yield work. Done is the coordinator's word."""
-        if not self.frontier.done():
-            raise DontCloseSpider
+        """Idle is not done: other workers may still yield work. Done is the coordinator's word (or
+        another run opened: this one was abandoned)."""
+        if self.frontier.done():
+            return
+        current = current_run(self.frontier.server)
+        if current is not None and current != self.frontier.run_id:
+            return
+        raise DontCloseSpider
 
     # -- tasks from the coordinator -------------------------------------------------------------
 

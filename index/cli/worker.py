@@ -131,6 +131,6 @@ def coordinate(
 
     _print_crawl_summary(summary)
     _print_changes(counts, change_lines(engine, job.run_id))
-    if summary["store_failed"] or summary["spider_exceptions"]:
-        raise _fail(f"crawl did not complete ({summary['store_failed']} results not stored, "
-                    f"{summary['spider_exceptions']} callback errors; see the workers' logs)")
+    if summary["store_failed"] or summary["spider_exceptions"] or summary["lost"]:
+        raise _fail(f"crawl did not complete ({summary['store_failed']} results not stored, {summary['lost']} "
+                    f"resources never probed, {summary['spider_exceptions']} callback errors; see the workers' logs)")

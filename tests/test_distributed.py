@@ -244,13 +244,17 @@ def test_a_distributed_crawl_of_the_fleet_builds_the_single_process_catalog(
     example body's key order shows in a record's example prompt."""
     seeds = [arg for s in [*fleet["seeds"], *fleet["guarded_seeds"]] for arg in ("--seed", s)]
     settings = [*FAST, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", f"DOWNLOAD_TIMEOUT={TIMEOUT}"]
-    single = run_cli("crawl", "--db", pg_url2, "--allow-host", "127.0.0.1", "--quiet", "--facilitator", fleet["facilitator"],
-                     *seeds, *settings)
+    # both at once: the fleet's slow endpoints make each crawl wait, not work
+    single = subprocess.Popen([sys.executable, "-m", "index.cli.app", "crawl", "--db", pg_url2, "--allow-host", "127.0.0.1",
+                               "--quiet", "--facilitator", fleet["facilitator"], *seeds, *settings], env=_env(), cwd=ROOT,
+                              text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     workers = start_workers(3, frontier.url, pg_url, tmp_path / "logs")
     coordinator = start_coordinator(frontier.url, pg_url, "--facilitator", fleet["facilitator"], *seeds, *settings)
     stdout, _, outputs = finish(coordinator, workers, tmp_path / "logs")
+    single_out, single_err = single.communicate(timeout=150)
+    assert single.returncode == 0, single_err
     assert stdout.startswith("probed 44 · paid 20"), stdout
-    assert stdout.splitlines()[:3] == single.stdout.splitlines()[:3]  # summary, outcomes, changes
+    assert stdout.splitlines()[:3] == single_out.splitlines()[:3]  # summary, outcomes, changes
     assert sum(1 for n in worked(outputs) if n) >= 2, outputs  # the work was shared
     per_resource = probes_per_resource(pg_url)
     assert len(per_resource) == 44 and set(per_resource.values()) == {1}
@@ -319,8 +323,8 @@ def test_redis_restarting_mid_run_costs_at_most_a_repush(frontier: RedisServer, 
     assert stdout.startswith(f"probed {probed} · paid {probed} · free 0 · failed 0 · new 30"), stdout
     if wipe:
         assert "redis lost run" in stderr, stderr
-        # what workers had in flight when Redis forgot everything may be probed again, nothing else
-        assert probed - 30 <= 2 * 4, per_resource
+        # the coordinator lets the workers finish what they had taken before it pushes the run again
+        assert set(per_resource.values()) == {1}, per_resource
     else:
         assert set(per_resource.values()) == {1}, per_resource
 

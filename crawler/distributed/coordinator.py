@@ -87,6 +87,19 @@ def release_dead(frontier: Frontier, engine: Engine, say: Callable[[str], None])
     return back
 
 
+def settle(frontier: Frontier, poll: float, limit: float) -> None:
+    """After Redis lost the run: wait (at most `limit` s) until every worker that answers has stored
+    what it was fetching (its heartbeat reports the leases it holds), so that pushing the run again
+    from the database asks as little as possible twice."""
+    started = time.monotonic()
+    time.sleep(2.0)  # a heartbeat or two: the workers register again
+    while time.monotonic() - started < limit:
+        stats = frontier.worker_stats()
+        if all(stats.get(w, {}).get("leases_held", 1) == 0 for w in frontier.live_workers()):
+            return
+        time.sleep(poll)
+
+
 def lost_claims(frontier: Frontier, engine: Engine, known: set[str]) -> list[str]:
     """Resources some worker claimed whose probe is not in the database (the last line of defence:
     leases should already have brought every one of them back)."""
@@ -117,9 +130,11 @@ def coordinate(engine: Engine, server: redis.Redis, job: CrawlPlan, settings: di
             say(f"run {job.run_id}: {_stored(engine, job.run_id)} probes stored, {frontier.outstanding()} tasks and requests "
                 f"left, {len(frontier.live_workers())} workers")
         if frontier.meta() is None:  # Redis came back empty: push the run again
+            say(f"redis lost run {job.run_id}; waiting for the workers' requests in flight")
+            settle(frontier, poll, worker_wait)
             done = probed_in_run(engine, job.run_id)
             known = {resource_key(k) for k in [*job.known, *done]}
-            say(f"redis lost run {job.run_id}; pushing it again ({len(done)} resources already probed)")
+            say(f"pushing run {job.run_id} again ({len(done)} resources already probed)")
             open_run(frontier, job, settings, done)
             repushes += 1
             quiet = 0

@@ -77,7 +77,8 @@ def work(redis_url: str, db_url: str, run_id: int, *, allow_private: bool = Fals
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler(DistributedProbeSpider)
     frontier.heartbeat(ttl)  # registered before it takes any work: the coordinator counts its leases
-    beat = task.LoopingCall(lambda: frontier.heartbeat(ttl, reported(crawler.stats.get_stats())))
+    beat = task.LoopingCall(lambda: frontier.heartbeat(ttl, {**reported(crawler.stats.get_stats()),
+                                                             "leases_held": len(crawler.spider.leases)}))
 
     def opened() -> None:
         beat.start(min(1.0, ttl / 4), now=True)

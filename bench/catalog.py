@@ -56,7 +56,7 @@ from index.catalog.categories import FALLBACK, categories, classify_fields  # no
 from index.schedule.changes import begin_run, finish_run  # noqa: E402
 from index.docs.page import extract_page  # noqa: E402
 from index.store.write import dispose_engine, init_db, record_origin_pages, record_probes  # noqa: E402
-from index.protocol.x402 import parse_challenge  # noqa: E402
+from index.protocol.challenge import parse_challenge  # noqa: E402
 
 SITE = "https://x402-index.example"
 FACILITATOR = "https://facilitator.bench.example/discovery/resources"

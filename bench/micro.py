@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.store import write as store
     from index.probe.netguard import host_block_reason
     from index.urls import canonical_url
-    from index.protocol.x402 import parse_challenge
+    from index.protocol.challenge import parse_challenge
 
 
 
@@ -68,17 +68,17 @@ def main(argv: list[str] | None = None) -> int:
 
     rows.append(("baseline callback: b64decode + json.loads", best_us(
         lambda: json.loads(base64.b64decode(header, validate=True)), 5000)))
-    rows.append(("index.protocol.x402.parse_challenge", best_us(lambda: parse_challenge(402, headers, b"{}", probed_url=url), 500)))
+    rows.append(("index.protocol.challenge.parse_challenge", best_us(lambda: parse_challenge(402, headers, b"{}", probed_url=url), 500)))
     try:
         from index.protocol.hints import extract_hints
 
         ext = challenge(url, 7)["extensions"]
         accepts = challenge(url, 7)["accepts"]
         rows.append(("  of which index.protocol.hints.extract_hints (bazaar check)", best_us(lambda: extract_hints(ext, accepts, []), 500)))
-        from index.protocol.hints import check_bazaar
+        from index.protocol.bazaar_schema import check_bazaar
 
         bazaar = ext["bazaar"]
-        rows.append(("    of which index.protocol.hints.check_bazaar (jsonschema)", best_us(
+        rows.append(("    of which index.protocol.bazaar_schema.check_bazaar (jsonschema)", best_us(
             lambda: check_bazaar(bazaar["info"], bazaar["schema"]), 500)))
     except (ImportError, TypeError):
         pass

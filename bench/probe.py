@@ -11,7 +11,7 @@ in its own subprocess (Twisted's reactor cannot restart), alternately:
 - baseline: a bare Scrapy spider, minimal settings, whose callback base64-decodes and JSON-parses the
   `PAYMENT-REQUIRED` header and yields a small dict; no pipeline;
 - ours: `crawler.run.run_crawl` with project defaults, except the loopback overrides both share
-  (concurrency, no delay, no AutoThrottle), parsing with `index.protocol.x402` and storing every observation in
+  (concurrency, no delay, no AutoThrottle), parsing with `index.protocol.challenge` and storing every observation in
   a fresh SQLite file through the batched pipeline. The parent checks the file holds N `paid` rows.
 
 Rate = N / Scrapy's `elapsed_time_seconds` (engine open → close, final flush included, interpreter
@@ -327,7 +327,7 @@ def _area(func: tuple[str, int, str], ours: tuple[str, ...]) -> str:
 # Functions whose cumulative time is worth a line of its own.
 _WATCH = (
     ("is_generator_with_return_value", "scrapy's generator-return check (WARN_ON_GENERATOR_RETURN_VALUE)"),
-    ("parse_challenge", "index.protocol.x402.parse_challenge"),
+    ("parse_challenge", "index.protocol.challenge.parse_challenge"),
     ("model_dump", "pydantic model_dump (item challenge)"),
     ("_item", "ProbeSpider._item"),
     ("process_item", "StorePipeline.process_item"),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 MAX_SLUG = 80
+MAX_URL = 2048  # longer URLs are never kept or followed
 
 
 def canonical_url(url: str) -> str:
@@ -22,6 +25,15 @@ def canonical_url(url: str) -> str:
     path = parts.path or "/"
     query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def resource_key(candidate: Mapping[str, Any]) -> tuple[str, str] | None:
+    """What makes a resource one: (canonical URL, upper-case method, GET when none is named), or None
+    when the candidate has no URL or its URL does not parse."""
+    try:
+        return canonical_url(candidate["url"]), (candidate.get("method") or "GET").upper()
+    except (KeyError, ValueError):
+        return None
 
 
 def origin_of(url: str) -> str:

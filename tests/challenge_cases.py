@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from index.protocol.x402 import Challenge, parse_challenge
+from index.protocol.challenge import parse_challenge
+from index.protocol.models import Challenge
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "challenges"
 ACCEPT_FIELDS = ("scheme", "network", "network_caip2", "amount_atomic", "asset", "pay_to", "max_timeout_seconds")

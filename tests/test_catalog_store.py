@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from index.catalog.build import build_records
 from index.store.models import PaymentOption
 from index.store.write import init_db, record_probes
-from index.protocol.x402 import parse_challenge
+from index.protocol.challenge import parse_challenge
 from tests.challenge_cases import CASES_DIR, load_response
 
 URL = "https://weather.example/v1/forecast?city=Lisbon"

@@ -13,7 +13,7 @@ from index.schedule.changes import State, begin_run, diff, finish_run, probed_in
 from index.store.models import CrawlRun, Resource, ResourceChange
 from index.schedule.rules import DEFAULT_INTERVAL, RETIRE_AFTER_FAILURES
 from index.store.write import init_db, record_probes
-from index.protocol.x402 import parse_challenge
+from index.protocol.challenge import parse_challenge
 from tests.challenge_cases import CASES_DIR, load_response
 
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.protocol.x402 import _clean_scan, clean_text
+from index.untrusted import _clean_scan, clean_text
 
 LIMITS = (0, 1, 5, 10, 200, 255, 256, 257, 2000)
 

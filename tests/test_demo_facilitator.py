@@ -16,7 +16,7 @@ from index.testbuy.policy import Limits, select_accept
 from index.testbuy.run import raw_accepts
 from index.testbuy.sign import sign_payment
 from index.testbuy.wallet import PrivateKey
-from index.protocol.x402 import challenge_from_object
+from index.protocol.challenge import challenge_from_object
 
 SEPOLIA_USDC = "0x036CbD53842c5426634e7929541eC2318f3dCF7e"
 PAY_TO = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"

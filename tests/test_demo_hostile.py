@@ -35,7 +35,8 @@ from index.demo.hostile import (
 from index.demo.server import PORT_KEYS, DemoFleet
 from index.demo.spec import HOSTILE_RESOURCES, METADATA_URL, ZERO_ADDRESS
 from index.probe.outcomes import Outcome
-from index.protocol.x402 import decode_header_json, parse_challenge
+from index.protocol.challenge import parse_challenge
+from index.protocol.wire import decode_header_json
 
 
 def _client(**kwargs: Any) -> httpx.Client:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.discovery import Discovered, iso_utc, resolve_url
+from crawler.discovery import Discovered, resolve_url
 from crawler.discovery.facilitator import (
     MAX_PAGES,
     discovery_url,
@@ -21,10 +21,13 @@ from crawler.discovery.facilitator import (
     parse_discovery_response,
 )
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
-from crawler.discovery.openapi import MAX_DOCUMENT_BYTES, OPENAPI_PATHS, parse_openapi, payment_declared
+from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
+from crawler.discovery.openapi_load import MAX_DOCUMENT_BYTES
+from crawler.discovery.openapi_payment import payment_declared
 from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
 from index.protocol.declared import compare_declared
 from index.findings import CODES
+from index.untrusted import iso_utc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "discovery"
 BASE_USDC = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"
@@ -32,8 +35,13 @@ PAY_TO = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
 OTHER_PAY_TO = "0x1111111111111111111111111111111111111111"
 
 
-def fixture_json(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
+def document(case: str) -> bytes:
+    """The document of a golden discovery case (tests/fixtures/discovery/<case>/document)."""
+    return (FIXTURES / case / "document").read_bytes()
+
+
+def fixture_json(case: str) -> Any:
+    return json.loads(document(case))
 
 
 def codes(found: Discovered) -> list[str]:
@@ -100,7 +108,7 @@ def test_resolve_url(ref: Any, expected: str | None) -> None:
 
 def test_well_known_resource_list() -> None:
     page = "https://shop.example/.well-known/x402"
-    found = parse_well_known(fixture_json("well_known_list.json"), page)
+    found = parse_well_known(fixture_json("well_known_list"), page)
     assert_sane(found)
     assert [(c["method"], c["url"]) for c in found.candidates] == [
         (None, "https://shop.example/api/weather"),
@@ -122,7 +130,7 @@ def test_well_known_resource_list() -> None:
 
 def test_well_known_draft_items() -> None:
     page = "https://shop.example/.well-known/x402.json"
-    found = parse_well_known(fixture_json("well_known_items.json"), page)
+    found = parse_well_known(fixture_json("well_known_items"), page)
     assert_sane(found)
     cands = by_url(found)
     assert set(cands) == {"https://shop.example/api/search", "https://shop.example/api/quote", "https://shop.example/mcp"}
@@ -174,7 +182,7 @@ def test_well_known_hostile_shapes(doc: Any) -> None:
 
 def test_openapi_json_paid_operations() -> None:
     page = "https://shop.example/openapi.json"
-    found = parse_openapi((FIXTURES / "openapi.json").read_bytes(), page)
+    found = parse_openapi(document("openapi_json_payment_info"), page)
     assert_sane(found)
     assert found.findings == []
     cands = by_url(found)
@@ -226,7 +234,7 @@ def test_openapi_json_paid_operations() -> None:
 
 
 def test_openapi_yaml() -> None:
-    found = parse_openapi((FIXTURES / "openapi.yaml").read_bytes(), "https://shop.example/openapi.yaml")
+    found = parse_openapi(document("openapi_yaml"), "https://shop.example/openapi.yaml")
     assert_sane(found)
     cands = by_url(found)
     forecast = cands["https://shop.example/api/forecast"]  # relative server URL, integer response keys
@@ -242,7 +250,7 @@ def test_openapi_yaml() -> None:
 
 def test_yaml_alias_bomb_is_refused_quickly() -> None:
     start = time.monotonic()
-    found = parse_openapi((FIXTURES / "bomb.yaml").read_bytes(), "https://o.example/openapi.yaml")
+    found = parse_openapi(document("openapi_yaml_alias_bomb"), "https://o.example/openapi.yaml")
     assert time.monotonic() - start < 5
     assert codes(found) == ["discovery_doc_invalid"] and found.candidates == []
 
@@ -329,7 +337,7 @@ def test_payment_info_variants(info: Any, expected: dict[str, Any]) -> None:
 
 def test_llms_txt_links_and_endpoint_lines() -> None:
     page = "https://shop.example/llms.txt"
-    found = parse_llms_txt((FIXTURES / "llms.txt").read_text(), page)
+    found = parse_llms_txt(document("llms_txt").decode(), page)
     assert_sane(found)
     assert [(c["method"], c["url"]) for c in found.candidates] == [
         ("POST", "https://shop.example/v1/search"),  # "POST /v1/search" line
@@ -366,7 +374,7 @@ def test_llms_txt_caps_and_hostile_text() -> None:
 
 
 def test_facilitator_v1_page() -> None:
-    found, nxt = parse_discovery_response(fixture_json("facilitator_v1.json"), "https://fac.example/d", 0, 100)
+    found, nxt = parse_discovery_response(fixture_json("facilitator_v1"), "https://fac.example/d", 0, 100)
     assert_sane(found)
     assert nxt is None
     [cand] = found.candidates
@@ -381,7 +389,7 @@ def test_facilitator_v1_page() -> None:
 
 
 def test_facilitator_v2_page_with_mcp_item() -> None:
-    found, nxt = parse_discovery_response(fixture_json("facilitator_v2.json"), "https://fac.example/d", 0, 100)
+    found, nxt = parse_discovery_response(fixture_json("facilitator_v2"), "https://fac.example/d", 0, 100)
     assert_sane(found)
     assert nxt is None
     cands = by_url(found)
@@ -402,7 +410,7 @@ def test_facilitator_v2_page_with_mcp_item() -> None:
 
 def test_facilitator_mixed_page() -> None:
     """CDP-style: x402Version 2 and CAIP-2, but v1 accept fields, a resource object, a `resources` key."""
-    found, _ = parse_discovery_response(fixture_json("facilitator_mixed.json"), "https://fac.example/d", 0, 20)
+    found, _ = parse_discovery_response(fixture_json("facilitator_mixed"), "https://fac.example/d", 0, 20)
     [cand] = found.candidates
     assert (cand["method"], cand["url"]) == ("GET", "https://api.gamma.example/premium-data")
     [acc] = cand["declared"]["accepts"]

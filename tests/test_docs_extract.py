@@ -1,4 +1,4 @@
-"""index.docs.page: what docs pages say about x402 endpoints, read from real pages (tests/fixtures/docs:
+"""index.docs.page: what docs pages say about x402 endpoints, read from real pages (tests/fixtures/docs/<case>:
 three seed pages as extracted text, one as realistic HTML) and from hostile ones."""
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.docs.page import MAX_BODY_BYTES, PAGE_KEYS, REDACTED, docs_for, extract_page, path_score
-from index.docs.page import page_meta as extract_meta
+from index.catalog.docs_match import docs_for, path_score
+from index.docs.code_scan import REDACTED
+from index.docs.limits import MAX_BODY_BYTES
+from index.docs.page import PAGE_KEYS, extract_page
+from index.docs.meta import page_meta as extract_meta
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "docs"
 MIB = 1024 * 1024
@@ -29,22 +32,22 @@ def page(name: str, url: str, content_type: str | None = "text/plain") -> dict[s
 
 @pytest.fixture(scope="module")
 def agent402_text() -> dict[str, Any]:
-    return page("001_agent402_chat.txt", "https://agent402.tools/docs")
+    return page("agent402_chat_text/page.txt", "https://agent402.tools/docs")
 
 
 @pytest.fixture(scope="module")
 def agent402_html() -> dict[str, Any]:
-    return page("001_agent402_chat.html", "https://agent402.tools/docs/chat", "text/html; charset=utf-8")
+    return page("agent402_chat_html/page.html", "https://agent402.tools/docs/chat", "text/html; charset=utf-8")
 
 
 @pytest.fixture(scope="module")
 def aimo() -> dict[str, Any]:
-    return page("003_aimo_chat.txt", "https://docs.aimo.network/api/chat")
+    return page("aimo_chat_text/page.txt", "https://docs.aimo.network/api/chat")
 
 
 @pytest.fixture(scope="module")
 def gitbook() -> dict[str, Any]:
-    return page("004_chat_completions.txt", "https://docs.example.com/api/chat-completions.md", "text/markdown")
+    return page("gitbook_chat_completions/page.md", "https://docs.example.com/api/chat-completions.md", "text/markdown")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,7 +162,7 @@ def test_agent402_html_links(agent402_html: dict[str, Any]) -> None:
 
 
 def test_extract_meta_keeps_its_keys() -> None:
-    meta = extract_meta((FIXTURES / "001_agent402_chat.html").read_bytes(), "https://agent402.tools/docs/chat")
+    meta = extract_meta((FIXTURES / "agent402_chat_html" / "page.html").read_bytes(), "https://agent402.tools/docs/chat")
     assert meta == {"title": "agent402 — chat completions over x402",
                     "description": AGENT402_DESCRIPTION,
                     "canonical": "https://agent402.tools/docs/chat",

@@ -9,18 +9,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from index.protocol.hints import (
-    MAX_HINTS_BYTES,
-    body_type,
-    check_bazaar,
-    extract_hints,
-    field_schema,
-    fields_schema,
-    normalize_bazaar_input,
-    normalize_v1_input,
-    route_template_ok,
-    schema_problem,
-)
+from index.protocol.bazaar_schema import check_bazaar, schema_problem
+from index.protocol.hints import MAX_HINTS_BYTES, extract_hints, normalize_bazaar_input, route_template_ok
+from index.protocol.v1_hints import body_type, field_schema, fields_schema, normalize_v1_input
 
 
 def hints_of(extensions: Any = None, accepts: Any = None) -> tuple[dict[str, Any], list[str]]:

@@ -26,7 +26,7 @@ from index.testbuy.policy import (
 )
 from index.testbuy.run import raw_accepts
 from index.testbuy.sign import spend_controls
-from index.protocol.x402 import challenge_from_object
+from index.protocol.challenge import challenge_from_object
 
 URL = "https://api.example.com/v1/thing"
 SEPOLIA_USDC = "0x036CbD53842c5426634e7929541eC2318f3dCF7e"

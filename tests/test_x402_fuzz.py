@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.findings import CODES
-from index.protocol.hints import MAX_HINTS_BYTES, check_bazaar, extract_hints
-from index.protocol.x402 import Challenge, challenge_from_object, parse_challenge
+from index.protocol.bazaar_schema import check_bazaar
+from index.protocol.hints import MAX_HINTS_BYTES, extract_hints
+from index.protocol.challenge import challenge_from_object, parse_challenge
+from index.protocol.models import Challenge
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),

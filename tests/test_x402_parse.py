@@ -17,19 +17,12 @@ from crawler.discovery.openapi import parse_openapi
 from crawler.discovery.wellknown import parse_well_known
 from index.protocol.declared import compare_declared
 from index.findings import CODES, Severity, finding, table
-from index.protocol.x402 import (
-    MAX_DESCRIPTION,
-    MAX_HEADER_BYTES,
-    Challenge,
-    challenge_from_object,
-    clean_text,
-    decode_header_json,
-    encode_header_json,
-    icon_url_ok,
-    is_address,
-    is_burn_address,
-    parse_challenge,
-)
+from index.protocol.challenge import challenge_from_object, icon_url_ok, parse_challenge
+from index.protocol.models import Challenge
+from index.protocol.networks import is_address, is_burn_address
+from index.protocol.normalize import MAX_DESCRIPTION
+from index.protocol.wire import MAX_HEADER_BYTES, decode_header_json, encode_header_json
+from index.untrusted import clean_text
 from tests.challenge_cases import CASES_DIR, load_response, parse_case, summarize
 
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())

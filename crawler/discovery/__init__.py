@@ -8,23 +8,16 @@ compared with the live 402 (index.protocol.declared), never trusted over it.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import math
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from index.urls import origin_of
+from index.protocol.networks import HTTP_METHODS
+from index.urls import MAX_URL, origin_of
 
 # Where a candidate was learned of: Candidate["source"] = {"kind": <one of these>, "url": <page read>}.
 SOURCE_KINDS = ("seed", "facilitator", "well_known", "openapi", "llms_txt", "docs")
 
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
-MAX_URL = 2048
-MAX_VALUE_NODES = 20_000  # default node budget of jsonable()
-MAX_VALUE_DEPTH = 64
 MAX_KEPT_BYTES = 64 * 1024  # compact JSON of one kept body or hints value
 
 
@@ -35,7 +28,7 @@ class Candidate(TypedDict, total=False):
     `declared` is what the source claims about the endpoint, checked against the live 402 and never
     trusted over it:
         {"x402_version"?: 1 | 2,
-         "accepts"?: [index.protocol.x402.normalize_accept(...).model_dump(mode="json"), ...],
+         "accepts"?: [index.protocol.normalize.normalize_accept(...).model_dump(mode="json"), ...],
          "price_usd"?: "0.01",            # decimal USD as the source wrote it (no "$")
          "price_dynamic"?: bool,
          "price_min_usd"?: "0.01", "price_max_usd"?: "1.00",   # dynamic price range, when given
@@ -120,148 +113,3 @@ def page_origin(page_url: str) -> str | None:
         return origin_of(page_url)
     except ValueError:
         return None
-
-
-# ---------------------------------------------------------------------------------------------
-# values taken from documents
-
-
-class _Budget:
-    __slots__ = ("nodes",)
-
-    def __init__(self, nodes: int) -> None:
-        self.nodes = nodes
-
-
-def jsonable(value: Any, max_nodes: int = MAX_VALUE_NODES, max_depth: int = MAX_VALUE_DEPTH) -> tuple[bool, Any]:
-    """(ok, a plain-JSON copy of `value`): keys as strings, dates as ISO text, tuples and sets as lists,
-    NaN/inf and bytes as None. ok is False when the value has more than `max_nodes` values (counting
-    every visit, so YAML aliases are paid for) or nests deeper than `max_depth`."""
-    budget = _Budget(max_nodes)
-    try:
-        return True, _plain(value, budget, max_depth)
-    except _TooBig:
-        return False, None
-
-
-class _TooBig(Exception):
-    pass
-
-
-def _plain(value: Any, budget: _Budget, depth: int) -> Any:
-    budget.nodes -= 1
-    if budget.nodes < 0 or depth < 0:
-        raise _TooBig
-    if value is None or isinstance(value, bool | str):
-        return value
-    if isinstance(value, int):
-        return value if abs(value) < 10**80 else None
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {(k if isinstance(k, str) else _key_text(k)): _plain(v, budget, depth - 1) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v, budget, depth - 1) for v in value]
-    return None
-
-
-def _key_text(key: Any) -> str:
-    if isinstance(key, bool) or key is None:
-        return json.dumps(key)
-    if isinstance(key, int | float | dt.date):
-        return str(key)
-    return type(key).__name__
-
-
-def json_size(value: Any) -> int | None:
-    """Bytes of the compact JSON of a plain value, None when it is not plain JSON."""
-    try:
-        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8"))
-    except (ValueError, TypeError, RecursionError):
-        return None
-
-
-def kept_value(value: Any, limit: int = MAX_KEPT_BYTES) -> tuple[bool, Any]:
-    """(ok, an independent plain-JSON copy of `value`) when its compact JSON is at most `limit` bytes;
-    (False, None) when it is larger or not JSON (NaN, unserializable objects, too deep).
-
-    `value` is a JSON value as json.loads (or `jsonable`) returns it: a tree, so serializing it costs
-    no more than its text.
-    """
-    try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except (ValueError, TypeError, RecursionError):
-        return False, None
-    if len(text) > limit or len(text.encode("utf-8")) > limit:
-        return False, None
-    return True, json.loads(text)
-
-
-# what is given up, in order, when openapi/well-known hints are too large: the least useful first
-_TRIM = (("output",), ("input_schema",), ("input", "body"), ("input", "queryParams"))
-
-
-def bounded_hints(hints: dict[str, Any], limit: int = MAX_KEPT_BYTES) -> dict[str, Any]:
-    """Hints whose compact JSON fits `limit`, giving up the least useful parts first ({} at worst)."""
-    for path in _TRIM:
-        size = json_size(hints)
-        if size is not None and size <= limit:
-            return hints
-        if len(path) == 1:
-            hints.pop(path[0], None)
-        elif isinstance(hints.get(path[0]), dict):
-            hints[path[0]] = {k: v for k, v in hints[path[0]].items() if k != path[1]}
-    size = json_size(hints)
-    return hints if size is not None and size <= limit else {}
-
-
-# ---------------------------------------------------------------------------------------------
-# timestamps
-
-_MS_THRESHOLD = 100_000_000_000  # 1e11 s is the year 5138: bigger epoch numbers are milliseconds
-
-
-def iso_utc(value: Any) -> str | None:
-    """A timestamp as ISO-8601 UTC ("2025-08-09T01:07:04.005Z"), or None when it is not one.
-
-    Numbers (and digit strings) are Unix epochs, in seconds or, from 1e11 up, milliseconds; strings are
-    ISO-8601, read as UTC when they carry no offset.
-    """
-    when: dt.datetime | None = None
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or len(text) > 64:
-            return None
-        try:
-            number = float(text) if text.replace(".", "", 1).isdigit() else None
-        except ValueError:
-            number = None
-        if number is not None:
-            return iso_utc(number)
-        try:
-            when = dt.datetime.fromisoformat(text.replace("z", "Z"))
-        except ValueError:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value) or value < 0:
-            return None
-        seconds = value / 1000 if value >= _MS_THRESHOLD else value
-        try:
-            when = dt.datetime.fromtimestamp(seconds, dt.UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if when is None:
-        return None
-    try:
-        when = when.astimezone(dt.UTC)
-    except (OverflowError, ValueError):
-        return None
-    text = (f"{when.year:04d}-{when.month:02d}-{when.day:02d}"
-            f"T{when.hour:02d}:{when.minute:02d}:{when.second:02d}")
-    if when.microsecond:
-        text += f".{when.microsecond // 1000:03d}"
-    return text + "Z"

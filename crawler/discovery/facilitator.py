@@ -12,18 +12,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from crawler.discovery import (
-    HTTP_METHODS,
     Candidate,
     Discovered,
-    bounded_hints,
-    iso_utc,
-    kept_value,
+    MAX_KEPT_BYTES,
     resolve_url,
     source_of,
 )
 from index.findings import finding
-from index.protocol.hints import extract_hints, normalize_bazaar_input, route_template_ok
-from index.protocol.x402 import MAX_ACCEPTS, normalize_accept
+from index.protocol.networks import HTTP_METHODS
+from index.protocol.hints import bounded_hints, extract_hints, normalize_bazaar_input, route_template_ok
+from index.protocol.challenge import MAX_ACCEPTS
+from index.protocol.normalize import normalize_accept
+from index.untrusted import iso_utc, kept_value
 
 MAX_ITEMS_PER_PAGE = 1000  # items read from one page, whatever the server sends
 MAX_PAGES = 1000  # pages read from one facilitator in one crawl
@@ -86,7 +86,7 @@ def _version(value: Any) -> int | None:
 
 
 def _accepts(raw: Any, version: int | None) -> list[dict[str, Any]]:
-    """Declared accepts normalized as the live ones are (index.protocol.x402.normalize_accept), as JSON dicts.
+    """Declared accepts normalized as the live ones are (index.protocol.normalize.normalize_accept), as JSON dicts.
     Their conformance findings are not kept: the live 402 is what gets judged."""
     out: list[dict[str, Any]] = []
     for i, entry in enumerate(raw[:MAX_ACCEPTS] if isinstance(raw, list) else []):
@@ -109,8 +109,8 @@ def _draft_hints(item: dict[str, Any]) -> dict[str, Any]:
     template = raw.get("routeTemplate") if isinstance(raw, dict) else None
     if route_template_ok(template):
         hints["route_template"] = template
-    ok, plain = kept_value(bounded_hints(hints))
-    return plain if ok else {}
+    ok, plain = kept_value(bounded_hints(hints, limit=MAX_KEPT_BYTES), MAX_KEPT_BYTES)
+    return plain if ok and (plain.get("input") or plain.get("output")) else {}
 
 
 def _kind(item: dict[str, Any], hints: dict[str, Any]) -> str | None:
@@ -168,7 +168,7 @@ def item_candidate(item: Any, source: dict[str, Any], base_url: str = "",
         cand["method"] = "POST"
         if isinstance(tool, str) and tool:
             declared["tool"] = tool
-            ok, body = kept_value(mcp_call(tool, inp.get("example")))
+            ok, body = kept_value(mcp_call(tool, inp.get("example")), MAX_KEPT_BYTES)
             cand["body"] = body if ok else mcp_call(tool, {})
     if hints:
         cand["hints"] = hints

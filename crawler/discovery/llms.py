@@ -18,7 +18,7 @@ from typing import Any
 from crawler.discovery import Candidate, Discovered, resolve_url, same_origin, source_of
 from index.findings import finding
 from index.urls import canonical_url
-from index.protocol.x402 import clean_text
+from index.untrusted import clean_text
 
 LLMS_PATH = "/llms.txt"
 MAX_TEXT_CHARS = 512 * 1024

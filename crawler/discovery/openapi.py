@@ -1,306 +1,128 @@
 """An origin's OpenAPI document (`/openapi.json`, `/openapi.yaml`): its paid operations as candidates.
 
-An operation is paid when it carries `x-payment-info` (x402scan's convention, x402-protocol.md §5.2;
-the price is decimal USD, fixed or dynamic, in several spellings) or documents a `402` response.
-Each becomes a candidate with the operation's method, an example body (the document's example, else a
-minimal body built from the request schema), index.protocol.hints-shaped hints (source "openapi") and what
-the document declares about its price.
+An operation is paid when it carries `x-payment-info` (read by crawler.discovery.openapi_payment) or
+documents a `402` response. Each becomes a candidate with the operation's method, an example body
+(the document's example, else a minimal body built from the request schema), index.protocol.hints-shaped
+hints (source "openapi") and what the document declares about its price.
 
-Hostile documents: JSON or YAML up to 2 MiB; YAML is scanned event by event first and refused when it
-nests too deep, has too many events or aliases, or expands (alias bombs) beyond a node budget. Only
-local `#/…` $refs are followed, to a bounded depth; nothing is ever fetched. Same-origin rule: the
-server URL must be on the document's own origin.
+The document is loaded and its local `$ref`s resolved by crawler.discovery.openapi_load, within its
+bounds. Same-origin rule: the server URL must be on the document's own origin.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
-import yaml
-
-from crawler.discovery import (
-    MAX_KEPT_BYTES,
-    Candidate,
-    Discovered,
-    bounded_hints,
-    json_size,
-    jsonable,
-    kept_value,
-    page_origin,
-    resolve_url,
-    same_origin,
-    source_of,
-)
+from crawler.discovery import MAX_KEPT_BYTES, Candidate, Discovered, page_origin, resolve_url, same_origin, source_of
+from crawler.discovery.openapi_load import Refs, load_document
+from crawler.discovery.openapi_payment import payment_declared
 from index.findings import finding
-from index.protocol.hints import body_type
 from index.probe.samples import sample_from_schema
+from index.protocol.hints import HINT_TRIM_ORDER, bounded_hints
+from index.protocol.networks import BODY_METHODS
+from index.protocol.v1_hints import body_type
+from index.untrusted import clean_text, kept_value
 from index.urls import canonical_url
-from index.protocol.x402 import clean_text, safe_json_loads
 
 OPENAPI_PATHS = ("/openapi.json", "/openapi.yaml")
-
-MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
-MAX_YAML_EVENTS = 500_000
-MAX_YAML_DEPTH = 64
-MAX_YAML_ALIASES = 200
-MAX_DOCUMENT_NODES = 1_000_000  # values in the loaded document, every alias expansion counted
-MAX_DOCUMENT_DEPTH = 128
 MAX_PATHS = 2000
 MAX_OPERATIONS = 1000
 MAX_PARAMETERS = 100
-MAX_REF_HOPS = 10  # $ref → $ref chains
-MAX_INLINE_DEPTH = 24  # nesting of a schema with its $refs inlined
-MAX_INLINE_NODES = 5000  # values in one inlined schema
-MAX_DOCUMENT_INLINE_NODES = 300_000  # values inlined for the whole document
 MAX_TEXT = 2000
 MAX_SHORT = 200
 MAX_SMALL_BYTES = 4096  # a parameter schema or example small enough to fold one into the other
 
+# the operations of an OpenAPI path item, read in the order the specification lists them (the set is
+# networks.HTTP_METHODS; tests/test_facts_parsing.py checks it)
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
-BODY_METHODS = ("POST", "PUT", "PATCH")
-USD_CURRENCIES = ("USD", "USDC")
-
 _PATH_VARIABLE = re.compile(r"\{([^{}/]{1,100})\}")
 _SERVER_VARIABLE = re.compile(r"\{([^{}]{1,100})\}")
-_USD_TEXT = re.compile(r"\$?\s*([0-9]{1,15}(?:\.[0-9]{1,18})?)\s*(?:USDC?)?", re.IGNORECASE)
-_PROTOCOL = re.compile(r"[a-z0-9][a-z0-9._\-]{0,31}")
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built, else the pure-Python one
 
 
-# ---------------------------------------------------------------------------------------------
-# loading
+def parse_openapi(body: bytes, page_url: str) -> Discovered:
+    """Candidates for the paid operations of an OpenAPI (3.x, or Swagger 2) document, JSON or YAML.
 
-
-def load_document(body: bytes) -> tuple[Any, str | None]:
-    """(document as plain JSON values, None) or (None, why it was refused). JSON first, then YAML."""
-    if not isinstance(body, bytes | bytearray):
-        return None, "not bytes"
-    if len(body) > MAX_DOCUMENT_BYTES:
-        return None, f"larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB"
+    info: {"title", "description", "external_docs", "guidance"?, "ownership_proofs"?,
+    "templated_skipped": operations skipped because a path variable has no example,
+    "operations_truncated"}. docs_links: externalDocs.url when it is on the same origin.
+    """
+    found = Discovered()
+    doc, problem = load_document(body)
+    if problem is not None:
+        found.findings.append(finding("discovery_doc_invalid", page_url, problem))
+        return found
+    if not isinstance(doc, dict) or not isinstance(doc.get("paths"), dict) \
+            or not any(k in doc for k in ("openapi", "swagger")):
+        found.findings.append(finding("discovery_doc_invalid", page_url, "not an OpenAPI document"))
+        return found
     try:
-        text = bytes(body).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None, "not UTF-8"
-    if text.lstrip().startswith(("{", "[")):
-        try:
-            return safe_json_loads(text), None
-        except ValueError:
-            pass  # JSON-looking YAML (flow style) still has a chance
-    problem = _yaml_problem(text)
-    if problem:
-        return None, problem
-    try:
-        raw = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader (CSafeLoader when built)
-    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
-        return None, f"not JSON or YAML ({type(exc).__name__})"
-    ok, doc = jsonable(raw, MAX_DOCUMENT_NODES, MAX_DOCUMENT_DEPTH)
-    if not ok:
-        return None, "expands to too many values (YAML aliases) or nests too deeply"
-    return doc, None
+        _read(doc, page_url, found)
+    except Exception as exc:  # noqa: BLE001 - last resort: a hostile document must never stop the crawl
+        found.findings.append(finding("discovery_doc_invalid", page_url, f"internal error: {type(exc).__name__}"))
+    return found
 
 
-def _yaml_problem(text: str) -> str | None:
-    """Why a YAML text is refused before it is loaded (None when it may be): too many events, too
-    deep a nesting (libyaml slows down badly on deep flow nesting), or too many aliases."""
-    events = aliases = depth = 0
-    try:
-        for event in yaml.parse(text, Loader=_SafeLoader):
-            events += 1
-            if events > MAX_YAML_EVENTS:
-                return "too many YAML events"
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_YAML_DEPTH:
-                    return "YAML nests too deeply"
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-            elif isinstance(event, yaml.AliasEvent):
-                aliases += 1
-                if aliases > MAX_YAML_ALIASES:
-                    return "too many YAML aliases"
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        return f"not JSON or YAML ({type(exc).__name__})"
-    return None
+def _read(doc: dict[str, Any], page_url: str, found: Discovered) -> None:
+    found.info = _info(doc, page_url, found)
+    found.info["templated_skipped"] = 0
+    found.info["operations_truncated"] = 0
+    base = _base_url(doc, page_url, found)
+    if base is None:
+        return
+    refs = Refs(doc)
+    seen: set[tuple[str, str]] = set()
+    for path, path_item in list(doc["paths"].items())[:MAX_PATHS]:
+        if not isinstance(path, str) or not path.startswith("/") or len(path) > 1000:
+            continue
+        path_item = refs.deref(path_item)
+        if not isinstance(path_item, dict):
+            continue
+        for method in OPERATION_METHODS:
+            op = path_item.get(method)
+            if not isinstance(op, dict) or not _is_paid(path_item, op):
+                continue
+            if len(found.candidates) >= MAX_OPERATIONS:
+                found.info["operations_truncated"] += 1
+                continue
+            cand = _operation(path, method.upper(), path_item, op, base, page_url, refs, doc)
+            if cand == "templated":
+                found.info["templated_skipped"] += 1
+            elif isinstance(cand, dict):
+                key = (canonical_url(cand["url"]), method)
+                if key not in seen:
+                    seen.add(key)
+                    found.candidates.append(cand)
 
 
-# ---------------------------------------------------------------------------------------------
-# $ref
-
-
-class _Exhausted(Exception):
-    pass
-
-
-class _Refs:
-    """Local JSON-pointer $refs of one document (never anything remote)."""
-
-    def __init__(self, doc: dict[str, Any]) -> None:
-        self.doc = doc
-        self.budget = MAX_DOCUMENT_INLINE_NODES  # inlining spent on the whole document
-        self.cache: dict[str, Any] = {}  # inlined schema per top-level "$ref"
-        self._sizes: dict[int, int | None] = {}
-        self._sized: list[Any] = []  # keeps sized objects alive, so their ids stay theirs
-
-    def size(self, value: Any) -> int | None:
-        """Bytes of a value's compact JSON (None when not JSON), computed once per object: inlined
-        schemas and document values are shared between operations."""
-        if not isinstance(value, dict | list):
-            return json_size(value)
-        key = id(value)
-        if key not in self._sizes:
-            self._sizes[key] = json_size(value)
-            self._sized.append(value)
-        return self._sizes[key]
-
-    def lookup(self, ref: Any) -> Any:
-        """The value a local ref ("#/components/schemas/X") points at, or None."""
-        if not isinstance(ref, str) or not ref.startswith("#/") or len(ref) > 1000:
-            return None
-        node: Any = self.doc
-        for part in ref[2:].split("/"):
-            key = unquote(part).replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict):
-                node = node.get(key)
-            elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-                node = node[int(key)]
-            else:
-                return None
-        return node
-
-    def deref(self, node: Any) -> Any:
-        """A value with its own $ref chain followed (parameters, request bodies, examples)."""
-        for _ in range(MAX_REF_HOPS):
-            if not (isinstance(node, dict) and "$ref" in node):
-                return node
-            node = self.lookup(node["$ref"])
-        return None if isinstance(node, dict) and "$ref" in node else node
-
-    def inline(self, schema: Any) -> Any:
-        """A copy of a schema with every local $ref replaced by its target; a cycle or a remote ref
-        becomes {} (anything goes). None when the result would be too large or deep."""
-        ref = schema.get("$ref") if isinstance(schema, dict) and len(schema) == 1 else None
-        if isinstance(ref, str) and ref in self.cache:
-            return self.cache[ref]
-        if self.budget <= 0:
-            return None
-        budget = [min(MAX_INLINE_NODES, self.budget)]
-        start = budget[0]
-        try:
-            result = self._inline(schema, 0, (), budget)
-        except _Exhausted:
-            result = None
-        self.budget -= start - max(budget[0], 0)
-        if isinstance(ref, str):
-            self.cache[ref] = result
-        return result
-
-    def _inline(self, node: Any, depth: int, stack: tuple[str, ...], budget: list[int]) -> Any:
-        budget[0] -= 1
-        if budget[0] < 0 or depth > MAX_INLINE_DEPTH:
-            raise _Exhausted
-        if isinstance(node, list):
-            return [self._inline(v, depth + 1, stack, budget) for v in node]
-        if not isinstance(node, dict):
-            return node
-        if "$ref" in node:
-            ref = node["$ref"]
-            target = self.lookup(ref) if isinstance(ref, str) and ref not in stack else None
-            resolved = self._inline(target, depth + 1, (*stack, ref), budget) if isinstance(target, dict) else {}
-            siblings = {k: self._inline(v, depth + 1, stack, budget) for k, v in node.items() if k != "$ref"}
-            return {**resolved, **siblings} if isinstance(resolved, dict) else siblings
-        return {k: self._inline(v, depth + 1, stack, budget) for k, v in node.items()}
-
-
-# ---------------------------------------------------------------------------------------------
-# x-payment-info
-
-
-def usd_amount(value: Any) -> str | None:
-    """A decimal USD amount as text ("0.01") from "$0.01", "0.010000", "0.01 USD" or a JSON number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        except (InvalidOperation, ValueError):
-            return None
-        if not number.is_finite() or number < 0 or number >= Decimal(10) ** 15:
-            return None
-        return format(number, "f")
-    if isinstance(value, str) and len(value) <= 64:
-        match = _USD_TEXT.fullmatch(value.strip())
-        return match.group(1) if match else None
-    return None
-
-
-def _protocols(value: Any) -> list[str]:
-    """["x402"], [{"x402": {}}], [{"name": "x402"}] or "x402" → ["x402"]."""
-    if isinstance(value, str | dict):
-        value = [value]
-    if not isinstance(value, list):
-        return []
-    names: list[str] = []
-    for entry in value[:10]:
-        if isinstance(entry, dict):
-            candidates = [entry["name"]] if isinstance(entry.get("name"), str) else list(entry)[:5]
-        else:
-            candidates = [entry]
-        for name in candidates:
-            text = name.strip().lower() if isinstance(name, str) else ""
-            if _PROTOCOL.fullmatch(text) and text not in names:
-                names.append(text)
-    return names
-
-
-def payment_declared(info: Any) -> dict[str, Any]:
-    """What an operation's `x-payment-info` declares: {"price_usd"?, "price_dynamic"?, "price_min_usd"?,
-    "price_max_usd"?, "protocols"?}. Spellings seen: {"price": "$0.01"}, {"amount": "0.01",
-    "currency": "USD"}, {"price": {"mode": "fixed", "currency": "USD", "amount": "0.010000"}},
-    {"price": {"mode": "dynamic", "min": "0.01", "max": "1.00"}}, {"dynamic": true, "min", "max"}."""
-    out: dict[str, Any] = {}
-    if not isinstance(info, dict):
-        return out
-    protocols = _protocols(info.get("protocols", info.get("protocol")))
-    if protocols:
-        out["protocols"] = protocols
-    price = info.get("price", info.get("pricing"))
-    box = price if isinstance(price, dict) else info
-
-    def pick(*keys: str) -> Any:
-        for key in keys:
-            for where in (box, info):
-                if where.get(key) is not None:
-                    return where[key]
-        return None
-
-    currency = pick("currency")
-    if isinstance(currency, str) and currency.strip().upper() not in USD_CURRENCIES:
-        return out  # a price in another currency: no USD claim to compare
-    mode = pick("mode", "pricingMode", "type")
-    dynamic = (isinstance(mode, str) and mode.strip().lower() == "dynamic") or pick("dynamic") is True
-    if dynamic:
-        out["price_dynamic"] = True
-        low, high = usd_amount(pick("min", "minAmount", "minimum")), usd_amount(pick("max", "maxAmount", "maximum"))
-        if low is not None:
-            out["price_min_usd"] = low
-        if high is not None:
-            out["price_max_usd"] = high
-        return out
-    amount = usd_amount(price) if not isinstance(price, dict) and price is not None else None
-    if amount is None:
-        amount = usd_amount(pick("amount", "price", "value", "usd"))
-    if amount is not None:
-        out["price_usd"] = amount
-        out["price_dynamic"] = False
-    return out
+def _info(doc: dict[str, Any], page_url: str, found: Discovered) -> dict[str, Any]:
+    meta = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    info: dict[str, Any] = {"title": clean_text(meta.get("title"), MAX_SHORT),
+                            "description": clean_text(meta.get("description"), MAX_TEXT),
+                            "external_docs": None}
+    docs = doc.get("externalDocs") if isinstance(doc.get("externalDocs"), dict) else None
+    if docs is None and isinstance(meta.get("externalDocs"), dict):
+        docs = meta["externalDocs"]
+    docs_url = resolve_url(docs.get("url"), page_url) if docs else None
+    if docs_url:
+        info["external_docs"] = docs_url
+        if same_origin(docs_url, page_url):
+            found.docs_links.append(docs_url)
+    guidance = clean_text(meta.get("x-guidance", doc.get("x-guidance")), 4000)
+    if guidance:
+        info["guidance"] = guidance
+    discovery = doc.get("x-discovery") if isinstance(doc.get("x-discovery"), dict) else {}
+    proofs = discovery.get("ownershipProofs")
+    if isinstance(proofs, list):
+        kept = [p for p in (clean_text(v, 600) for v in proofs[:10]) if p]
+        if kept:
+            info["ownership_proofs"] = kept
+    return info
 
 
 # ---------------------------------------------------------------------------------------------
 # servers
-
 
 def _server_url(server: Any) -> str | None:
     """servers[i].url with its {variables} replaced by their defaults; None when one has no default."""
@@ -357,152 +179,6 @@ def _base_url(doc: dict[str, Any], page_url: str, found: Discovered) -> str | No
 # operations
 
 
-def _scalar(value: Any) -> bool:
-    return isinstance(value, str | int | float) and not isinstance(value, bool) and len(str(value)) <= 500
-
-
-def _example_of(holder: Any, refs: _Refs) -> tuple[bool, Any]:
-    """(found, value): `example`, else the first of `examples` (OpenAPI Example objects or a JSON
-    Schema list), else the schema's example / default / first enum value."""
-    if not isinstance(holder, dict):
-        return False, None
-    if "example" in holder:
-        return True, holder["example"]
-    examples = holder.get("examples")
-    if isinstance(examples, list) and examples:
-        return True, examples[0]
-    if isinstance(examples, dict) and examples:
-        first = refs.deref(next(iter(examples.values())))
-        if isinstance(first, dict) and "value" in first:
-            return True, first["value"]
-    schema = refs.deref(holder.get("schema"))
-    if isinstance(schema, dict):
-        if "example" in schema:
-            return True, schema["example"]
-        if isinstance(schema.get("examples"), list) and schema["examples"]:
-            return True, schema["examples"][0]
-        if "default" in schema:
-            return True, schema["default"]
-        if isinstance(schema.get("enum"), list) and schema["enum"]:
-            return True, schema["enum"][0]
-    return False, None
-
-
-def _parameters(path_item: dict[str, Any], op: dict[str, Any], refs: _Refs) -> list[dict[str, Any]]:
-    """Path-level and operation-level parameters, the operation's winning on (name, in)."""
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
-    for holder in (path_item, op):
-        raw = holder.get("parameters")
-        for entry in raw[:MAX_PARAMETERS] if isinstance(raw, list) else []:
-            param = refs.deref(entry)
-            if isinstance(param, dict) and isinstance(param.get("name"), str) and isinstance(param.get("in"), str):
-                merged[(param["name"], param["in"])] = param
-    return list(merged.values())
-
-
-def _param_schema(param: dict[str, Any], refs: _Refs) -> dict[str, Any]:
-    """A parameter's JSON Schema (Swagger 2 keeps type/format on the parameter itself), with its
-    example folded in so a schema-built sample uses it."""
-    schema = refs.inline(param.get("schema")) if "schema" in param else None
-    if not isinstance(schema, dict):
-        schema = {k: param[k] for k in ("type", "format", "enum", "default", "minimum", "maximum", "items")
-                  if k in param}
-    found, example = _example_of(param, refs)
-    if found and "example" not in schema and _small(refs.size(schema)) and _small(refs.size(example)):
-        schema = {**schema, "example": example}
-    return schema
-
-
-def _small(size: int | None) -> bool:
-    return size is not None and size <= MAX_SMALL_BYTES
-
-
-def _fill_path(path: str, params: list[dict[str, Any]], refs: _Refs) -> str | None:
-    """The path with every {variable} replaced by its parameter's example; None when one has none."""
-    values: dict[str, str] = {}
-    for param in params:
-        if param.get("in") == "path":
-            found, example = _example_of(param, refs)
-            if found and _scalar(example):
-                values[param["name"]] = quote(str(example), safe="")
-    missing = False
-
-    def fill(match: re.Match[str]) -> str:
-        nonlocal missing
-        name = match.group(1)
-        if name not in values:
-            missing = True
-            return match.group(0)
-        return values[name]
-
-    filled = _PATH_VARIABLE.sub(fill, path)
-    if missing or "{" in filled or "}" in filled:
-        return None
-    return filled
-
-
-def _media(content: Any) -> tuple[str | None, dict[str, Any] | None]:
-    """(media type, media object) of a request body: application/json, else any JSON type, else the first."""
-    if not isinstance(content, dict) or not content:
-        return None, None
-    keys = [k for k in content if isinstance(content.get(k), dict)][:50]
-    for key in keys:
-        if key.split(";")[0].strip().lower() == "application/json":
-            return key, content[key]
-    for key in keys:
-        if "json" in key.lower():
-            return key, content[key]
-    return (keys[0], content[keys[0]]) if keys else (None, None)
-
-
-def _request_body(op: dict[str, Any], params: list[dict[str, Any]], refs: _Refs,
-                  consumes: Any) -> tuple[str | None, bool, Any, dict[str, Any] | None]:
-    """(bodyType or None, whether a body value is known, the body value, the body's JSON Schema)."""
-    request = refs.deref(op.get("requestBody"))
-    if isinstance(request, dict):
-        media_type, media = _media(request.get("content"))
-        if media is None:
-            return None, False, None, None
-        kind = body_type(media_type)
-        schema = refs.inline(media.get("schema"))
-        schema = schema if isinstance(schema, dict) else None
-        found, example = _example_of(media, refs)
-        if not found and kind == "json" and schema:
-            example = sample_from_schema(schema)
-            found = example is not None
-        return kind, found, example, schema
-    body_param = next((p for p in params if p.get("in") == "body"), None)  # Swagger 2
-    if body_param is None:
-        return None, False, None, None
-    schema = refs.inline(body_param.get("schema"))
-    schema = schema if isinstance(schema, dict) else None
-    kind = body_type(consumes[0]) if isinstance(consumes, list) and consumes and isinstance(consumes[0], str) else "json"
-    found, example = _example_of(body_param, refs)
-    if not found and schema:
-        example = sample_from_schema(schema)
-        found = example is not None
-    return kind, found, example, schema
-
-
-def _output(op: dict[str, Any], refs: _Refs) -> dict[str, Any] | None:
-    """{"type": "json", "example": …} from the first 2xx JSON response that gives an explicit example."""
-    responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
-    for code in ("200", "201", "202", "2XX", "default"):
-        response = refs.deref(responses.get(code))
-        if not isinstance(response, dict):
-            continue
-        media_type, media = _media(response.get("content"))
-        if media is not None and media_type and "json" in media_type.lower():
-            found, example = _example_of({k: v for k, v in media.items() if k != "schema"}, refs)
-            if found:
-                return {"type": "json", "example": example}
-        if "examples" in response and isinstance(response["examples"], dict):  # Swagger 2
-            example = response["examples"].get("application/json")
-            if example is not None:
-                return {"type": "json", "example": example}
-    return None
-
-
 def _is_paid(path_item: dict[str, Any], op: dict[str, Any]) -> bool:
     if op.get("x-payment-info") is not None or path_item.get("x-payment-info") is not None:
         return True
@@ -511,7 +187,7 @@ def _is_paid(path_item: dict[str, Any], op: dict[str, Any]) -> bool:
 
 
 def _operation(path: str, method: str, path_item: dict[str, Any], op: dict[str, Any], base: str,
-               page_url: str, refs: _Refs, doc: dict[str, Any]) -> Candidate | None | str:
+               page_url: str, refs: Refs, doc: dict[str, Any]) -> Candidate | None | str:
     """One paid operation → a Candidate; "templated" when a path variable has no example; None when the
     URL is unusable."""
     params = _parameters(path_item, op, refs)
@@ -552,7 +228,7 @@ def _operation(path: str, method: str, path_item: dict[str, Any], op: dict[str, 
         body_size = refs.size(body) if has_body else None
         if body_size is not None and body_size <= MAX_KEPT_BYTES:
             inp["body"] = body
-            ok, plain = kept_value(body)
+            ok, plain = kept_value(body, MAX_KEPT_BYTES)
             if ok:
                 cand["body"] = plain
         if body_schema:
@@ -566,11 +242,160 @@ def _operation(path: str, method: str, path_item: dict[str, Any], op: dict[str, 
     return cand
 
 
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and len(str(value)) <= 500
+
+
+def _example_of(holder: Any, refs: Refs) -> tuple[bool, Any]:
+    """(found, value): `example`, else the first of `examples` (OpenAPI Example objects or a JSON
+    Schema list), else the schema's example / default / first enum value."""
+    if not isinstance(holder, dict):
+        return False, None
+    if "example" in holder:
+        return True, holder["example"]
+    examples = holder.get("examples")
+    if isinstance(examples, list) and examples:
+        return True, examples[0]
+    if isinstance(examples, dict) and examples:
+        first = refs.deref(next(iter(examples.values())))
+        if isinstance(first, dict) and "value" in first:
+            return True, first["value"]
+    schema = refs.deref(holder.get("schema"))
+    if isinstance(schema, dict):
+        if "example" in schema:
+            return True, schema["example"]
+        if isinstance(schema.get("examples"), list) and schema["examples"]:
+            return True, schema["examples"][0]
+        if "default" in schema:
+            return True, schema["default"]
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            return True, schema["enum"][0]
+    return False, None
+
+
+def _parameters(path_item: dict[str, Any], op: dict[str, Any], refs: Refs) -> list[dict[str, Any]]:
+    """Path-level and operation-level parameters, the operation's winning on (name, in)."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for holder in (path_item, op):
+        raw = holder.get("parameters")
+        for entry in raw[:MAX_PARAMETERS] if isinstance(raw, list) else []:
+            param = refs.deref(entry)
+            if isinstance(param, dict) and isinstance(param.get("name"), str) and isinstance(param.get("in"), str):
+                merged[(param["name"], param["in"])] = param
+    return list(merged.values())
+
+
+def _param_schema(param: dict[str, Any], refs: Refs) -> dict[str, Any]:
+    """A parameter's JSON Schema (Swagger 2 keeps type/format on the parameter itself), with its
+    example folded in so a schema-built sample uses it."""
+    schema = refs.inline(param.get("schema")) if "schema" in param else None
+    if not isinstance(schema, dict):
+        schema = {k: param[k] for k in ("type", "format", "enum", "default", "minimum", "maximum", "items")
+                  if k in param}
+    found, example = _example_of(param, refs)
+    if found and "example" not in schema and _small(refs.size(schema)) and _small(refs.size(example)):
+        schema = {**schema, "example": example}
+    return schema
+
+
+def _small(size: int | None) -> bool:
+    return size is not None and size <= MAX_SMALL_BYTES
+
+
+def _fill_path(path: str, params: list[dict[str, Any]], refs: Refs) -> str | None:
+    """The path with every {variable} replaced by its parameter's example; None when one has none."""
+    values: dict[str, str] = {}
+    for param in params:
+        if param.get("in") == "path":
+            found, example = _example_of(param, refs)
+            if found and _scalar(example):
+                values[param["name"]] = quote(str(example), safe="")
+    missing = False
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal missing
+        name = match.group(1)
+        if name not in values:
+            missing = True
+            return match.group(0)
+        return values[name]
+
+    filled = _PATH_VARIABLE.sub(fill, path)
+    if missing or "{" in filled or "}" in filled:
+        return None
+    return filled
+
+
+def _media(content: Any) -> tuple[str | None, dict[str, Any] | None]:
+    """(media type, media object) of a request body: application/json, else any JSON type, else the first."""
+    if not isinstance(content, dict) or not content:
+        return None, None
+    keys = [k for k in content if isinstance(content.get(k), dict)][:50]
+    for key in keys:
+        if key.split(";")[0].strip().lower() == "application/json":
+            return key, content[key]
+    for key in keys:
+        if "json" in key.lower():
+            return key, content[key]
+    return (keys[0], content[keys[0]]) if keys else (None, None)
+
+
+def _request_body(op: dict[str, Any], params: list[dict[str, Any]], refs: Refs,
+                  consumes: Any) -> tuple[str | None, bool, Any, dict[str, Any] | None]:
+    """(bodyType or None, whether a body value is known, the body value, the body's JSON Schema)."""
+    request = refs.deref(op.get("requestBody"))
+    if isinstance(request, dict):
+        media_type, media = _media(request.get("content"))
+        if media is None:
+            return None, False, None, None
+        kind = body_type(media_type)
+        schema = refs.inline(media.get("schema"))
+        schema = schema if isinstance(schema, dict) else None
+        found, example = _example_of(media, refs)
+        if not found and kind == "json" and schema:
+            example = sample_from_schema(schema)
+            found = example is not None
+        return kind, found, example, schema
+    body_param = next((p for p in params if p.get("in") == "body"), None)  # Swagger 2
+    if body_param is None:
+        return None, False, None, None
+    schema = refs.inline(body_param.get("schema"))
+    schema = schema if isinstance(schema, dict) else None
+    kind = body_type(consumes[0]) if isinstance(consumes, list) and consumes and isinstance(consumes[0], str) else "json"
+    found, example = _example_of(body_param, refs)
+    if not found and schema:
+        example = sample_from_schema(schema)
+        found = example is not None
+    return kind, found, example, schema
+
+
+def _output(op: dict[str, Any], refs: Refs) -> dict[str, Any] | None:
+    """{"type": "json", "example": …} from the first 2xx JSON response that gives an explicit example."""
+    responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
+    for code in ("200", "201", "202", "2XX", "default"):
+        response = refs.deref(responses.get(code))
+        if not isinstance(response, dict):
+            continue
+        media_type, media = _media(response.get("content"))
+        if media is not None and media_type and "json" in media_type.lower():
+            found, example = _example_of({k: v for k, v in media.items() if k != "schema"}, refs)
+            if found:
+                return {"type": "json", "example": example}
+        if "examples" in response and isinstance(response["examples"], dict):  # Swagger 2
+            example = response["examples"].get("application/json")
+            if example is not None:
+                return {"type": "json", "example": example}
+    return None
+
+
+# the parts of HINT_TRIM_ORDER an OpenAPI operation's hints have, by the names _hints measures them under
+_TRIMMED_PARTS = tuple(path[-1] for path in HINT_TRIM_ORDER if path[-1] in ("output", "input_schema", "body", "queryParams"))
+
+
 def _hints(inp: dict[str, Any], schema_props: dict[str, Any], output: dict[str, Any] | None,
-           refs: _Refs) -> dict[str, Any]:
+           refs: Refs) -> dict[str, Any]:
     """index.protocol.hints-shaped hints within MAX_KEPT_BYTES, as an independent plain copy. Parts are measured
-    once each (shared schemas once per document) and given up least useful first: output,
-    input_schema, input.body, input.queryParams."""
+    once each (shared schemas once per document) and given up in index.protocol.hints.HINT_TRIM_ORDER."""
     too_big = MAX_KEPT_BYTES + 1
 
     def size(value: Any) -> int:
@@ -591,7 +416,7 @@ def _hints(inp: dict[str, Any], schema_props: dict[str, Any], output: dict[str, 
     }
     total = sum(sizes.values()) + 512
     dropped: set[str] = set()
-    for part in ("output", "input_schema", "body", "queryParams"):
+    for part in _TRIMMED_PARTS:
         if total <= MAX_KEPT_BYTES:
             break
         if sizes[part]:
@@ -602,88 +427,9 @@ def _hints(inp: dict[str, Any], schema_props: dict[str, Any], output: dict[str, 
         hints["output"] = output
     if schema_props and "input_schema" not in dropped:
         hints["input_schema"] = {"type": "object", "properties": schema_props}
-    ok, plain = kept_value(hints)
+    ok, plain = kept_value(hints, MAX_KEPT_BYTES)
     if ok:
         return plain
-    ok, plain = kept_value(bounded_hints({"source": "openapi", "input": hints["input"]}))
-    return plain if ok else {"source": "openapi", "input": {"type": "http", "method": inp.get("method")}}
-
-
-def _info(doc: dict[str, Any], page_url: str, found: Discovered) -> dict[str, Any]:
-    meta = doc.get("info") if isinstance(doc.get("info"), dict) else {}
-    info: dict[str, Any] = {"title": clean_text(meta.get("title"), MAX_SHORT),
-                            "description": clean_text(meta.get("description"), MAX_TEXT),
-                            "external_docs": None}
-    docs = doc.get("externalDocs") if isinstance(doc.get("externalDocs"), dict) else None
-    if docs is None and isinstance(meta.get("externalDocs"), dict):
-        docs = meta["externalDocs"]
-    docs_url = resolve_url(docs.get("url"), page_url) if docs else None
-    if docs_url:
-        info["external_docs"] = docs_url
-        if same_origin(docs_url, page_url):
-            found.docs_links.append(docs_url)
-    guidance = clean_text(meta.get("x-guidance", doc.get("x-guidance")), 4000)
-    if guidance:
-        info["guidance"] = guidance
-    discovery = doc.get("x-discovery") if isinstance(doc.get("x-discovery"), dict) else {}
-    proofs = discovery.get("ownershipProofs")
-    if isinstance(proofs, list):
-        kept = [p for p in (clean_text(v, 600) for v in proofs[:10]) if p]
-        if kept:
-            info["ownership_proofs"] = kept
-    return info
-
-
-def parse_openapi(body: bytes, page_url: str) -> Discovered:
-    """Candidates for the paid operations of an OpenAPI (3.x, or Swagger 2) document, JSON or YAML.
-
-    info: {"title", "description", "external_docs", "guidance"?, "ownership_proofs"?,
-    "templated_skipped": operations skipped because a path variable has no example,
-    "operations_truncated"}. docs_links: externalDocs.url when it is on the same origin.
-    """
-    found = Discovered()
-    doc, problem = load_document(body)
-    if problem is not None:
-        found.findings.append(finding("discovery_doc_invalid", page_url, problem))
-        return found
-    if not isinstance(doc, dict) or not isinstance(doc.get("paths"), dict) \
-            or not any(k in doc for k in ("openapi", "swagger")):
-        found.findings.append(finding("discovery_doc_invalid", page_url, "not an OpenAPI document"))
-        return found
-    try:
-        _read(doc, page_url, found)
-    except Exception as exc:  # noqa: BLE001 - last resort: a hostile document must never stop the crawl
-        found.findings.append(finding("discovery_doc_invalid", page_url, f"internal error: {type(exc).__name__}"))
-    return found
-
-
-def _read(doc: dict[str, Any], page_url: str, found: Discovered) -> None:
-    found.info = _info(doc, page_url, found)
-    found.info["templated_skipped"] = 0
-    found.info["operations_truncated"] = 0
-    base = _base_url(doc, page_url, found)
-    if base is None:
-        return
-    refs = _Refs(doc)
-    seen: set[tuple[str, str]] = set()
-    for path, path_item in list(doc["paths"].items())[:MAX_PATHS]:
-        if not isinstance(path, str) or not path.startswith("/") or len(path) > 1000:
-            continue
-        path_item = refs.deref(path_item)
-        if not isinstance(path_item, dict):
-            continue
-        for method in OPERATION_METHODS:
-            op = path_item.get(method)
-            if not isinstance(op, dict) or not _is_paid(path_item, op):
-                continue
-            if len(found.candidates) >= MAX_OPERATIONS:
-                found.info["operations_truncated"] += 1
-                continue
-            cand = _operation(path, method.upper(), path_item, op, base, page_url, refs, doc)
-            if cand == "templated":
-                found.info["templated_skipped"] += 1
-            elif isinstance(cand, dict):
-                key = (canonical_url(cand["url"]), method)
-                if key not in seen:
-                    seen.add(key)
-                    found.candidates.append(cand)
+    ok, plain = kept_value(bounded_hints({"source": "openapi", "input": hints["input"]}, limit=MAX_KEPT_BYTES),
+                           MAX_KEPT_BYTES)
+    return plain if ok and plain.get("input") else {"source": "openapi", "input": {"type": "http", "method": inp.get("method")}}

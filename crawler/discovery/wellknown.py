@@ -16,11 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from crawler.discovery import (
-    HTTP_METHODS,
+    MAX_KEPT_BYTES,
     Candidate,
     Discovered,
-    iso_utc,
-    kept_value,
     resolve_url,
     same_origin,
     source_of,
@@ -28,8 +26,9 @@ from crawler.discovery import (
 )
 from crawler.discovery.facilitator import item_candidate
 from index.findings import finding
+from index.protocol.networks import HTTP_METHODS
 from index.urls import canonical_url
-from index.protocol.x402 import clean_text
+from index.untrusted import clean_text, iso_utc, kept_value
 
 WELL_KNOWN_PATHS = ("/.well-known/x402", "/.well-known/x402.json")
 MAX_ENTRIES = 1000
@@ -87,7 +86,7 @@ def _simple_entry(entry: Any, page_url: str, source: dict[str, Any]) -> tuple[Ca
         return None, raw
     cand: Candidate = {"url": url, "method": method, "source": source}
     if has_body:
-        ok, plain = kept_value(body)
+        ok, plain = kept_value(body, MAX_KEPT_BYTES)
         if ok:
             cand["body"] = plain
     return cand, raw

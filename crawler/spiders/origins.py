@@ -28,9 +28,9 @@ from crawler.failures import exception_names
 from index.docs.page import extract_page
 from index.probe.outcomes import classify_failure
 from index.urls import canonical_url, origin_of
-from index.protocol.x402 import safe_json_loads
+from index.untrusted import safe_json_loads
 
-# Link kinds (index.docs.page) worth following from a homepage as documentation.
+# Link kinds (index.docs.links) worth following from a homepage as documentation.
 DOCS_LINK_KINDS = frozenset({"docs", "api", "reference", "pricing", "llms", "openapi"})
 HTML_ACCEPT = "text/html,application/xhtml+xml,text/markdown;q=0.9,text/plain;q=0.8"
 

@@ -1,6 +1,6 @@
 """The probe spider: ask each candidate, unpaid, what it costs. It only moves data.
 
-Every attempt becomes one item (a plain dict) with a coded outcome; parsing is `index.protocol.x402`.
+Every attempt becomes one item (a plain dict) with a coded outcome; parsing is `index.protocol.challenge`.
 Facilitator discovery pages, and what each origin says about itself (crawler.spiders.origins), are
 read in the same crawl and feed more candidates into it.
 """
@@ -27,8 +27,9 @@ from crawler.resolver import blocked_reason
 from crawler.spiders.origins import OriginDiscovery
 from index.probe.outcomes import Outcome, classify_failure, outcome_for_status
 from index.probe.plan import NO_BODY, Attempt, probe_plan, refused_before_paywall
-from index.urls import canonical_url, origin_of
-from index.protocol.x402 import parse_challenge, safe_json_loads
+from index.urls import canonical_url, origin_of, resource_key
+from index.protocol.challenge import parse_challenge
+from index.untrusted import safe_json_loads
 
 # Probes of endpoints listed by their owners (seed lists, facilitator registries, an origin's own
 # x402 manifest) do not consult robots.txt: the listing invites calls. Recorded on every observation.
@@ -85,7 +86,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
                 yield req
                 yield from self.origin_requests(req.meta["url"])
             elif cand.get("source"):
-                key = _queue_key(cand)
+                key = resource_key(cand)
                 if key is not None and key in self._finished:
                     yield {"kind": "source", "url": key[0], "method": key[1], "source": _source_with_claims(cand),
                            "seen_at": datetime.now(UTC).isoformat()}
@@ -264,13 +265,6 @@ def _source_with_claims(cand: Candidate) -> dict[str, Any] | None:
     if cand.get("body") is not None:
         declared["example_body"] = cand["body"]
     return {**source, "declared": declared} if declared else dict(source)
-
-
-def _queue_key(cand: Candidate) -> tuple[str, str] | None:
-    try:
-        return canonical_url(cand["url"]), (cand.get("method") or "GET").upper()
-    except (KeyError, ValueError):
-        return None
 
 
 def _split(arg: str) -> list[str]:

@@ -22,9 +22,10 @@ from sqlmodel import Session, func, select
 from index.catalog import describe
 from index.catalog import pricing
 from index.catalog.categories import classify_fields
-from index.docs.page import docs_for
+from index.catalog.docs_match import docs_for
 from index.catalog.examples import example_request
 from index.gcpolicy import no_collections
+from index.untrusted import iso_z
 from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_figures
 from index.catalog.jsonld import json_ld, site_link
 from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
@@ -49,11 +50,7 @@ DECLARED_KINDS = ("openapi", "well_known", "facilitator", "llms_txt", "docs", "s
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return iso_z(value) if value is not None else None
 
 
 def _iso_text(value: Any) -> Any:

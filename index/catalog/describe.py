@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from index.catalog.categories import category
-from index.testbuy.policy import DEFAULT_NETWORK
+from index.protocol.networks import DEFAULT_NETWORK
 
 MAX_SUMMARY = 300
 MAX_SEO_TITLE = 70

@@ -72,7 +72,7 @@ def _schema_body(hints_list: list[dict[str, Any]]) -> Any:
 def example_request(url: str, method: str, hints: dict[str, Any], docs_body: Any,
                     declared: list[dict[str, Any]]) -> Example:
     """The example request for a resource. `hints` are the live challenge's; `docs_body` is what
-    index.docs.page.docs_for found; `declared` are the sources' `declared` dicts (with their hints and
+    index.catalog.docs_match.docs_for found; `declared` are the sources' `declared` dicts (with their hints and
     example bodies), best source first."""
     method = (method or "GET").upper()
     declared_hints = [d["hints"] for d in declared if isinstance(d.get("hints"), dict)]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from index.untrusted import iso_z
+
 WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("30d", timedelta(days=30)),
 )
@@ -79,7 +81,7 @@ def terms_changes(history: Iterable[tuple[datetime, Sequence[dict[str, Any]]]]) 
         price = sorted({f"{a.get('network_caip2') or a.get('network')} {a.get('asset')} {a.get('amount_atomic')}"
                         for a in accepts if isinstance(a, dict)})
         pay = sorted({str(a.get("pay_to")) for a in accepts if isinstance(a, dict) and a.get("pay_to")})
-        stamp = at.isoformat().replace("+00:00", "Z")
+        stamp = iso_z(at)
         if prev_price is not None and price != prev_price:
             out.append({"at": stamp, "field": "price", "before": prev_price, "after": price})
         if prev_pay is not None and pay != prev_pay:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from index.untrusted import iso_z
+
 STALE_AFTER = timedelta(days=7)
 RECENT_CHANGE = timedelta(days=7)
 TIERS = ("verified", "conformant", "live", "indexed_external", "unreachable", "stale")  # best first, for display
@@ -130,7 +132,7 @@ def _terms(items: list[str]) -> str:
 
 
 def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+    return iso_z(value)
 
 
 def _parse(stamp: str) -> datetime:

@@ -24,7 +24,7 @@ from index.demo.facilitator import DemoFacilitator
 from index.demo.pages import FAVICON_PNG, docs_page, homepage
 from index.demo.spec import DemoOrigin, DemoResource
 from index.demo.wire import bazaar_extension, v1_challenge
-from index.protocol.x402 import X_PAYMENT, X_PAYMENT_RESPONSE, encode_header_json
+from index.protocol.wire import X_PAYMENT, X_PAYMENT_RESPONSE, encode_header_json
 
 
 def _page_routes(origin: DemoOrigin, base: str, peers: dict[str, str]) -> list[Route]:

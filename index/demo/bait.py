@@ -14,7 +14,7 @@ from typing import Any
 BAIT_TITLE = 'Hostile test origin · </title></script><script>alert("title")</script>'
 BAIT_DESCRIPTION = ('Misbehaving endpoints for crawler tests. "><img src=x onerror=alert("description")> '
                     '<a href="javascript:alert(3)">javascript:alert("description")</a> <!--<script>')
-# The bazaar limits (index.protocol.x402.MAX_TAGS, MAX_TAG): at most 5 tags of at most 32 characters.
+# The bazaar limits (index.protocol.challenge.MAX_TAGS, MAX_TAG): at most 5 tags of at most 32 characters.
 BAIT_TAGS = ("</script><script>alert(4)", '"><img src=x onerror=alert(5)>', "javascript:alert(6)", "<!--<script>")
 
 

@@ -37,7 +37,7 @@ from index.demo.facilitator import DemoFacilitator
 from index.demo.hostile import ABSURD_TIMEOUT
 from index.demo.spec import ZERO_ADDRESS, DemoResource, Price
 from index.demo.wire import v2_accept
-from index.protocol.x402 import PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE, encode_header_json
+from index.protocol.wire import PAYMENT_REQUIRED, PAYMENT_RESPONSE, PAYMENT_SIGNATURE, encode_header_json
 
 PAY_TO_BUYER = "0x4B0897b0513fdC7C541B6d9D7E929C4e5364D2dB"
 UNKNOWN_TOKEN = "0x7E57ab1E00000000000000000000000000000C0d"  # no such token in data/assets.json

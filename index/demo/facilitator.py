@@ -39,7 +39,7 @@ from index.demo.hostile import picky_extension
 from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, SOLANA_FEE_PAYER, DemoOrigin, DemoResource
 from index.demo.wire import bazaar_extension, v1_accept, v2_accept
 from index.protocol.networks import lookup_asset, lookup_network, to_caip2
-from index.protocol.x402 import PAYMENT_SIGNATURE, X_PAYMENT
+from index.protocol.wire import PAYMENT_SIGNATURE, X_PAYMENT
 
 HOSTILE_PROVIDER = "Hostile test origin"
 MAX_LOGGED_REQUESTS = 10_000  # PaymentSpy's log keeps the latest ones

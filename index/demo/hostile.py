@@ -40,7 +40,7 @@ from index.demo.spec import (
     Price,
 )
 from index.demo.wire import v1_accept, v1_challenge, v2_accept
-from index.protocol.x402 import PAYMENT_REQUIRED, encode_header_json
+from index.protocol.wire import PAYMENT_REQUIRED, encode_header_json
 
 MAX_REQUEST_HEAD = 16 * 1024
 MAX_REQUEST_BODY = 64 * 1024

@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from index.probe.samples import sample_from_schema
+from index.protocol.networks import BODY_METHODS
 
 # Answers that refuse the request itself (method, body, parameters), before any paywall.
 REFUSED_BEFORE_PAYWALL = frozenset({400, 405, 415, 422})
-BODY_METHODS = ("POST", "PUT", "PATCH")
 NO_BODY = object()  # an attempt that sends no body at all (GET, HEAD, DELETE)
 
 

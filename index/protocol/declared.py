@@ -26,8 +26,34 @@ MAX_DECLARED_ACCEPTS = 20
 MAX_FINDINGS = 5
 HALF_CENT = Decimal("0.005")
 
+# The one reading of a USD price written as text: "0.01", "$0.01", "0.010000", "0.01 USD", "$1 USDC".
 _USD = re.compile(r"\$?\s*([0-9]{1,15})(?:\.([0-9]{1,18}))?\s*(?:USDC?)?", re.IGNORECASE)
 _DIGITS = re.compile(r"[0-9]{1,78}")
+
+
+def _usd_match(value: Any) -> re.Match[str] | None:
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    return _USD.fullmatch(value.strip())
+
+
+def usd_amount(value: Any) -> str | None:
+    """A decimal USD amount as text ("0.01") from "$0.01", "0.010000", "0.01 USD" or a JSON number,
+    as a source wrote it (what `declared_usd` later reads)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        except (InvalidOperation, ValueError):
+            return None
+        if not number.is_finite() or number < 0 or number >= Decimal(10) ** 15:
+            return None
+        return format(number, "f")
+    match = _usd_match(value)
+    if match is None:
+        return None
+    return match.group(1) if match.group(2) is None else f"{match.group(1)}.{match.group(2)}"
 
 
 def declared_usd(value: Any) -> tuple[Decimal, Decimal] | None:
@@ -38,9 +64,7 @@ def declared_usd(value: Any) -> tuple[Decimal, Decimal] | None:
         value = repr(value) if isinstance(value, float) else str(value)
         if "e" in value.lower() or "inf" in value.lower() or "nan" in value.lower() or value.startswith("-"):
             return None
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    match = _USD.fullmatch(value.strip())
+    match = _usd_match(value)
     if not match:
         return None
     places = len(match.group(2) or "")

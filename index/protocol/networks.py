@@ -6,11 +6,20 @@ The facts live in data/networks.json and data/assets.json; this module only read
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from index.paths import DATA_DIR
+
+# HTTP methods: the ones an endpoint may be called with, and how each carries its input.
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # input in the request body
+QUERY_METHODS = frozenset({"GET", "HEAD", "DELETE"})  # input in the query string
+
+DEFAULT_NETWORK = "eip155:84532"  # Base Sepolia: where test buys pay unless told otherwise
 
 
 @dataclass(frozen=True)
@@ -97,3 +106,45 @@ def format_decimal(value: Decimal) -> str:
     """A decimal as plain text without exponent or trailing zeros: 0.000001, 1, 0.5."""
     text = format(value.normalize(), "f")
     return text
+
+
+# ---------------------------------------------------------------------------------------------
+# addresses
+
+# Address formats per CAIP-2 namespace; other namespaces (tvm, stellar, fiat rails…) are not judged.
+_ADDRESS_FORMATS = {
+    "eip155": re.compile(r"0x[0-9a-fA-F]{40}"),
+    "solana": re.compile(r"[1-9A-HJ-NP-Za-km-z]{32,44}"),
+}
+
+# Where a payment is lost: the zero address, the common 0x…dEaD burn address, Solana's system
+# program and incinerator. EVM entries are lower case (compared case-insensitively).
+BURN_ADDRESSES = frozenset({
+    "0x0000000000000000000000000000000000000000",
+    "0x000000000000000000000000000000000000dead",
+    "11111111111111111111111111111111",
+    "1nc1nerator11111111111111111111111111111111",
+})
+
+
+def namespace_of(caip2: str | None) -> str | None:
+    """The CAIP-2 namespace ("eip155", "solana", …) of a network id."""
+    return caip2.split(":", 1)[0] if caip2 and ":" in caip2 else None
+
+
+def is_address(namespace: str | None, value: Any) -> bool | None:
+    """Whether `value` is an address in this namespace; None when we do not know the namespace's format."""
+    pattern = _ADDRESS_FORMATS.get(namespace or "")
+    if pattern is None:
+        return None
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
+def is_burn_address(value: Any) -> bool:
+    """The zero address, 0x…dEaD, or a Solana system/incinerator address: money sent there is gone."""
+    return isinstance(value, str) and (value.lower() if value.startswith("0x") else value) in BURN_ADDRESSES
+
+
+def address_key(value: str | None) -> str | None:
+    """An address as compared: EVM addresses lower-cased (checksums are a display convention)."""
+    return value.lower() if value and value.startswith("0x") else value

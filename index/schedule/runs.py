@@ -24,7 +24,7 @@ from index.schedule.changes import KINDS, begin_run, finish_run, probed_in_run, 
 from index.schedule.due import discovery_due, plan
 from index.store.models import CrawlRun, Resource, ResourceChange
 from index.schedule.rules import DEFAULT_INTERVAL
-from index.urls import canonical_url
+from index.urls import resource_key
 
 
 @dataclass
@@ -39,13 +39,6 @@ class CrawlPlan:
     discovery: bool
     due: int = 0
     notes: list[str] = field(default_factory=list)
-
-
-def _key(cand: dict[str, Any]) -> tuple[str, str] | None:
-    try:
-        return canonical_url(cand["url"]), (cand.get("method") or "GET").upper()
-    except (KeyError, ValueError):
-        return None
 
 
 def prepare(engine: Engine, *, seeds: list[dict[str, Any]], facilitators: list[str], origins: list[str],
@@ -69,8 +62,8 @@ def prepare(engine: Engine, *, seeds: list[dict[str, Any]], facilitators: list[s
     else:
         facilitators, origins = [], []
     # what the run being resumed already probed stays done, whoever names it again
-    candidates = [c for c in candidates if _key(c) not in done]
-    wanted = {k for k in map(_key, candidates) if k is not None}
+    candidates = [c for c in candidates if resource_key(c) not in done]
+    wanted = {k for k in map(resource_key, candidates) if k is not None}
     known = [k for k in known if k not in wanted]
     return CrawlPlan(run_id, resume is not None, len(done), candidates, list(facilitators), list(origins),
                      known, discover, due=len(due))

@@ -20,11 +20,11 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urljoin
 
-from index.protocol.networks import Asset, atomic_to_decimal, format_decimal, lookup_asset, lookup_network, to_caip2
+from index.protocol.networks import DEFAULT_NETWORK, Asset, atomic_to_decimal, format_decimal, lookup_asset, lookup_network, to_caip2
 from index.urls import canonical_url
-from index.protocol.x402 import Accept, Challenge, is_address, is_burn_address, namespace_of
+from index.protocol.models import Accept, Challenge
+from index.protocol.networks import is_address, is_burn_address, namespace_of
 
-DEFAULT_NETWORK = "eip155:84532"  # Base Sepolia
 DEFAULT_MAX_USD = Decimal("0.10")
 DEFAULT_DAILY_BUDGET_USD = Decimal("1.00")
 MAX_VALIDITY_SECONDS = 300  # our validBefore is never later than now + this

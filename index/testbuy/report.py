@@ -8,7 +8,7 @@ from typing import Any
 
 from index.testbuy.policy import Outcome
 from index.testbuy.run import BuyResult
-from index.protocol.x402 import clean_text
+from index.untrusted import clean_text, iso_z
 
 EXIT_CODES = {Outcome.DRY_RUN: 0, Outcome.SUCCESS: 0, Outcome.REFUSED: 1, Outcome.REJECTED: 1, Outcome.UNRECONCILED: 3}
 
@@ -21,7 +21,7 @@ def _when(epoch: str | None, now: float | None = None) -> str:
     if not epoch or not str(epoch).isdigit() or int(epoch) == 0:
         return str(epoch)
     at = datetime.fromtimestamp(int(epoch), UTC)
-    text = f"{epoch} ({at.isoformat().replace('+00:00', 'Z')}"
+    text = f"{epoch} ({iso_z(at)}"
     if now is not None:
         text += f", now {int(epoch) - int(now):+d} s"
     return text + ")"

@@ -37,16 +37,10 @@ from index.testbuy.policy import (
 from index.testbuy.sign import SignedPayment, sign_payment
 from index.urls import canonical_url
 from index.testbuy.wallet import PrivateKey, redact
-from index.protocol.x402 import (
-    MAX_ACCEPTS,
-    PAYMENT_REQUIRED,
-    PAYMENT_RESPONSE,
-    X_PAYMENT_RESPONSE,
-    Challenge,
-    decode_header_json,
-    parse_challenge,
-    safe_json_loads,
-)
+from index.protocol.challenge import MAX_ACCEPTS, parse_challenge
+from index.protocol.models import Challenge
+from index.protocol.wire import PAYMENT_REQUIRED, PAYMENT_RESPONSE, X_PAYMENT_RESPONSE, decode_header_json
+from index.untrusted import safe_json_loads
 
 DEFAULT_TIMEOUT = 30.0
 MAX_PROBE_ATTEMPTS = 4

@@ -15,7 +15,7 @@ from typing import Any
 
 from index.protocol.networks import format_decimal
 from index.testbuy.policy import Refusal, Selection
-from index.protocol.x402 import PAYMENT_SIGNATURE, X_PAYMENT
+from index.protocol.wire import PAYMENT_SIGNATURE, X_PAYMENT
 
 
 @dataclass(frozen=True)

@@ -54,11 +54,15 @@ def _env() -> dict[str, str]:
 
 
 def start_workers(n: int, redis_url: str, db: str, logs: Path, ttl: float = 3.0) -> list[subprocess.Popen[str]]:
+    """n `worker --once` processes, returned when each has loaded the crawl and waits for a run (so
+    all of them take part, however slowly this machine starts processes)."""
     logs.mkdir(parents=True, exist_ok=True)
-    return [subprocess.Popen([sys.executable, "-m", "index.cli.app", "worker", "--once", "--redis", redis_url, "--db", db,
-                              "--allow-host", "127.0.0.1", "--ttl", str(ttl)], env=_env(), cwd=ROOT, text=True,
-                             stdout=(logs / f"w{i}.out").open("w"), stderr=(logs / f"w{i}.err").open("w"))
-            for i in range(n)]
+    workers = [subprocess.Popen([sys.executable, "-m", "index.cli.app", "worker", "--once", "--redis", redis_url, "--db", db,
+                                 "--allow-host", "127.0.0.1", "--ttl", str(ttl)], env=_env(), cwd=ROOT, text=True,
+                                stdout=(logs / f"w{i}.out").open("w"), stderr=(logs / f"w{i}.err").open("w"))
+               for i in range(n)]
+    _wait_for(lambda: all("waiting for a run" in (logs / f"w{i}.out").read_text() for i in range(n)), 120, "the workers")
+    return workers
 
 
 def start_coordinator(redis_url: str, db: str, *args: str) -> subprocess.Popen[str]:

@@ -20,11 +20,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from crawler.distributed import codec
-from crawler.distributed.frontier import PREFIX, TASK, Frontier, key_of, resource_key
+from crawler.distributed.frontier import PREFIX, TASK, Frontier, key_of, key_text
 from index.schedule.changes import probed_in_run
 from index.schedule.runs import CrawlPlan
 from index.store.models import CrawlRun, Observation, Resource
 from index.store.write import record_sources
+from index.urls import resource_key
 
 # Quiet checks in a row before the run counts as drained (each `poll` apart).
 QUIET_CHECKS = 2
@@ -38,25 +39,19 @@ def open_run(frontier: Frontier, job: CrawlPlan, settings: dict[str, Any], done:
     """Everything the run starts with, in Redis: its settings, what it must leave alone (known and not
     due, or already probed by this run) and its tasks. Returns the number of tasks."""
     server = frontier.server
-    leave_alone = sorted({resource_key(k) for k in [*job.known, *done]})
+    leave_alone = sorted({key_text(k) for k in [*job.known, *done]})
     for i in range(0, len(leave_alone), 1000):
         chunk = leave_alone[i:i + 1000]
         server.sadd(frontier.claimed, *chunk)
         server.sadd(frontier.finished, *chunk)
     tasks: list[dict[str, Any]] = [{"kind": "facilitator", "url": f} for f in job.facilitators]
     tasks += [{"kind": "origin", "url": o} for o in job.origins]
-    tasks += [{"kind": "candidate", "cand": c} for c in job.candidates if _key(c) not in done]
+    tasks += [{"kind": "candidate", "cand": c} for c in job.candidates if resource_key(c) not in done]
     pushed = frontier.push_tasks(tasks)
     server.set(frontier.meta_key, json.dumps({"run_id": job.run_id, "settings": settings, "opened": time.time()}))
     server.set(frontier.state_key, "open")
     server.set(f"{PREFIX}:current", job.run_id)
     return pushed
-
-
-def _key(cand: dict[str, Any]) -> tuple[str, str] | None:
-    from crawler.spiders.probe import _queue_key
-
-    return _queue_key(cand)  # type: ignore[arg-type]
 
 
 def release_dead(frontier: Frontier, engine: Engine, say: Callable[[str], None]) -> int:
@@ -103,7 +98,7 @@ def settle(frontier: Frontier, poll: float, limit: float) -> None:
 def lost_claims(frontier: Frontier, engine: Engine, known: set[str]) -> list[str]:
     """Resources some worker claimed whose probe is not in the database (the last line of defence:
     leases should already have brought every one of them back)."""
-    done = {resource_key(k) for k in probed_in_run(engine, frontier.run_id)}
+    done = {key_text(k) for k in probed_in_run(engine, frontier.run_id)}
     return sorted(frontier.claimed_keys() - known - done)
 
 
@@ -113,7 +108,7 @@ def coordinate(engine: Engine, server: redis.Redis, job: CrawlPlan, settings: di
     database) once every worker has left it. The caller finishes the run."""
     frontier = Frontier(server, job.run_id)
     done = probed_in_run(engine, job.run_id)
-    known = {resource_key(k) for k in [*job.known, *done]}
+    known = {key_text(k) for k in [*job.known, *done]}
     if frontier.meta() is None:
         frontier.drop()  # leftovers of a run Redis only partly kept
         say(f"run {job.run_id}: {open_run(frontier, job, settings, done)} tasks in the frontier")
@@ -133,7 +128,7 @@ def coordinate(engine: Engine, server: redis.Redis, job: CrawlPlan, settings: di
             say(f"redis lost run {job.run_id}; waiting for the workers' requests in flight")
             settle(frontier, poll, worker_wait)
             done = probed_in_run(engine, job.run_id)
-            known = {resource_key(k) for k in [*job.known, *done]}
+            known = {key_text(k) for k in [*job.known, *done]}
             say(f"pushing run {job.run_id} again ({len(done)} resources already probed)")
             open_run(frontier, job, settings, done)
             repushes += 1

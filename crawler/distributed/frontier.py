@@ -104,7 +104,7 @@ def connect(url: str, *, patience: float = 30.0) -> redis.Redis:
                                 retry_on_error=[redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError])
 
 
-def resource_key(key: tuple[str, str]) -> str:
+def key_text(key: tuple[str, str]) -> str:
     url, method = key
     return f"{method} {url}"
 
@@ -168,17 +168,17 @@ class Frontier:
     # -- resources ----------------------------------------------------------------------------
 
     def claim(self, key: tuple[str, str], source: dict[str, Any] | None, cand: dict[str, Any]) -> int:
-        text = resource_key(key)
+        text = key_text(key)
         canonical = json.dumps(source, sort_keys=True) if source else ""
         return int(self._claim(keys=[self.claimed, self.finished, self.sources_key(text), self.cands],
                                args=[text, canonical, json.dumps(cand), json.dumps(source)]))
 
     def unclaim(self, key: tuple[str, str]) -> None:
-        self.server.srem(self.claimed, resource_key(key))
+        self.server.srem(self.claimed, key_text(key))
 
     def finish(self, key: tuple[str, str], stored_as: tuple[str, str]) -> list[dict[str, Any]]:
-        text = resource_key(key)
-        raw = self._finish(keys=[self.claimed, self.finished, self.sources_key(text)], args=[text, resource_key(stored_as)])
+        text = key_text(key)
+        raw = self._finish(keys=[self.claimed, self.finished, self.sources_key(text)], args=[text, key_text(stored_as)])
         pairs = sorted(zip(raw[::2], raw[1::2], strict=True))  # (canonical, as sent), in canonical order
         return [json.loads(sent) for _, sent in pairs]
 

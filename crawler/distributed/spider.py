@@ -20,8 +20,8 @@ from scrapy.http import Request
 from crawler.discovery import Candidate
 from crawler.distributed.frontier import CLAIMED, DUPLICATE, SIGHTING, Frontier, current_run
 from crawler.spiders.origins import HTML_ACCEPT
-from crawler.spiders.probe import _GOOD_ANSWERS, ProbeSpider, _queue_key, _source_with_claims
-from index.urls import canonical_url, origin_of
+from crawler.spiders.probe import _GOOD_ANSWERS, ProbeSpider, _source_with_claims
+from index.urls import canonical_url, origin_of, resource_key
 
 LEASE = "_x402_lease"  # request meta: the lease of the request this one replaces (a redirect, a retry)
 ITEM_LEASE = "_lease"  # item key: the lease to release once the item is stored (removed before storing)
@@ -132,7 +132,7 @@ class DistributedProbeSpider(ProbeSpider):
 
     def candidate_requests(self, candidates: list[Candidate]) -> Iterator[Any]:
         for cand in candidates:
-            key = _queue_key(cand)
+            key = resource_key(cand)
             if key is None:
                 self.crawler.stats.inc_value("x402/candidates/bad_url")
                 continue

@@ -113,6 +113,12 @@ def serve(redis_url: str, db_url: str, *, once: bool = False, allow_private: boo
     that dies while its run is open is started again. Returns the number of runs worked on."""
     stop = stop or threading.Event()
     server = connect(redis_url)
+    if once:  # the crawl runs in this process: load it now, not when the run has begun
+        import scrapy.crawler  # noqa: F401
+
+        import crawler.distributed.components  # noqa: F401
+        import crawler.distributed.spider  # noqa: F401
+    say("waiting for a run")
     worked, last = 0, None
     while not stop.is_set():
         run_id = current_run(server)

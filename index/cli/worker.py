@@ -7,7 +7,6 @@ worker's own) and waits on workers it does not start; the single-process `crawl`
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Annotated, Any
 

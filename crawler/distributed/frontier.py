@@ -57,14 +57,20 @@ if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
 end
 return 0
 """
+# A docs page of an origin, within the origin's budget: 1 claimed, 0 already queued, 2 the budget
+# turned it away for the first time (the origin's `discovery_capped` finding), 3 again.
 _DOCS = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 1 then return 0 end
 local left = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if left <= 0 then return 0 end
+if left <= 0 then
+  if redis.call('SADD', KEYS[3], ARGV[1]) == 1 then return 2 end
+  return 3
+end
+if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 1 then return 0 end
 redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
 redis.call('SADD', KEYS[1], ARGV[2])
 return 1
 """
+DOCS_CLAIMED, DOCS_CAPPED_FIRST, DOCS_CAPPED = 1, 2, 3
 # Take work: the entry moves into this worker's working list, and the worker is (again) registered,
 # in one step, so work a worker holds is always visible to the coordinator (even right after Redis
 # came back empty and before the worker's next heartbeat).
@@ -188,8 +194,8 @@ class Frontier:
     def claim_origin(self, origin: str, docs_budget: int) -> bool:
         return bool(self._origin(keys=[self.origins, self.budget], args=[origin, docs_budget]))
 
-    def claim_docs(self, origin: str, url: str) -> bool:
-        return bool(self._docs(keys=[self.docs, self.budget], args=[origin, url]))
+    def claim_docs(self, origin: str, url: str) -> int:
+        return int(self._docs(keys=[self.docs, self.budget, f"{self.base}:capped"], args=[origin, url]))
 
     def take_slot(self, host: str, limit: int, holder: str, ttl: float) -> bool:
         return bool(self._slot(keys=[f"{PREFIX}:slots:{host}"], args=[limit, holder, ttl]))

@@ -18,9 +18,11 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request
 
 from crawler.discovery import Candidate
-from crawler.distributed.frontier import CLAIMED, DUPLICATE, SIGHTING, Frontier, current_run
+from crawler.distributed.frontier import (CLAIMED, DOCS_CAPPED, DOCS_CAPPED_FIRST, DOCS_CLAIMED, DUPLICATE, SIGHTING,
+                                          Frontier, current_run)
 from crawler.spiders.origins import HTML_ACCEPT
 from crawler.spiders.probe import _GOOD_ANSWERS, ProbeSpider, _source_with_claims
+from index.probe.budget import docs_budget_finding
 from index.urls import canonical_url, origin_of, resource_key
 
 LEASE = "_x402_lease"  # request meta: the lease of the request this one replaces (a redirect, a retry)
@@ -59,17 +61,30 @@ class Leases:
     def around(self, request: Request | None, output: Iterable[Any] | None) -> Iterator[Any]:
         """A callback's output, with its lease held until the last element is handled (the scraper
         handles one element at a time: CONCURRENT_ITEMS = 1) and by each item until it is stored."""
-        token = request.meta.get(LEASE) if request is not None else None
+        token = request.meta.pop(LEASE, None) if request is not None else None  # a nested callback passes through
         try:
             for element in output or ():
-                if token is not None and isinstance(element, dict):
-                    element[ITEM_LEASE] = token
-                    self.hold(token)
+                self._tag(token, element)
                 yield element
         finally:
             if token is not None:
-                request.meta.pop(LEASE, None)  # type: ignore[union-attr]
                 self.release(token)
+
+    async def around_async(self, request: Request, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """`around` for an asynchronous callback."""
+        token = request.meta.pop(LEASE, None)
+        try:
+            async for element in output:
+                self._tag(token, element)
+                yield element
+        finally:
+            if token is not None:
+                self.release(token)
+
+    def _tag(self, token: int | None, element: Any) -> None:
+        if token is not None and isinstance(element, dict):
+            element[ITEM_LEASE] = token
+            self.hold(token)
 
 
 class DistributedProbeSpider(ProbeSpider):
@@ -169,15 +184,31 @@ class DistributedProbeSpider(ProbeSpider):
         yield from super().origin_requests(url)
         self._docs_budget.pop(origin, None)  # the budget is the fleet's (claim_docs)
 
+    def _docs_requests(self, origin: str, links: list[str], findings: list[dict[str, Any]]) -> list[Request]:
+        """OriginDiscovery's, with the origin's docs budget (and its one `discovery_capped` finding)
+        kept for the fleet."""
+        out = []
+        for link in links:
+            try:
+                url = canonical_url(link)
+                if origin_of(url) != origin:
+                    continue
+            except ValueError:
+                continue
+            verdict = self.frontier.claim_docs(origin, url)
+            if verdict in (DOCS_CAPPED_FIRST, DOCS_CAPPED):
+                if verdict == DOCS_CAPPED_FIRST:
+                    findings.append(docs_budget_finding(origin, self.settings.getint("X402_DOCS_PAGES")))
+                break
+            if verdict == DOCS_CLAIMED:
+                out.append(self._docs_page(origin, url))
+        return out
+
     def _docs_request(self, origin: str, url: str) -> Request | None:
-        try:
-            url = canonical_url(url)
-            if origin_of(url) != origin:
-                return None
-        except ValueError:
-            return None
-        if not self.frontier.claim_docs(origin, url):
-            return None
+        found = self._docs_requests(origin, [url], [])
+        return found[0] if found else None
+
+    def _docs_page(self, origin: str, url: str) -> Request:
         return Request(url, callback=self.parse_origin_file, errback=self.origin_file_failed,
                        headers={"Accept": HTML_ACCEPT}, dont_filter=True,
                        meta={"origin": origin, "page_kind": "docs", "handle_httpstatus_all": True})
@@ -212,6 +243,9 @@ class DistributedProbeSpider(ProbeSpider):
 
     def parse_origin_file(self, response: Any) -> Any:
         return self.leases.around(response.request, super().parse_origin_file(response))
+
+    def parse_manifest_and_dns(self, response: Any) -> Any:
+        return self.leases.around_async(response.request, super().parse_manifest_and_dns(response))
 
     def parse_favicon(self, response: Any) -> Any:
         return self.leases.around(response.request, super().parse_favicon(response))

@@ -126,10 +126,10 @@ def coordinate(
     except redis_lib.RedisError as exc:
         raise _fail(f"redis: {exc} (the run stays open; `coordinate` again resumes it)") from None
     counts = finish(engine, job, summary, every)
-    from index.cli.app import _print_changes, _print_crawl_summary
+    from index.cli.crawl import print_changes, print_summary
 
-    _print_crawl_summary(summary)
-    _print_changes(counts, change_lines(engine, job.run_id))
+    print_summary(summary)
+    print_changes(counts, change_lines(engine, job.run_id))
     if summary["store_failed"] or summary["spider_exceptions"] or summary["lost"]:
         raise _fail(f"crawl did not complete ({summary['store_failed']} results not stored, {summary['lost']} "
                     f"resources never probed, {summary['spider_exceptions']} callback errors; see the workers' logs)")

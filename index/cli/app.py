@@ -61,5 +61,9 @@ def db_upgrade(db: DbOption = None) -> None:
     out.print(f"database at schema revision {current(engine)} (head {head()})", highlight=False)
 
 
+from index.cli.worker import worker_app  # noqa: E402 - `worker` and `coordinate` (crawl spread over machines)
+
+app.add_typer(worker_app)
+
 if __name__ == "__main__":  # pragma: no cover - `python -m index.cli.app`
     app()

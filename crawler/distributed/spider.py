@@ -21,6 +21,7 @@ from crawler.discovery import Candidate
 from crawler.distributed.frontier import (CLAIMED, DOCS_CAPPED, DOCS_CAPPED_FIRST, DOCS_CLAIMED, DUPLICATE, SIGHTING,
                                           Frontier, current_run)
 from crawler.spiders.origins import HTML_ACCEPT
+from crawler.stats import OUTCOME
 from crawler.spiders.probe import _GOOD_ANSWERS, ProbeSpider, _source_with_claims
 from index.probe.budget import docs_budget_finding
 from index.urls import canonical_url, origin_of, resource_key
@@ -217,7 +218,7 @@ class DistributedProbeSpider(ProbeSpider):
         attempts = [*meta["prior"], final]
         answered = final["outcome"] in _GOOD_ANSWERS
         resource_method = final["method"] if answered else attempts[0]["method"]
-        self.crawler.stats.inc_value(f"x402/outcome/{final['outcome']}")
+        self.crawler.stats.inc_value(OUTCOME + final["outcome"])
         # finished for the fleet, and every source any worker saw for it until now (later ones are sightings)
         sources = self.frontier.finish(meta["queue_key"], (meta["url"], resource_method))
         for item in attempts:

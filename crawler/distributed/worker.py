@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crawler.distributed.frontier import Frontier, connect, current_run, new_worker_id
+from crawler.stats import outcomes
 
 # Settings a coordinator may choose for the run (politeness, limits, logging, our crawl knobs);
 # never the SSRF guard, the database or any component (Redis is not trusted to load code).
@@ -128,8 +129,7 @@ def serve(redis_url: str, db_url: str, *, once: bool = False, allow_private: boo
         say(f"run {run_id}: working")
         if once:
             stats = work(redis_url, db_url, run_id, allow_private=allow_private, allow_hosts=allow_hosts, ttl=ttl)
-            say(f"run {run_id}: done · " + ", ".join(f"{k.rsplit('/', 1)[1]} {v}" for k, v in sorted(stats.items())
-                                                     if k.startswith("x402/outcome/")))
+            say(f"run {run_id}: done · " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes(stats).items())))
             return 1
         args = [sys.executable, "-m", "crawler.distributed.worker", redis_url, db_url, str(run_id), "--ttl", str(ttl)]
         args += ["--allow-private"] if allow_private else []

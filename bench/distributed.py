@@ -161,7 +161,7 @@ def run_round(workers: int, urls: list[str], redis_url: str, redis_pid: int, clu
     from crawler.distributed.frontier import connect
     from index.schedule.runs import finish, prepare
     from index.store.models import Observation
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     redis.Redis.from_url(redis_url).flushall()
     db = fresh_database(cluster)

@@ -246,3 +246,35 @@ def test_test_buy_defaults_have_one_home() -> None:
                                                     if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}]
         assert homes == ["index.testbuy.policy"], name
     assert str(policy.DEFAULT_MAX_USD) == "0.10" and str(policy.DEFAULT_DAILY_BUDGET_USD) == "1.00"
+
+
+def _defined_names(name: str) -> set[str]:
+    """Names a module defines or imports at its top level (what `from module import x` may take)."""
+    tree = ast.parse(modules()[name].read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Name,)) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            pass
+    return names
+
+
+def test_every_import_of_a_project_name_finds_it() -> None:
+    """A lazy `from index.x import y` runs only on the path that needs it (a coordinator, a bench), so
+    a name moved by a refactor fails there, late; here it fails at once, for code, tests and benches."""
+    missing = []
+    files = [p for d in (*PACKAGES, "tests", "bench") for p in sorted((ROOT / d).rglob("*.py"))]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom) or node.level or node.module not in modules():
+                continue
+            defined = _defined_names(node.module)
+            for alias in node.names:
+                if alias.name != "*" and alias.name not in defined and f"{node.module}.{alias.name}" not in modules():
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module}.{alias.name}")
+    assert not missing, "imports of names their module does not have:\n" + "\n".join(missing)

@@ -24,7 +24,7 @@ from crawler.distributed.frontier import PREFIX, TASK, Frontier, key_of, key_tex
 from index.schedule.changes import probed_in_run
 from index.schedule.runs import CrawlPlan
 from index.store.models import CrawlRun, Observation, Resource
-from index.store.write import record_sources
+from index.store.pages import record_sources
 from index.urls import resource_key
 
 # Quiet checks in a row before the run counts as drained (each `poll` apart).

@@ -90,7 +90,7 @@ def coordinate(
     from crawler.distributed.worker import ALLOWED_SETTINGS
     from index.schedule.rules import parse_every
     from index.schedule.runs import change_lines, finish, prepare
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     every = parse_every(interval)
     explicit = bool(seed or facilitator or seeds_file)

@@ -23,8 +23,8 @@ from index.catalog.record import CatalogRecord, json_schema
 from index.catalog.trust import RISKS, TIERS, Facts, risk_notes, tier
 from tests.records import sample_record
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-SEED_RECORDS = ["000_9688302c16a5225f.txt", "002_9cf7cbdf6637921d.txt"]
+SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"  # copies of shared/seeds/000, 002
+SEED_RECORDS = ["000_9688302c16a5225f.json", "002_9cf7cbdf6637921d.json"]
 END = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 

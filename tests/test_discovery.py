@@ -204,7 +204,7 @@ def test_openapi_json_paid_operations() -> None:
     search = cands["https://shop.example/v1/search"]
     assert search["source"] == {"kind": "openapi", "url": page}
     # fixed price, x402scan spelling; the request schema is a $ref, so the body is built from it
-    assert search["declared"] == {"price_usd": "0.010000", "price_dynamic": False, "protocols": ["x402"]}
+    assert search["declared"] == {"price_usd": "0.010000", "price_dynamic": False, "protocols": ["x402"], "description": "Search"}
     assert search["body"] == {"query": "example", "options": {"lang": "en"}}
     hints = search["hints"]
     assert hints["source"] == "openapi"

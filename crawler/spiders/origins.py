@@ -78,7 +78,9 @@ class OriginDiscovery:
                        meta={"origin": origin, "page_kind": kind, "dont_obey_robotstxt": not obey_robots,
                              "handle_httpstatus_all": True, "dont_redirect": False})
 
-    def _docs_request(self, origin: str, url: str) -> Request | None:
+    def _docs_request(self, origin: str, url: str, kind: str = "docs") -> Request | None:
+        """A docs page of the origin (or, kind "openapi", an OpenAPI document a page embeds), within the
+        origin's page budget; None when off-origin, already queued or over budget."""
         try:
             url = canonical_url(url)
         except ValueError:
@@ -87,9 +89,10 @@ class OriginDiscovery:
             return None
         self._docs_budget[origin] -= 1
         self._docs_queued.add(url)
+        accept = HTML_ACCEPT if kind == "docs" else "application/json, application/yaml;q=0.9, text/plain;q=0.8"
         return Request(url, callback=self.parse_origin_file, errback=self.origin_file_failed,
-                       headers={"Accept": HTML_ACCEPT}, dont_filter=True,
-                       meta={"origin": origin, "page_kind": "docs", "handle_httpstatus_all": True})
+                       headers={"Accept": accept}, dont_filter=True,
+                       meta={"origin": origin, "page_kind": kind, "handle_httpstatus_all": True})
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -138,7 +141,10 @@ class OriginDiscovery:
             yield from self._discovered(origin, _docs_candidates(extract, response.url), "docs")
             for link in extract.get("links") or []:
                 if link.get("kind") in DOCS_LINK_KINDS:
-                    req = self._docs_request(origin, link["url"])
+                    # an OpenAPI document a docs page embeds (GitBook {% openapi src=… %}) is read as one
+                    as_openapi = link["kind"] == "openapi" and not link["url"].endswith(OPENAPI_PATHS) \
+                        and urlsplit(link["url"]).path.lower().endswith((".json", ".yaml", ".yml"))
+                    req = self._docs_request(origin, link["url"], "openapi" if as_openapi else "docs")
                     if req is not None:
                         yield req
 

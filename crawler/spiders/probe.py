@@ -57,6 +57,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         self._queued: set[tuple[str, str]] = set()
         self._finished: set[tuple[str, str]] = set()
         self._sources: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # Validate-first endpoints (400/422 to every body we had): a body that arrives later in the
+        # same crawl (docs example, OpenAPI schema, listing) earns one more probe with it.
+        self._unprobeable: set[tuple[str, str]] = set()
+        self._body_later: dict[tuple[str, str], Candidate] = {}
+        self._reprobed: set[tuple[str, str]] = set()
         # Resources this run leaves alone (not due, or already probed before a crash): discovery
         # that names one records a sighting of its source instead of probing it.
         for url, method in known or []:
@@ -99,7 +104,8 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             dont_filter=True,
         )
 
-    def _probe_request(self, cand: Candidate, attempt: int = 0, prior: list[dict[str, Any]] | None = None) -> Request | None:
+    def _probe_request(self, cand: Candidate, attempt: int = 0, prior: list[dict[str, Any]] | None = None,
+                       fresh: bool = True) -> Request | None:
         """The request for attempt number `attempt` of a candidate's probe plan (None when the plan is
         exhausted, the URL is unusable, or the candidate was already queued)."""
         try:
@@ -108,8 +114,13 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             self.crawler.stats.inc_value("x402/candidates/bad_url")
             return None
         key = (url, (cand.get("method") or "GET").upper())
-        if attempt == 0:
+        if attempt == 0 and fresh:
             source = _source_with_claims(cand)
+            if _brings_body(cand) and key not in self._reprobed:
+                if key in self._unprobeable:  # refused our bodies so far: ask again with this one
+                    return self._reprobe(cand, key, source)
+                if key in self._queued and key not in self._finished:
+                    self._body_later.setdefault(key, cand)  # in flight: used if that probe ends unprobeable
             if source and key in self._sources and source not in self._sources[key] and key in self._finished:
                 return None  # already probed: the caller records this source as a sighting
             self._sources.setdefault(key, [])
@@ -139,6 +150,16 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
                                errback=self.probe_failed, meta=meta, dont_filter=True)
         return Request(step.url, method=step.method, callback=self.parse_probe, errback=self.probe_failed,
                        meta=meta, dont_filter=True)
+
+    def _reprobe(self, cand: Candidate, key: tuple[str, str], source: dict[str, Any] | None) -> Request | None:
+        """A validate-first endpoint probed again, in the same crawl, with the body a later source gave."""
+        self._reprobed.add(key)
+        self._unprobeable.discard(key)
+        sources = self._sources.setdefault(key, [])
+        if source and source not in sources:
+            sources.append(source)
+        self.crawler.stats.inc_value("x402/probe/reprobed_with_body")
+        return self._probe_request(cand, 0, [], fresh=False)
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -205,6 +226,10 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         resource_method = final["method"] if answered else attempts[0]["method"]
         self.crawler.stats.inc_value(f"x402/outcome/{final['outcome']}")
         self._finished.add(meta["queue_key"])
+        later = None
+        if final["outcome"] == Outcome.UNPROBEABLE.value:
+            self._unprobeable.add(meta["queue_key"])
+            later = self._body_later.pop(meta["queue_key"], None)
         stored_as = (meta["url"], resource_method)
         if stored_as != meta["queue_key"]:  # a GET refused, paid by POST: a later "POST url" is the same resource
             self._queued.add(stored_as)
@@ -214,6 +239,10 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             item["resource_method"] = resource_method
             item["final"] = item is final
             yield item
+        if later is not None and meta["queue_key"] not in self._reprobed:
+            retry = self._reprobe(later, meta["queue_key"], _source_with_claims(later))
+            if retry is not None:
+                yield retry
 
     # -- items ----------------------------------------------------------------------------------
 
@@ -265,6 +294,16 @@ def _source_with_claims(cand: Candidate) -> dict[str, Any] | None:
     if cand.get("body") is not None:
         declared["example_body"] = cand["body"]
     return {**source, "declared": declared} if declared else dict(source)
+
+
+def _brings_body(cand: Candidate) -> bool:
+    """True when a candidate carries a request body, or a body schema to build one from."""
+    if cand.get("body") is not None:
+        return True
+    hints = cand.get("hints") or {}
+    schema = hints.get("input_schema") if isinstance(hints, dict) else None
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    return isinstance(props, dict) and isinstance(props.get("body"), dict)
 
 
 def _split(arg: str) -> list[str]:

@@ -127,8 +127,17 @@ def html_link_candidates(root: Any) -> list[tuple[Any, Any, bool]]:
     return out
 
 
+# Doc-site includes that embed an OpenAPI document: GitBook `{% openapi src="openapi.yaml" … %}` and its
+# older `{% swagger src=… %}`; the document they name is read as the origin's OpenAPI (same origin only).
+_OPENAPI_INCLUDE = re.compile(r"\{%-?[ \t]*(?:openapi|swagger)[ \t]+[^%\n]{0,500}?\bsrc[ \t]*=[ \t]*[\"']([^\"'\s]{1,2000})[\"']")
+
+
 def text_link_candidates(text: str) -> list[tuple[Any, Any, bool]]:
     out: list[tuple[Any, Any, bool]] = []
+    for m in _OPENAPI_INCLUDE.finditer(text):
+        out.append((m.group(1), "OpenAPI", False))
+        if len(out) >= 20:
+            break
     for m in MD_LINK.finditer(text):
         out.append((m.group(2), m.group(1), False))
         if len(out) >= MAX_ANCHORS:

@@ -300,6 +300,9 @@ def test_docs_for_merges_pages(agent402_text: dict[str, Any], agent402_html: dic
     assert docs_for([gitbook, agent402_html], "/v1/chat/completions", "POST")["example_body"]["temperature"] == 0.7
 
 
+NOTHING_FOUND = {"fields_source_url": None, "output_source_url": None, "description": None, "description_source_url": None}
+
+
 def test_docs_for_base_url_tail_and_method(aimo: dict[str, Any]) -> None:
     merged = docs_for([aimo], "https://beta.aimo.network/api/v1/chat/completions", "POST")
     assert merged["example_body"] == {"model": "gpt-4o", "messages": [{"role": "system", "content": "string"}]}
@@ -307,7 +310,8 @@ def test_docs_for_base_url_tail_and_method(aimo: dict[str, Any]) -> None:
     assert merged["output_example"]["object"] == "chat.completion"  # the success example, not the error
     assert merged["notes"][0]["text"].startswith("Sign-In-With-X")
     assert docs_for([aimo], "/api/v1/chat/completions", "GET") == {
-        "example_body": None, "example_source_url": None, "fields": [], "output_example": None, "notes": []}
+        "example_body": None, "example_source_url": None, "fields": [], "output_example": None, "notes": [],
+        **NOTHING_FOUND}
     assert docs_for([aimo], "/v1/other", "POST")["fields"] == []
 
 
@@ -338,7 +342,7 @@ curl -X POST https://api.example.com/users/:id/notes -d '{"text": "hi"}'
 def test_docs_for_tolerates_junk() -> None:
     junk: list[Any] = [None, 42, {"examples": [None, {"path": 5}], "fields": "x", "notes": [1]}, {}]
     assert docs_for(junk, "/x", "GET") == {"example_body": None, "example_source_url": None, "fields": [],
-                                           "output_example": None, "notes": []}
+                                           "output_example": None, "notes": [], **NOTHING_FOUND}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -142,8 +142,9 @@ class OriginDiscovery:
             for link in extract.get("links") or []:
                 if link.get("kind") in DOCS_LINK_KINDS:
                     # an OpenAPI document a docs page embeds (GitBook {% openapi src=… %}) is read as one
-                    as_openapi = link["kind"] == "openapi" and not link["url"].endswith(OPENAPI_PATHS) \
-                        and urlsplit(link["url"]).path.lower().endswith((".json", ".yaml", ".yml"))
+                    link_path = urlsplit(link["url"]).path
+                    as_openapi = link["kind"] == "openapi" and link_path not in OPENAPI_PATHS \
+                        and link_path.lower().endswith((".json", ".yaml", ".yml"))
                     req = self._docs_request(origin, link["url"], "openapi" if as_openapi else "docs")
                     if req is not None:
                         yield req

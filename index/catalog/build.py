@@ -22,6 +22,7 @@ from sqlmodel import Session, func, select
 from index.catalog import describe
 from index.catalog import pricing
 from index.catalog.categories import classify_fields
+from index.catalog.docs_hints import choose_hints, docs_hints, input_fields, output_keys
 from index.catalog.docs_match import docs_for
 from index.catalog.examples import example_request
 from index.gcpolicy import no_collections
@@ -43,7 +44,7 @@ from index.catalog.record import (
     SourceRef,
 )
 from index.store.write import chunks
-from index.catalog.trust import Facts, price_changed_recently, risk_notes, tier
+from index.catalog.trust import Facts, note_text, price_changed_recently, risk_notes, tier
 
 DOC_KINDS = ("docs", "homepage", "parent_homepage")  # pages docs_for reads, best first
 DECLARED_KINDS = ("openapi", "well_known", "facilitator", "llms_txt", "docs", "seed")  # whose declared terms win
@@ -94,7 +95,8 @@ def accept_record(opt: Any, hints: dict[str, Any]) -> AcceptRecord:
         mime_type=get("mime_type"), description=get("description"), verified=bool(get("verified", False)),
         verified_at=_iso(verified_at) if isinstance(verified_at, datetime) else verified_at,
         hints=Hints(input=hints.get("input"), output=hints.get("output"), source=hints.get("source"),
-                    input_schema=hints.get("input_schema") if isinstance(hints.get("input_schema"), dict) else None),
+                    input_schema=hints.get("input_schema") if isinstance(hints.get("input_schema"), dict) else None,
+                    url=hints.get("url"), output_source=hints.get("output_source")),
     )
 
 
@@ -134,19 +136,30 @@ def _primary(accepts: list[AcceptRecord]) -> AcceptRecord | None:
     return next((a for a in accepts if a.asset_decimals is not None and a.max_amount_required_atomic is not None), None)
 
 
-def _accepts(res: Resource, options: list[PaymentOption], declared: list[dict[str, Any]]) -> tuple[list[AcceptRecord], str]:
+def _accepts(res: Resource, options: list[PaymentOption], declared: list[dict[str, Any]],
+             hints: dict[str, Any] | None = None) -> tuple[list[AcceptRecord], str]:
     """A resource's accepts, and where its terms come from: its latest usable 402 once it answered one,
-    else what a source declared."""
+    else what a source declared. Each carries `hints` (index.catalog.docs_hints.choose_hints), else the 402's."""
     if res.last_paid_at is not None:
-        return [accept_record(o, res.hints or {}) for o in sorted(options, key=lambda o: o.position)], "probe"
+        hints = hints if hints is not None else res.hints or {}
+        return [accept_record(o, hints) for o in sorted(options, key=lambda o: o.position)], "probe"
     sources = res.sources or []
     kind = next((s.get("kind") for s in sources if (s.get("declared") or {}).get("accepts")), "source")
-    return [accept_record(a, {}) for a in _declared_accepts(declared)], f"declared:{kind}"
+    return [accept_record(a, hints or {}) for a in _declared_accepts(declared)], f"declared:{kind}"
 
 
 def _description(res: Resource, accepts: list[AcceptRecord]) -> str | None:
     """The resource's own description, else its first accept's."""
     return res.description or next((a.description for a in accepts if a.description), None)
+
+
+def _openapi_description(sources: list[dict[str, Any]]) -> str | None:
+    """The description an OpenAPI document gives the resource's operation, if a source declared one."""
+    for s in sources:
+        declared = s.get("declared") if isinstance(s.get("declared"), dict) else {}
+        if s.get("kind") == "openapi" and isinstance(declared.get("description"), str):
+            return declared["description"]
+    return None
 
 
 def _category(res: Resource, origin: Origin, accepts: list[AcceptRecord], path: str, description: str | None) -> str:
@@ -178,17 +191,19 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
            samples: list[Sample], history: list[tuple[datetime, list[dict[str, Any]]]],
            window_end: datetime, generated_at: str, site_url: str,
            status_changes: list[dict[str, Any]] | None = None) -> _Draft:
-    hints = res.hints or {}
     sources = res.sources or []
     declared = _declared(sources)
     ever_paid = res.last_paid_at is not None
-    accepts, terms_source = _accepts(res, options, declared)
     path = urlsplit(res.url).path
     docs = docs_for(extracts, path, res.method) if extracts else {}
+    hints, hint_findings = choose_hints(res.hints, declared, docs_hints(docs, res.method) if docs else None)
+    accepts, terms_source = _accepts(res, options, declared, hints)
     description = _description(res, accepts)
     provider = describe.provider_name(res.service_name, origin.title, origin.host)
     category = _category(res, origin, accepts, path, description)
-    summary, summary_derived = describe.summary(description, res.method, res.url, origin.host)
+    summary, summary_source = describe.summary(
+        [(description, "challenge"), (docs.get("description"), "docs"), (_openapi_description(sources), "openapi"),
+         (origin.description, "origin")], res.method, res.url, origin.host)
     example = example_request(res.url, res.method, hints, docs.get("example_body"), declared)
     primary = _primary(accepts)
     prices = [a.price_usd for a in accepts if a.price_usd is not None]
@@ -206,6 +221,9 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         res.url, res.method, [(a.network_caip2 or a.network, a.testnet) for a in accepts])
     buy = BuyInstructions(command=buy_cmd, pay_command=pay_cmd, crawl_command=crawl_cmd, page=f"{page}#test-buy")
     findings = [f for f in (res.findings or []) if isinstance(f, dict)] if ever_paid else []
+    if hints.get("input"):  # the record describes its input after all (docs, OpenAPI): not "not agent-callable"
+        findings = [f for f in findings if f.get("code") != "no_input_schema"]
+    findings += hint_findings
     errors = sum(1 for f in findings if f.get("severity") == "error")
     warnings = sum(1 for f in findings if f.get("severity") == "warning")
     verified_at = [a.verified_at for a in accepts if a.verified and a.verified_at]
@@ -223,7 +241,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         status=res.status or "unknown", ever_paid=ever_paid, last_paid_at=_aware(res.last_paid_at),
         window_end=window_end, url=res.url, verified=bool(verified_at) and res.status == "paid",
         origin_identified=bool(origin.title or origin.description), error_findings=errors,
-        networks_testnet=[a.testnet for a in accepts], pay_tos=[a.pay_to for a in accepts if a.pay_to],
+        networks_testnet=[a.testnet for a in accepts],
+        pay_tos=[(a.network_caip2 or a.network, a.pay_to) for a in accepts if a.pay_to],
         unknown_assets=sum(1 for a in accepts if a.asset_symbol is None), changes=changes, auth_notes=auth_notes,
     )
     null_reasons: dict[str, str] = {}
@@ -242,18 +261,28 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
             null_reasons[f"origin.{name}"] = f"the origin's pages gave no {name}"
     prompt = describe.example_prompt(res.url, example.url, example.body)
     if prompt is None:
-        null_reasons["example_prompt"] = "no example request to phrase a prompt from"
+        null_reasons["example_prompt"] = ("no example request to phrase a prompt from" if example.body is None
+                                          and example.url == res.url else
+                                          "the example holds no user message or value a person would write")
+    known = {"description": summary if summary_source != "template" else None, "input_fields": input_fields(hints),
+             "output_keys": output_keys(hints), "price": price_text, "networks": network_names,
+             "asset": primary.asset_symbol if primary else None}
+    cases = describe.use_cases(res.url, known)
+    buyer = describe.ideal_buyer(res.url, provider, known)
+    if not cases:
+        null_reasons["use_cases"] = "nothing specific is known of its input, output or purpose"
+    if buyer is None:
+        null_reasons["ideal_buyer"] = "nothing specific is known of its input, output or purpose"
+    null_reasons["axon_deep_link"] = "we publish no link that starts a buy; test_buy holds the test-buy commands"
     fields = dict(
         generated_at=generated_at, slug=res.slug, title=title, url=res.url, category=category, summary=summary,
-        seo=seo, use_cases=describe.use_cases(category, res.url, provider),
-        ideal_buyer=describe.ideal_buyer(category, res.url, provider),
-        example_prompt=prompt,
+        seo=seo, use_cases=cases, ideal_buyer=buyer, example_prompt=prompt, summary_source=summary_source,
         example_request_body=example.body, accepts=accepts,
         origin=OriginRef(slug=origin.slug, host=origin.host, title=origin.title, description=origin.description,
                          url=origin.url, favicon=origin.favicon),
-        axon_deep_link=buy.page, method=res.method, tags=list(res.tags or []),
+        axon_deep_link=None, method=res.method, tags=list(res.tags or []),
         example_request=ExampleRequest(method=example.method, url=example.url, content_type=example.content_type,
-                                       body=example.body, source=example.source),
+                                       body=example.body, source=example.source, placeholder=example.placeholder),
         test_buy=buy, status=res.status or "unknown", terms_source=terms_source, x402_version=res.x402_version,
         networks=sorted({a.network_caip2 for a in accepts if a.network_caip2}), price_usd=price_usd,
         first_seen=_iso(res.first_seen), last_seen=_iso(res.last_seen), last_probed_at=_iso(res.last_probed_at),
@@ -266,8 +295,9 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
                  for s in sources],
         null_reasons=null_reasons,
         derived_fields=sorted(["seo", "use_cases", "ideal_buyer", "example_prompt", "category", "title",
-                               "pricing_sanity", "trust_tier", "risk_notes", "json_ld",
-                               *(["summary"] if summary_derived else []),
+                               "pricing_sanity", "trust_tier", "risk_notes", "risks", "json_ld",
+                               *(["summary"] if summary_source != "challenge" else []),
+                               *(["accepts.hints"] if hints.get("source") == "docs" or hints.get("output_source") else []),
                                *(["example_request_body"] if example.source in ("schema", "docs") else [])]),
         json_ld_parts=dict(slug=res.slug, name=title, description=seo["description"], url=res.url, category=category,
                            page=page, origin_page=site_link(site_url, f"o/{origin.slug}.html"), origin_url=origin.url,
@@ -295,7 +325,8 @@ def _finish(draft: _Draft, check: pricing.Sanity) -> CatalogRecord:
                                      peers=check.peers, decimals=draft.primary_decimals),
         pricing_decimal_suspect=suspect,
         pricing_review_required=pricing.review_required(check.flag, suspect, price_changed_recently(facts)),
-        trust_tier=tier_name, trust_reasons=reasons, risk_notes=risk_notes(facts),
+        trust_tier=tier_name, trust_reasons=reasons, risks=(risks := risk_notes(facts)),
+        risk_notes=[note_text(n) for n in risks],
         json_ld=json_ld(**fields["json_ld_parts"]), null_reasons=null_reasons,
     )
 

@@ -114,7 +114,7 @@ def use_cases(url: str, known: dict[str, Any]) -> list[str]:
         out.append(clip(f"Use the {_names(outputs)} of its JSON answer in the next step of a plan", 160))
     if known.get("price") and known.get("asset"):
         where = f" on {', '.join(known['networks'])}" if known.get("networks") else ""
-        out.append(clip(f"Pay {known['price']} in {known['asset']}{where} over x402, per request", 160))
+        out.append(clip(f"Pay {known['price']} in {known['asset']}{where} over x402", 160))
     return out
 
 

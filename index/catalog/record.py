@@ -137,7 +137,7 @@ class OriginRef(_Model):
 
 class SourceRef(_Model):
     kind: str | None
-    url: str | None = Field(json_schema_extra=_url())
+    url: str | None = Field(description="the page read, or where a seed came from (cli:--seed, a seeds file)")
     first_seen: str | None = Field(None, json_schema_extra=_time())
     last_seen: str | None = Field(None, json_schema_extra=_time())
     declared: dict[str, Any] | None = Field(
@@ -216,8 +216,8 @@ class ExampleRequest(_Model):
     content_type: str | None = None
     body: Any = None
     source: Literal["bazaar", "docs", "openapi", "schema", "outputSchema", "probe"] | None
-    placeholder: bool = Field(False, description="true when the example holds a docs generator's placeholders "
-                                                 "(\"content\": \"string\") rather than real values")
+    placeholder: bool = Field(False, description="true when the example holds placeholders (a type name or filler "
+                                                 "such as \"content\": \"string\") rather than real values")
 
 
 class BuyInstructions(_Model):

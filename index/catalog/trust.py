@@ -147,7 +147,10 @@ def note_text(note: dict[str, Any]) -> str:
     """A coded risk note as one sentence, the seeds' `risk_notes` form."""
     message = str(note.get("message") or "")
     text = message[:1].upper() + message[1:]
-    return f"{text}: {note['detail']}." if note.get("detail") else f"{text}."
+    if note.get("detail"):
+        detail = str(note["detail"]).rstrip()
+        return f"{text}: {detail}" + ("" if detail.endswith((".", "!", "?", "…")) else ".")
+    return f"{text}."
 
 
 def price_changed_recently(f: Facts) -> bool:

@@ -125,7 +125,8 @@ def test_well_known_resource_list() -> None:
     ]
     assert all(f["severity"] == "warning" for f in cross)
     assert found.info == {"version": 1, "instructions": "Pay with USDC on Base. Bodies are JSON.",
-                          "ownership_proofs": ["0x5f1b5a0c0ffee"], "entries_truncated": 0, "invalid_entries": 2}
+                          "ownership_proofs": ["0x5f1b5a0c0ffee"], "entries_truncated": 0, "invalid_entries": 2,
+                          "templated_skipped": 0}
 
 
 def test_well_known_draft_items() -> None:

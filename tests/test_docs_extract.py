@@ -149,12 +149,14 @@ def test_agent402_html_jsonld_keeps_the_good_block(agent402_html: dict[str, Any]
 
 
 def test_agent402_html_links(agent402_html: dict[str, Any]) -> None:
-    # Same origin only (GitHub and docs.agent402.tools are excluded), no javascript:/mailto:, no link
-    # back to this page (#pro), no legal pages or assets, tracking parameters dropped; docs-like kinds first.
+    # Same origin, plus docs on a sibling host of the same registrable domain (docs.agent402.tools,
+    # marked; GitHub is excluded), no javascript:/mailto:, no link back to this page (#pro), no legal
+    # pages or assets, tracking parameters dropped; docs-like kinds first.
     assert agent402_html["links"] == [
         {"url": "https://agent402.tools/llms.txt", "text": "llms.txt", "kind": "llms"},
         {"url": "https://agent402.tools/openapi.json", "text": "OpenAPI", "kind": "openapi"},
         {"url": "https://agent402.tools/docs", "text": "Docs", "kind": "docs"},
+        {"url": "https://docs.agent402.tools/guide", "text": "Guide (other host)", "kind": "docs", "sibling": True},
         {"url": "https://agent402.tools/docs/reference/models", "text": "Model reference", "kind": "reference"},
         {"url": "https://agent402.tools/pricing", "text": "Pricing", "kind": "pricing"},
         {"url": "https://agent402.tools/", "text": "agent402", "kind": "other"},

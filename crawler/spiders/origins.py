@@ -13,6 +13,7 @@ exists to be read by x402 clients.
 from __future__ import annotations
 
 from collections.abc import Iterator
+import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,11 +21,12 @@ from urllib.parse import urlsplit
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from crawler.discovery import Candidate, Discovered
+from crawler.discovery import Candidate, Discovered, resolve_url
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
 from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
 from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
 from crawler.failures import exception_names
+from index.docs.links import is_sibling
 from index.docs.page import extract_page
 from index.probe.outcomes import classify_failure
 from index.urls import canonical_url, origin_of
@@ -78,21 +80,26 @@ class OriginDiscovery:
                        meta={"origin": origin, "page_kind": kind, "dont_obey_robotstxt": not obey_robots,
                              "handle_httpstatus_all": True, "dont_redirect": False})
 
-    def _docs_request(self, origin: str, url: str, kind: str = "docs") -> Request | None:
+    def _docs_request(self, origin: str, url: str, kind: str = "docs", sibling_ok: bool = False) -> Request | None:
         """A docs page of the origin (or, kind "openapi", an OpenAPI document a page embeds), within the
-        origin's page budget; None when off-origin, already queued or over budget."""
+        origin's page budget; None when off-origin, already queued or over budget. With `sibling_ok`
+        (a link from the origin's homepage or llms.txt), a docs page on a sibling host of the same
+        registrable domain (index.docs.links.is_sibling) is read too, as one of this origin's pages."""
         try:
             url = canonical_url(url)
         except ValueError:
             return None
-        if origin_of(url) != origin or url in self._docs_queued or self._docs_budget.get(origin, 0) <= 0:
+        off_origin = origin_of(url) != origin
+        if off_origin and not (sibling_ok and kind == "docs" and is_sibling(url, origin)):
+            return None
+        if url in self._docs_queued or self._docs_budget.get(origin, 0) <= 0:
             return None
         self._docs_budget[origin] -= 1
         self._docs_queued.add(url)
         accept = HTML_ACCEPT if kind == "docs" else "application/json, application/yaml;q=0.9, text/plain;q=0.8"
         return Request(url, callback=self.parse_origin_file, errback=self.origin_file_failed,
                        headers={"Accept": accept}, dont_filter=True,
-                       meta={"origin": origin, "page_kind": kind, "handle_httpstatus_all": True})
+                       meta={"origin": origin, "page_kind": kind, "handle_httpstatus_all": True, "sibling": off_origin})
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -124,7 +131,7 @@ class OriginDiscovery:
             yield page
             yield from self._discovered(origin, found.candidates, source_kind)
             for link in found.docs_links:
-                req = self._docs_request(origin, link)
+                req = self._docs_request(origin, link, sibling_ok=kind == "llms_txt")
                 if req is not None:
                     yield req
             return
@@ -139,13 +146,17 @@ class OriginDiscovery:
                               dont_filter=True, meta={"origin": origin, "page_kind": "favicon", "handle_httpstatus_all": True,
                                                       "download_maxsize": 256 * 1024})
             yield from self._discovered(origin, _docs_candidates(extract, response.url), "docs")
+            yield from self._discovered(origin, mentioned_candidates(extract, response.url), "docs-mention")
             for link in extract.get("links") or []:
+                if link.get("sibling") and (kind != "homepage" or meta.get("sibling")):
+                    continue  # a sibling host's docs only when the origin's own homepage links them; never further
                 if link.get("kind") in DOCS_LINK_KINDS:
                     # an OpenAPI document a docs page embeds (GitBook {% openapi src=… %}) is read as one
                     link_path = urlsplit(link["url"]).path
                     as_openapi = link["kind"] == "openapi" and link_path not in OPENAPI_PATHS \
                         and link_path.lower().endswith((".json", ".yaml", ".yml"))
-                    req = self._docs_request(origin, link["url"], "openapi" if as_openapi else "docs")
+                    req = self._docs_request(origin, link["url"], "openapi" if as_openapi else "docs",
+                                             sibling_ok=bool(link.get("sibling")))
                     if req is not None:
                         yield req
 
@@ -176,6 +187,27 @@ class OriginDiscovery:
                 continue
             cand.setdefault("source", {"kind": source_kind, "url": origin})
             yield from self.candidate_requests([cand])
+
+
+MAX_MENTIONS = 20  # endpoints named only in a page's prose, probed per page
+_ROUTE_TEMPLATE = re.compile(r"[{}<>]|/:[A-Za-z_]")
+
+
+def mentioned_candidates(extract: dict[str, Any], page_url: str) -> list[Candidate]:
+    """Endpoints a docs page names only in prose or headings (`POST /v1/pro/chat/completions`), with no
+    example of its own: candidates with source kind "docs-mention", probed at low priority (the probe
+    spider lowers their requests). Paths resolve against the page; route templates are not probed."""
+    shown = {(ex.get("method"), ex.get("path")) for ex in extract.get("examples") or [] if isinstance(ex, dict)}
+    out: list[Candidate] = []
+    for e in extract.get("endpoints") or []:
+        if not isinstance(e, dict) or (e.get("method"), e.get("path")) in shown or not isinstance(e.get("path"), str):
+            continue
+        if _ROUTE_TEMPLATE.search(e["path"]) or len(out) >= MAX_MENTIONS:
+            continue
+        url = resolve_url(e["url"] if isinstance(e.get("url"), str) else e["path"], page_url)
+        if url is not None:
+            out.append({"url": url, "method": e.get("method") or "GET", "source": {"kind": "docs-mention", "url": page_url}})
+    return out
 
 
 def _docs_candidates(extract: dict[str, Any], page_url: str) -> list[Candidate]:

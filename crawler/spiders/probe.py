@@ -87,6 +87,8 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         so its provenance still lands on the resource; and the discovery of each new origin."""
         for cand in candidates:
             req = self._probe_request(cand)
+            if req is not None and (cand.get("source") or {}).get("kind") == "docs-mention":
+                req = req.replace(priority=-10)  # named in prose only: after every listed endpoint
             if req is not None:
                 yield req
                 yield from self.origin_requests(req.meta["url"])

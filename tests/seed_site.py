@@ -34,9 +34,9 @@ def payment_required(url: str, description: str = "") -> dict[str, Any]:
                          "payTo": PAY_TO, "maxTimeoutSeconds": 300, "extra": {"name": "USDC", "version": "2"}}]}
 
 
-def paid(url_of: Callable[[], str], path: str) -> Handler:
+def paid(url_of: Callable[[], str], path: str, method_paid: str = "POST") -> Handler:
     def handle(method: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-        if method != "POST":
+        if method != method_paid:
             return 405, {"Allow": "POST", "Content-Type": "application/json"}, b'{"error":"method not allowed"}'
         header = base64.b64encode(json.dumps(payment_required(url_of() + path)).encode()).decode()
         return 402, {"PAYMENT-REQUIRED": header, "Content-Type": "application/json"}, b"{}"

@@ -146,7 +146,8 @@ class OriginDiscovery:
                               dont_filter=True, meta={"origin": origin, "page_kind": "favicon", "handle_httpstatus_all": True,
                                                       "download_maxsize": 256 * 1024})
             yield from self._discovered(origin, _docs_candidates(extract, response.url), "docs")
-            yield from self._discovered(origin, mentioned_candidates(extract, response.url), "docs-mention")
+            if kind == "docs":  # a homepage's endpoint list names what its docs pages show how to call
+                yield from self._discovered(origin, mentioned_candidates(extract, response.url), "docs-mention")
             for link in extract.get("links") or []:
                 if link.get("sibling") and (kind != "homepage" or meta.get("sibling")):
                     continue  # a sibling host's docs only when the origin's own homepage links them; never further

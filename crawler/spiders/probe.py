@@ -86,8 +86,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         """Probe requests for new candidates; for one already probed in this crawl, a `source` item
         so its provenance still lands on the resource; and the discovery of each new origin."""
         for cand in candidates:
+            mention = (cand.get("source") or {}).get("kind") == "docs-mention"
+            if mention and self._queued_without_query(cand):
+                continue  # already asked for, with its example's query
             req = self._probe_request(cand)
-            if req is not None and (cand.get("source") or {}).get("kind") == "docs-mention":
+            if req is not None and mention:
                 req = req.replace(priority=-10)  # named in prose only: after every listed endpoint
             if req is not None:
                 yield req
@@ -97,6 +100,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
                 if key is not None and key in self._finished:
                     yield {"kind": "source", "url": key[0], "method": key[1], "source": _source_with_claims(cand),
                            "seen_at": datetime.now(UTC).isoformat()}
+
+    def _queued_without_query(self, cand: Candidate) -> bool:
+        """True when the crawl already queued this URL (any query) with this method."""
+        url, method = str(cand.get("url") or "").split("?", 1)[0], (cand.get("method") or "GET").upper()
+        return any(m == method and u.split("?", 1)[0] == url for u, m in self._queued)
 
     def _discovery_request(self, facilitator: str, offset: int) -> Request:
         limit = self.settings.getint("X402_DISCOVERY_PAGE_SIZE")

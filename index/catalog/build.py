@@ -10,7 +10,7 @@ builds of one database are byte-identical.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -44,6 +44,7 @@ from index.catalog.record import (
     SourceRef,
 )
 from index.store.write import chunks
+from index.catalog.variants import fold_query_variants, terms_of
 from index.catalog.trust import Facts, note_text, price_changed_recently, risk_notes, tier
 
 DOC_KINDS = ("docs", "homepage", "parent_homepage")  # pages docs_for reads, best first
@@ -190,7 +191,7 @@ STATUS_KINDS = ("went_down", "recovered", "removed", "retired")
 def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts: list[dict[str, Any]],
            samples: list[Sample], history: list[tuple[datetime, list[dict[str, Any]]]],
            window_end: datetime, generated_at: str, site_url: str,
-           status_changes: list[dict[str, Any]] | None = None) -> _Draft:
+           status_changes: list[dict[str, Any]] | None = None, variant_url: str | None = None) -> _Draft:
     sources = res.sources or []
     declared = _declared(sources)
     ever_paid = res.last_paid_at is not None
@@ -205,6 +206,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         [(description, "challenge"), (docs.get("description"), "docs"), (_openapi_description(sources), "openapi"),
          (origin.description, "origin")], res.method, res.url, origin.host)
     example = example_request(res.url, res.method, hints, docs.get("example_body"), declared)
+    if variant_url and example.url == res.url:  # a query-string variant with the same terms was folded into this one
+        example = replace(example, url=variant_url, source=example.source or "probe", null_reason=example.null_reason)
     primary = _primary(accepts)
     prices = [a.price_usd for a in accepts if a.price_usd is not None]
     price_usd = min(prices) if prices else None
@@ -358,9 +361,17 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
         if slug is not None:
             query = query.where(Resource.slug == slug)
         resources = [r for r in session.exec(query).all() if _in_catalog(r)]
+        variants = []  # one record's query-string variants, which decide whether it is folded (index.catalog.variants)
+        if slug is not None and resources:
+            base = resources[0].url.split("?", 1)[0]
+            variants = [r for r in session.exec(select(Resource).where(Resource.url.startswith(base))).all()  # type: ignore[attr-defined]
+                        if r.id != resources[0].id and _in_catalog(r)]
+        origins, options = _origins_and_options(session, resources + variants)
+        folded, variant_urls = fold_query_variants(
+            (r.id, r.url, r.method, terms_of(options.get(r.id, []))) for r in sorted(resources + variants, key=lambda r: r.id)
+            if r.last_paid_at is not None)
+        resources = [r for r in resources if r.id not in folded]
         ids = sorted(r.id for r in resources)
-
-        origins, options = _origins_and_options(session, resources)
         extracts: dict[int, list[dict[str, Any]]] = {}
         rank = {k: i for i, k in enumerate(DOC_KINDS)}
         pages = _by_ids(session, origins, lambda c: select(DocPage).where(DocPage.origin_id.in_(c), DocPage.kind.in_(DOC_KINDS)))  # type: ignore[attr-defined]
@@ -395,7 +406,7 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
     generated_at = _iso(window_end) or ""
     drafts = [_draft(r, origins[r.origin_id], options.get(r.id, []), extracts.get(r.origin_id, []),
                      samples.get(r.id, []), history.get(r.id, []), window_end, generated_at, site_url,
-                     status_changes.get(r.id))
+                     status_changes.get(r.id), variant_urls.get(r.id))
               for r in resources]
     if slug is not None:  # one record: its peers need only every other resource's category and price
         if not drafts:

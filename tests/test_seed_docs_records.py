@@ -85,3 +85,22 @@ def test_validate_first_endpoint_is_paid_after_one_crawl_of_its_origin(tmp_path:
     # the 422 to our empty body is not downtime
     day = next(w for w in record.health.windows if w.window == "24h")
     assert day.samples == day.up == 1 and day.uptime_pct == 100.0
+
+
+def test_a_bare_url_that_is_a_post_route_leaves_one_resource(tmp_path: Path) -> None:
+    """Seeded without a method: GET is refused (405), POST refused for its empty body (422); the probe
+    is stamped POST, so the OpenAPI's POST with a body re-probes the same resource: one row, paid."""
+    from sqlmodel import Session, select
+
+    from index.store.models import Resource
+    from index.store.write import init_db
+
+    site = picky_site()
+    del site.routes["/.well-known/x402"]
+    with serve(site):
+        records = crawl_and_build(site.url, [f"{site.url}/v1/search"], tmp_path)
+    assert [(r.method, r.status) for r in records] == [("POST", "paid")]
+    with Session(init_db(f"sqlite:///{tmp_path / 'catalog.db'}")) as session:
+        rows = session.exec(select(Resource)).all()
+    assert [(r.method, r.status) for r in rows] == [("POST", "paid")]
+    assert {s["kind"] for s in rows[0].sources} == {"seed", "openapi"}

@@ -230,17 +230,21 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     def _finish(self, meta: dict[str, Any], final: dict[str, Any]) -> Any:
         """Yield every attempt of one probe, stamped with the resource they belong to: the method
-        that got a real answer when one did, else the first method asked."""
+        that got a real answer when one did; else, when the first method was refused as a method
+        (405) and another was refused only for its body (400/415/422), that one (a POST route seeded
+        as a bare URL is one POST resource, not a dead GET twin); else the first method asked."""
         attempts = [*meta["prior"], final]
         answered = final["outcome"] in _GOOD_ANSWERS
-        resource_method = final["method"] if answered else attempts[0]["method"]
+        body_refused = [a["method"] for a in attempts if a.get("http_status") in (400, 415, 422)]
+        resource_method = final["method"] if answered else (
+            body_refused[0] if attempts[0].get("http_status") == 405 and body_refused else attempts[0]["method"])
         self.crawler.stats.inc_value(f"x402/outcome/{final['outcome']}")
         self._finished.add(meta["queue_key"])
+        stored_as = (meta["url"], resource_method)
         later = None
         if final["outcome"] == Outcome.UNPROBEABLE.value:
-            self._unprobeable.add(meta["queue_key"])
+            self._unprobeable.update({meta["queue_key"], stored_as})
             later = self._body_later.pop(meta["queue_key"], None)
-        stored_as = (meta["url"], resource_method)
         if stored_as != meta["queue_key"]:  # a GET refused, paid by POST: a later "POST url" is the same resource
             self._queued.add(stored_as)
             self._finished.add(stored_as)

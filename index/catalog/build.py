@@ -22,7 +22,7 @@ from sqlmodel import Session, func, select
 from index.catalog import describe
 from index.catalog import pricing
 from index.catalog.categories import classify_fields
-from index.catalog.docs_hints import choose_hints, docs_hints, input_fields, output_keys
+from index.catalog.docs_hints import choose_hints, docs_hints, input_fields, output_keys, whole_body
 from index.catalog.docs_match import docs_for
 from index.catalog.examples import example_request
 from index.gcpolicy import no_collections
@@ -205,7 +205,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     summary, summary_source = describe.summary(
         [(description, "challenge"), (docs.get("description"), "docs"), (_openapi_description(sources), "openapi"),
          (origin.description, "origin")], res.method, res.url, origin.host)
-    example = example_request(res.url, res.method, hints, docs.get("example_body"), declared)
+    docs_body = docs.get("example_body") if whole_body(docs.get("example_body"), docs.get("fields")) else None
+    example = example_request(res.url, res.method, hints, docs_body, declared)
     if variant_url and example.url == res.url:  # a query-string variant with the same terms was folded into this one
         example = replace(example, url=variant_url, source=example.source or "probe", null_reason=example.null_reason)
     primary = _primary(accepts)

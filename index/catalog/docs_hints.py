@@ -82,7 +82,7 @@ def docs_hints(docs: dict[str, Any], method: str) -> dict[str, Any] | None:
         if f.get("required"):
             part.setdefault("required", []).append(f["name"])
     body = docs.get("example_body")
-    usable_body = body if isinstance(body, dict) and not is_placeholder(body) else None
+    usable_body = body if isinstance(body, dict) and not is_placeholder(body) and whole_body(body, docs.get("fields")) else None
     output = docs.get("output_example")
     if not parts and usable_body is None and output is None:
         return None
@@ -97,6 +97,18 @@ def docs_hints(docs: dict[str, Any], method: str) -> dict[str, Any] | None:
     if output is not None:
         hints["output"] = {"type": "json", "example": output}
     return hints
+
+
+def whole_body(body: Any, fields: Any) -> bool:
+    """False when a docs example cannot be the whole body of one request: the page's own field table
+    requires body fields the example lacks (a message fragment, `{"role": …, "content": …}`, shown
+    beside a table that requires `model` and `messages`, or a curl whose -d was split over paragraphs
+    and only partly read). True when the page requires nothing we can check."""
+    required = [f["name"] for f in fields or [] if isinstance(f, dict) and f.get("required")
+                and f.get("in") in (None, "body", "form") and isinstance(f.get("name"), str)]
+    if body is None or not required:
+        return True
+    return isinstance(body, dict) and all(name in body for name in required)
 
 
 def _declared_hints(declared: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ import base64
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -183,7 +184,13 @@ def picky_site() -> Site:
         return pay(method, body)
 
     site.routes["/v1/search"] = search
-    site.routes["/openapi.json"] = static(json.dumps(PICKY_OPENAPI), "application/json")
+    openapi = static(json.dumps(PICKY_OPENAPI), "application/json")
+
+    def slow_openapi(method: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        time.sleep(1.5)  # the listing without a body is probed (and refused) first, as it is when a big document loads slowly
+        return openapi(method, body)
+
+    site.routes["/openapi.json"] = slow_openapi
     site.routes["/.well-known/x402"] = lambda m, b: (200, {"Content-Type": "application/json"},
                                                       json.dumps({"version": 1, "resources": ["POST /v1/search"]}).encode())
     site.routes["/"] = _home("")

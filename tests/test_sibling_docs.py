@@ -46,3 +46,14 @@ def test_prose_only_endpoints_are_docs_mention_candidates() -> None:
     cands = mentioned_candidates(page, "https://api.example.com/docs")
     assert cands == [{"url": "https://api.example.com/v1/pro/chat", "method": "POST",
                       "source": {"kind": "docs-mention", "url": "https://api.example.com/docs"}}]
+
+
+def test_an_endpoint_named_in_another_endpoints_line_takes_no_section_description() -> None:
+    """`GET /v1/models lists every model.` inside POST /v1/chat/completions's paragraph: the chat
+    endpoint's section is not the models endpoint's (seed 001's text form)."""
+    page = extract_page(b"POST /v1/chat/completions Chat completions over x402. GET /v1/models lists every model.\n\n"
+                        b"model * | string | The model |\n\nThe response is HTTP 402 with the payment requirements.\n",
+                        "https://a.example/docs", "text/plain")
+    described = {(e["method"], e["path"]): e["description"] for e in page["endpoints"]}
+    assert described[("POST", "/v1/chat/completions")].startswith("Chat completions over x402.")
+    assert described[("GET", "/v1/models")] is None

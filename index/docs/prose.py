@@ -256,7 +256,11 @@ def find_endpoints(doc: Doc, examples: list[tuple[int, int, dict[str, Any]]]) ->
             found.append((pos, ex["method"], ex["path"], ex["url"]))
     found.sort(key=lambda f: f[0])
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    lines_of = {doc.line_of(p) for p in doc.ctx_pos}  # endpoint lines: `## POST /x`, `POST` + `/x`, openapi tags
+    # endpoint lines (`## POST /x`, `POST` + `/x`, openapi tags) → the endpoints they state
+    stated: dict[int, set[tuple[str, str]]] = {}
+    for p, (m, pth, _u) in zip(doc.ctx_pos, doc.ctx, strict=True):
+        stated.setdefault(doc.line_of(p), set()).add((m, pth))
+    lines_of = set(stated)
     starts = sorted(lines_of)
     tried: set[tuple[str, str]] = set()
     for pos, method, path, url in found:
@@ -267,10 +271,10 @@ def find_endpoints(doc: Doc, examples: list[tuple[int, int, dict[str, Any]]]) ->
             entry["url"] = url
         if entry is not None and entry["description"] is None and (method, path) not in tried:
             i = doc.line_of(pos)
-            named_first = i in lines_of or doc.lines[i][:200].lstrip(" #>*-`").startswith(method)
-            if named_first:  # read once per endpoint: where it is named first on its line
+            states_it = (method, path) in stated.get(i, ())
+            if states_it or doc.lines[i][:200].lstrip(" #>*-`").startswith(method):  # named first on its line
                 tried.add((method, path))
-                entry["description"] = endpoint_description(doc, i, path, starts, lines_of, whole_section=i in lines_of)
+                entry["description"] = endpoint_description(doc, i, path, starts, lines_of, whole_section=states_it)
     return list(out.values())
 
 

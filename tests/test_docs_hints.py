@@ -48,3 +48,15 @@ def test_server_hints_win_and_disagreement_is_a_finding() -> None:
     declared = [{"hints": {"source": "openapi", "input": {"type": "http"}}}]
     assert choose_hints({}, declared, docs)[0]["source"] == "openapi"
     assert choose_hints({}, [], docs)[0] is docs and choose_hints({}, [], None) == ({}, [])
+
+
+def test_a_chat_message_is_never_a_whole_body() -> None:
+    """Seed 004 in a plain HTML wrap shows its messages as JSON blocks of their own: none is the body."""
+    from index.catalog.docs_match import docs_for, is_message
+
+    assert is_message({"role": "user", "content": "Hello!"}) and not is_message({"role": "admin", "model": "m"})
+    page = {"url": "https://a.example/docs", "endpoints": [{"method": "POST", "path": "/v1/chat", "url": None}],
+            "examples": [{"method": "POST", "path": "/v1/chat", "body": {"role": "system", "content": "You are a helpful assistant."}},
+                         {"method": "POST", "path": "/v1/chat", "body": {"model": "m", "messages": []}}]}
+    assert docs_for([page], "/v1/chat", "POST")["example_body"] == {"model": "m", "messages": []}
+    assert not whole_body({"role": "user", "content": "What is ERC-4337?"}, [])

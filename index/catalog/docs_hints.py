@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from index.catalog.docs_match import CONSTRAINT_KEYS
+from index.catalog.docs_match import CONSTRAINT_KEYS, is_message
 from index.findings import finding
 from index.probe.plan import input_part_schema
 from index.protocol.networks import BODY_METHODS
@@ -100,10 +100,11 @@ def docs_hints(docs: dict[str, Any], method: str) -> dict[str, Any] | None:
 
 
 def whole_body(body: Any, fields: Any) -> bool:
-    """False when a docs example cannot be the whole body of one request: the page's own field table
-    requires body fields the example lacks (a message fragment, `{"role": …, "content": …}`, shown
-    beside a table that requires `model` and `messages`, or a curl whose -d was split over paragraphs
-    and only partly read). True when the page requires nothing we can check."""
+    """False when a docs example cannot be the whole body of one request: a single chat message, or one
+    the page's own field table says is incomplete (it requires body fields the example lacks: a curl
+    whose -d was split over paragraphs and only partly read). True when neither rule can tell."""
+    if is_message(body):
+        return False
     required = [f["name"] for f in fields or [] if isinstance(f, dict) and f.get("required")
                 and f.get("in") in (None, "body", "form") and isinstance(f.get("name"), str)]
     if body is None or not required:

@@ -64,6 +64,14 @@ def path_score(documented: Any, target: Any) -> int:
     return 0
 
 
+_MESSAGE_KEYS = frozenset({"role", "content", "name", "tool_call_id", "tool_calls"})
+
+
+def is_message(value: Any) -> bool:
+    """A single chat message (`{"role": "user", "content": …}`): a part of a chat body, never one."""
+    return isinstance(value, dict) and "role" in value and set(value) <= _MESSAGE_KEYS
+
+
 def docs_for(extracts: list[dict[str, Any]], path: str, method: str) -> dict[str, Any]:
     """What several pages' extracts say about one resource (path and method).
 
@@ -98,7 +106,7 @@ def docs_for(extracts: list[dict[str, Any]], path: str, method: str) -> dict[str
         items = [e for key in ("examples", "fields", "responses") for e in page.get(key) or [] if isinstance(e, dict)]
         names_it = any(named) or any(score(e, False) for e in items)
         for k, ex in enumerate(e for e in page.get("examples") or [] if isinstance(e, dict)):
-            if (s := score(ex, names_it)) and ex.get("body") is not None:
+            if (s := score(ex, names_it)) and ex.get("body") is not None and not is_message(ex["body"]):
                 examples.append((-s, p, k, ex, page.get("url")))
         for k, field in enumerate(e for e in page.get("fields") or [] if isinstance(e, dict)):
             if s := score(field, names_it):

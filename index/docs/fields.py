@@ -272,8 +272,15 @@ def find_fields(doc: Doc) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             cols = _columns(_split_row(line))
             if cols:
                 j = i + 1
-                while (j < n and rows_read < MAX_ROWS_READ and not doc.fenced[j] and "|" in lines[j]
-                       and len(lines[j]) <= MAX_LINE):
+                while j < n and rows_read < MAX_ROWS_READ and not doc.fenced[j] and len(lines[j]) <= MAX_LINE:
+                    if not lines[j].strip():  # a table whose rows were paragraphs (<p> per row): blank lines between
+                        k = doc.next_line(j, 2)
+                        if k is None or doc.fenced[k] or "|" not in lines[k]:
+                            break
+                        j = k
+                        continue
+                    if "|" not in lines[j]:
+                        break
                     if not _SEPARATOR_ROW.fullmatch(lines[j].strip()):
                         add(_row_field(_split_row(lines[j]), cols), j)
                     rows_read += 1

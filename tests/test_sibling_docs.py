@@ -57,3 +57,16 @@ def test_an_endpoint_named_in_another_endpoints_line_takes_no_section_descriptio
     described = {(e["method"], e["path"]): e["description"] for e in page["endpoints"]}
     assert described[("POST", "/v1/chat/completions")].startswith("Chat completions over x402.")
     assert described[("GET", "/v1/models")] is None
+
+
+def test_doc_site_includes_name_the_openapi_document() -> None:
+    """GitBook's {% openapi src=… %}, Redoc's <redoc spec-url>, Swagger UI's url: the document each
+    embeds is an `openapi` link (same origin only), which the origin spider reads as OpenAPI."""
+    html = (b'<html><body><redoc spec-url="/spec/openapi.yaml"></redoc><rapi-doc spec-url="https://evil.example/o.json">'
+            b'</rapi-doc><script>window.ui = SwaggerUIBundle({ dom_id: "#ui", url: "/v2/swagger.json" })</script></body></html>')
+    links = extract_page(html, "https://api.example.com/reference", "text/html")["links"]
+    assert [(link["url"], link["kind"]) for link in links] == [
+        ("https://api.example.com/spec/openapi.yaml", "openapi"), ("https://api.example.com/v2/swagger.json", "openapi")]
+    md = extract_page(b'# Chat\n\n{% openapi src="openapi.yaml" path="/v1/chat" method="post" %}\n{% endopenapi %}\n',
+                      "https://docs.example.com/api/chat.md", "text/markdown")["links"]
+    assert md == [{"url": "https://docs.example.com/api/openapi.yaml", "text": "OpenAPI", "kind": "openapi"}]

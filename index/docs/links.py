@@ -149,8 +149,22 @@ def find_links(candidates: list[tuple[Any, Any, bool]], base: str | None, page_u
     return [r[2] for r in ranked[:MAX_LINKS]]
 
 
+# API-reference viewers that load an OpenAPI document by URL: Redoc, RapiDoc, Stoplight Elements, and
+# Swagger UI's script (`SwaggerUIBundle({url: "…"})`). Their document is the page's OpenAPI link.
+_SPEC_ELEMENTS = {"redoc": "spec-url", "rapi-doc": "spec-url", "elements-api": "apidescriptionurl"}
+_SWAGGER_UI = re.compile(r"SwaggerUIBundle\s*\(\s*\{[^{}]{0,2000}?\burl\s*:\s*[\"']([^\"'\s]{1,2000})[\"']")
+
+
 def html_link_candidates(root: Any) -> list[tuple[Any, Any, bool]]:
     out: list[tuple[Any, Any, bool]] = []
+    for tag, attr in _SPEC_ELEMENTS.items():
+        for el in root.iter(tag):
+            if el.get(attr):
+                out.append((el.get(attr), "OpenAPI", False))
+    for el in root.iter("script"):
+        m = _SWAGGER_UI.search((el.text or "")[:100_000])
+        if m:
+            out.append((m.group(1), "OpenAPI", False))
     for el in root.iter("a"):
         href = el.get("href")
         if href:

@@ -281,7 +281,11 @@ def run_ours(n: int, ports: list[int], db_path: Path, variant: str = "", cprofil
 
         main_prof = cProfile.Profile()
         main_prof.enable()
-    summary = run_crawl(candidates, [], db_url, allow_private=True, overrides=overrides)  # type: ignore[arg-type]
+    from index.schedule.changes import begin_run
+    from index.store.write import init_db
+
+    run_id = begin_run(init_db(db_url), "full")
+    summary = run_crawl(candidates, [], db_url, run_id=run_id, allow_private=True, overrides=overrides)  # type: ignore[arg-type]
     if cprofile is not None:
         main_prof.disable()
         _report_profile("ours", main_prof, db_profiles, cprofile)

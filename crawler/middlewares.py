@@ -1,4 +1,4 @@
-"""Downloader middlewares: the SSRF guard's request half, and Retry-After back-off.
+"""Downloader middlewares: the SSRF guard's request half, Retry-After back-off, and robots.txt.
 
 SSRF: every request, redirects included (they re-enter the downloader), is checked before it
 leaves: scheme http(s) only, no userinfo, no well-known non-web port, and no IP literal in any form
@@ -8,6 +8,10 @@ by `crawler.resolver.GuardedResolver`, so the address checked is the address con
 Retry-After: a 429 or 503 is retried a bounded number of times after the wait the server asked for
 (capped). The wait is applied to that host's download slot, not by sleeping, so every other host
 keeps being probed meanwhile.
+
+robots.txt: Scrapy 2.19's RobotsTxtMiddleware hands a host's parsed rules to the first request that
+waited for them and `None` (= allow everything) to every later waiter (they all await the same
+Deferred, whose first consumer swallows its result). Ours makes every waiter read the stored rules.
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from crawler.resolver import allow_hosts_setting
 from index.probe.netguard import host_block_reason
@@ -100,3 +108,30 @@ class RetryAfterMiddleware:
         slot = self._slot(request)
         if previous is not None and slot is not None:
             slot.delay = previous
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
+    """Scrapy's, except that every request waiting for a host's robots.txt gets its rules.
+
+    Upstream, `robot_parser()` awaits the host's pending Deferred directly; the first awaiter's
+    callback consumes the parsed rules and the rest get None, which `process_request_2` reads as
+    "no robots.txt": with `Disallow: /`, a host's homepage and llms.txt were fetched while its
+    OpenAPI document (the request that asked first) was refused. Here a waiter only waits for the
+    Deferred to fire, passing its result on untouched, and then reads the rules Scrapy stored for
+    the host (`_parsers[netloc]` is set to the parser, or None after an error, before it fires).
+    """
+
+    async def robot_parser(self, request: Any) -> Any:
+        netloc = urlparse_cached(request).netloc
+        pending = self._parsers.get(netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        fired: Deferred[None] = Deferred()
+
+        def relay(result: Any) -> Any:
+            fired.callback(None)
+            return result  # the next waiter still sees it
+
+        pending.addBoth(relay)
+        await maybe_deferred_to_future(fired)
+        return self._parsers.get(netloc)

@@ -4,6 +4,7 @@ The README's "Settings" section documents each X402_* setting (a test checks it)
 """
 
 from index import PROJECT_URL, __version__
+from index.paths import DEFAULT_DB_URL
 
 BOT_NAME = "x402-index"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -39,7 +40,10 @@ COOKIES_ENABLED = False
 
 # Safety: TLS certificates verified; only http(s) handlers; no control consoles.
 DOWNLOAD_VERIFY_CERTIFICATES = True
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None,
+                     # Scrapy's HTTP/1.1 handler plus limits on response heads and body pieces
+                     "http": "crawler.download.LimitedHTTP11DownloadHandler",
+                     "https": "crawler.download.LimitedHTTP11DownloadHandler"}
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
@@ -48,6 +52,9 @@ REMOTE_CONTROL_ENABLED = False
 TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SSRFGuardMiddleware": 50,
+    # Scrapy's robots.txt middleware, fixed for requests that wait on the same robots.txt
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
     "crawler.middlewares.RetryAfterMiddleware": 580,
 }
 ITEM_PIPELINES = {
@@ -68,8 +75,8 @@ LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 # ---- ours -------------------------------------------------------------------------------------
-# Database URL the pipeline writes to (any SQLAlchemy URL).
-X402_DB_URL = "sqlite:///data/catalog.db"
+# Database URL the pipeline writes to (any SQLAlchemy URL; the default lives in index.paths).
+X402_DB_URL = DEFAULT_DB_URL
 # Refuse private, loopback, link-local and other non-global addresses (SSRF guard) unless True.
 X402_ALLOW_PRIVATE = False
 # Hosts the SSRF guard lets through even when they are private (e.g. your own facilitator).
@@ -86,6 +93,11 @@ X402_RAW_BODY_LIMIT = 64 * 1024
 X402_DISCOVER_ORIGINS = True
 # Docs pages read per origin beyond its homepage (links to docs/API reference/pricing, llms.txt targets).
 X402_DOCS_PAGES = 5
+# DNS TXT `_x402.<host>` of each origin met (crawler/discovery/dns.py): on/off, the nameservers to ask
+# ("ip:port" strings; empty: the system's resolvers) and the seconds one lookup may take.
+X402_DNS_DISCOVERY = True
+X402_DNS_NAMESERVERS: list[str] = []
+X402_DNS_TIMEOUT = 3.0
 # Facilitator discovery page size (the spec allows 1..100).
 X402_DISCOVERY_PAGE_SIZE = 100
 # Seconds between progress reports, sent as the crawler.progress.progress_snapshot signal (0: none).

@@ -31,6 +31,8 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "v1_only": (Severity.INFO, "endpoint speaks x402 v1 only (legacy, still payable)"),
         "header_base64_lenient": (Severity.WARNING, "PAYMENT-REQUIRED header decodes only after removing whitespace or fixing padding"),
         "version_fields_mixed": (Severity.WARNING, "accepts use field names of the other x402 version (e.g. maxAmountRequired in a v2 challenge)"),
+        "text_unstorable": (Severity.WARNING, "the answer held NUL or lone UTF-16 surrogates, which no database stores; they were replaced by U+FFFD"),
+        "store_failed": (Severity.ERROR, "the database refused this answer as sent; only its outcome was kept"),
     },
     "accepts": {
         "accepts_empty": (Severity.ERROR, "accepts is missing or empty: nothing can be paid"),
@@ -76,6 +78,12 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "discovery_doc_invalid": (Severity.WARNING, "a discovery document (well-known, OpenAPI, llms.txt) could not be read: malformed, too large or too complex"),
         "declared_price_mismatch": (Severity.WARNING, "the price a discovery source declares differs from the live 402 price beyond rounding"),
         "declared_terms_mismatch": (Severity.WARNING, "a declared accept's network, asset or payTo matches no live accept"),
+        "discovery_capped": (Severity.WARNING, "a discovery listing or document offered more than we read (pages, entries, links); the rest was not read"),
+        "discovery_repeated": (Severity.WARNING, "a facilitator listing served a page it had already served; reading it stopped there"),
+    },
+    "owner": {
+        "ownership_proof_invalid": (Severity.ERROR, "an ownership proof is signed by a key that is none of the origin's payTo addresses, or not for this origin"),
+        "ownership_proof_malformed": (Severity.ERROR, "an ownership proof is not a signature (an address, an id or a placeholder)"),
     },
 }
 

@@ -252,7 +252,7 @@ def kept_value(value: Any, limit: int) -> tuple[bool, Any]:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (ValueError, TypeError, RecursionError):
         return False, None
-    if len(text) > limit or len(text.encode("utf-8")) > limit:
+    if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
         return False, None
     return True, json.loads(text)
 

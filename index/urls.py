@@ -14,10 +14,12 @@ MAX_URL = 2048  # longer URLs are never kept or followed
 
 
 def canonical_url(url: str) -> str:
-    """Lowercase scheme and host, no default port, no fragment, query pairs in a stable order."""
+    """Lowercase scheme and host, no trailing dot on the host (`host.` is `host`), no default port,
+    no fragment, query pairs in a stable order."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    host = host.rstrip(".") or host
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     port = parts.port

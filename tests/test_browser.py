@@ -110,7 +110,7 @@ def test_home_lists_the_fleet(site: dict[str, Any], page: tuple[Page, Watch]) ->
     for r in _expected(site):
         entry = next(e for e in site["index"]["resources"] if e["url"] == canonical_url(r["url"]) and e["method"] == r["method"])
         assert entry["title"] in text
-    assert pg.locator("h1").inner_text().startswith(f"{len(_expected(site))} x402 endpoints")
+    assert pg.locator("h1").inner_text().startswith(f"{len(_expected(site))} pay-per-call API endpoints")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
     assert (ARTIFACTS / "home.png").stat().st_size > 10_000
@@ -123,18 +123,20 @@ def test_search_finds_a_resource_by_a_word_of_its_description(site: dict[str, An
     assert "pollutants" in air["summary"]
     pg.goto(site["base"] + "/")
     pg.fill("#q", "pollutants")
-    first = pg.locator("#search-results li a").first
-    first.wait_for(timeout=10_000)
-    assert pg.locator("#search-results li").count() == 1
+    # the search narrows the table itself (tests/test_browsing.py: with the filters, counts, excerpts)
+    found = pg.locator("#resources tbody tr:visible")
+    pg.locator("#table-count").filter(has_text="matching").wait_for(timeout=10_000)
+    assert found.count() == 1
+    first = found.first.locator("td a").first
     assert first.inner_text() == air["title"]
     first.click()
     pg.wait_for_url("**/" + air["page"])
     assert pg.locator("h1").inner_text() == air["title"]
-    # the search's filters come from the same form: a category that does not match empties the results
+    # the search and the filters narrow the same rows: a category that does not match empties the table
     pg.goto(site["base"] + "/")
     pg.select_option("select[name=category]", "ai")
     pg.fill("#q", "pollutants")
-    pg.locator("#search-status").filter(has_text="0 results").wait_for(timeout=10_000)
+    pg.locator("#table-count").filter(has_text="Showing 0 of").wait_for(timeout=10_000)
     assert watch.errors == [] and watch.dialogs == []
 
 
@@ -246,7 +248,8 @@ def test_resource_page_shows_price_parameters_and_commands(site: dict[str, Any],
     assert pg.locator("#test-buy").is_visible()
     buy = pg.locator("#test-buy ~ div").first.inner_text()
     assert f"x402-index crawl --seed 'GET {forecast['url']}'" in buy  # works without our database
-    assert f"x402-index test-buy '{forecast['url']}'\n" in buy and f"x402-index test-buy '{forecast['url']}' --pay" in buy
+    assert f"x402-index test-buy '{forecast['url']}' --allow-host 127.0.0.1\n" in buy  # the demo is on loopback
+    assert f"x402-index test-buy '{forecast['url']}' --allow-host 127.0.0.1 --pay --key-file ~/.x402-index/wallet.key" in buy
     assert pg.locator("link[rel=alternate][type='application/json']").get_attribute("href") == f"{forecast['slug']}.json"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / "resource.png"), full_page=True)

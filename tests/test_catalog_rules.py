@@ -337,7 +337,7 @@ def test_test_buy_commands_work_without_our_database_and_name_the_network() -> N
     is offered on (test-buy pays on Base Sepolia by default and refuses a mainnet without --mainnet)."""
     crawl, dry, pay = describe.test_buy_commands("https://a.example/x?q=1", "GET", [("eip155:84532", True), ("eip155:8453", False)])
     assert crawl == "x402-index crawl --seed 'GET https://a.example/x?q=1'"
-    assert dry == "x402-index test-buy 'https://a.example/x?q=1'" and pay == dry + " --pay"
+    assert dry == "x402-index test-buy 'https://a.example/x?q=1'" and pay == dry + " --pay --key-file ~/.x402-index/wallet.key"
     _, dry, _ = describe.test_buy_commands("https://a.example/it's", "post", [(None, None), ("eip155:8453", False)])
     assert dry == "x402-index test-buy 'https://a.example/it'\"'\"'s' --method POST --network eip155:8453 --mainnet"
     _, dry, _ = describe.test_buy_commands("https://a.example/x", "GET", [("eip155:11155111", True)])

@@ -246,11 +246,13 @@ def _free_port() -> int:
 
 
 def test_demo_serves_every_paid_resource_and_stops_cleanly(fleet: dict[str, Any], tmp_path: Path) -> None:
-    n_paid = len(_expected_paid(fleet))  # the demo runs its own fleet from the same spec
+    owner = fleet["owner"]["resources"]  # the seller origin: x402 endpoints of a verified owner, L402, MPP
+    # the demo runs its own fleet, the well-behaved origins and the seller origin, from the same spec
+    n_paid = len(_paid(fleet)) + sum(r["protocol"] == "x402" for r in owner)
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "index.cli.app", "demo", "--port", str(port), "--out", str(tmp_path / "public"),
-         "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--quiet"],
+         "--db", f"sqlite:///{tmp_path / 'demo.db'}", "--fleet-port", "0", "--quiet"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -262,10 +264,12 @@ def test_demo_serves_every_paid_resource_and_stops_cleanly(fleet: dict[str, Any]
             if "live at" in line or not line:
                 break
         assert f"http://127.0.0.1:{port}/" in "".join(lines), "".join(lines)
-        assert f"paid {n_paid} " in "".join(lines) and "blocked 3" in "".join(lines)
+        assert f"paid {n_paid} " in "".join(lines) and "blocked" not in "".join(lines)
         html = httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text
         index = httpx.get(f"http://127.0.0.1:{port}/index.json", timeout=10).json()
-        assert index["counts"]["resources"] == n_paid
+        assert index["counts"]["resources"] == n_paid + sum(r["protocol"] != "x402" for r in owner)
+        assert {e["protocol"] for e in index["resources"]} == {"x402", "l402", "mpp"}
+        assert sum(e["owner_verified"] for e in index["resources"]) == len(owner)
         for e in index["resources"]:
             assert e["title"].replace("&", "&amp;") in html
         for price in ("$0.000001", "$0.0005", "$0.02", "$1"):

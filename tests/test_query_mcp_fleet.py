@@ -76,7 +76,7 @@ def test_query_filters_against_a_fleet_build(built: dict[str, Any]) -> None:
                     cwd=built["work"]).stdout.splitlines()
     assert [json.loads(line)["title"] for line in lines] == sorted((e["title"] for e in everything), key=str.casefold)
     table = run_cli("query", "--index", str(built["out"]), "--verified", cwd=built["work"]).stdout
-    assert "Forecast ✓" in table and "1 resources" in table
+    assert "Forecast ✓" in table and "\n1 resource\n" in table
 
 
 def _mcp(built: dict[str, Any], args: list[str], body: Callable[[Any], Awaitable[Any]]) -> tuple[Any, str]:

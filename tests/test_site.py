@@ -332,7 +332,7 @@ def test_resource_page_sections(tmp_path: Path) -> None:
     build_site([rec], tmp_path)
     html = (tmp_path / "r/a-example-x.html").read_text()
     for needle in ('id="test-buy"', "x402-index test-buy a-example-x --pay", "amount_zero", "never_verified",
-                   "latest probe: usable 402", "× 0.01 the category median of 1000000 atomic units (7 peers, 6 decimals)",
+                   "latest probe: usable 402", "0.01 × the median price of 7 others in its category", "median 1000000 atomic units of a 6-decimal asset",
                    "<code>q</code>", "<td>body</td>", "<td>integer</td>", "&#34;ok&#34;: true",
                    "curl -i -X &#39;POST&#39; -H &#39;Content-Type: application/json&#39;", "Pay to", "2026-11-20T10:00:00Z"):
         assert needle in html, needle
@@ -438,8 +438,8 @@ def test_retired_resources_leave_the_home_table_but_keep_their_pages(tmp_path: P
     home = (tmp_path / "index.html").read_text()
     assert "Live thing" in home and "Retired thing" not in home
     assert "1 retired resource (every probe failed for a week or more) is left out of this table" in home
-    assert "By network:" in home and "By trust tier" in home and "<strong>2</strong> answered a usable 402" in home
-    assert "Retired 2026-11-20T10:00:00Z" in (tmp_path / "r" / "gone-y.html").read_text()
+    assert "Pay on:" in home and "How far we checked" in home and "<strong>2</strong> answered with valid payment terms" in home
+    assert "Retired <time datetime=\"2026-11-20T10:00:00Z\">2026-11-20 10:00 UTC</time>" in (tmp_path / "r" / "gone-y.html").read_text()
     entries = json.loads((tmp_path / "index.json").read_text())["resources"]
     assert {e["slug"]: e["retired"] for e in entries} == {"live-x": False, "gone-y": True}
 

@@ -108,7 +108,8 @@ def test_networks() -> None:
     assert refusal_code(accept("eip155:8453"), network="eip155:8453") == "mainnet_not_allowed"
     assert choose(accept("eip155:8453"), network="base", mainnet=True).caip2 == "eip155:8453"
     assert refusal_code(accept("eip155:8453")) == "no_accept_on_network"
-    assert refusal_code(accept(), network="solana") == "network_unsupported"
+    assert refusal_code(accept(), network="solana") == "mainnet_not_allowed"  # Solana is paid too (tests/test_testbuy_svm.py)
+    assert refusal_code(accept(), network="solana-devnet") == "no_accept_on_network"
     assert refusal_code(accept(), network="nope") == "network_unknown"
     assert check_network_choice("base-sepolia", False) == "eip155:84532"
 

@@ -15,9 +15,12 @@ import pytest
 from crawler.discovery import Discovered
 from crawler.discovery.openapi import parse_openapi
 from crawler.discovery.wellknown import parse_well_known
+from index.catalog.owner import origin_owner
 from index.protocol.declared import compare_declared
 from index.catalog.docs_hints import choose_hints
 from index.findings import CODES, Severity, finding, table
+from index.probe.budget import ListingWalk, capped_finding
+from index.store.write import _storable_probe
 from index.protocol.challenge import challenge_from_object, icon_url_ok, parse_challenge
 from index.protocol.models import Challenge
 from index.protocol.networks import is_address, is_burn_address
@@ -104,6 +107,15 @@ VALID_HEADER = encode_header_json(challenge2())
 
 LIVE = [{"amount_atomic": "100000", "network_caip2": "eip155:8453", "asset": BASE_USDC, "pay_to": PAY_TO}]
 
+def _stranger_proof() -> str:
+    """A real EIP-191 signature of the origin, by a key that is not the payTo's."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    signed = Account.from_key("0x" + "01" * 32).sign_message(encode_defunct(text="https://a.example"))
+    return "0x" + signed.signature.hex().removeprefix("0x")
+
+
 TRIGGERS: dict[str, Callable[[], Any]] = {
     "no_challenge": lambda: parse_challenge(402, {}, b"<html>pay</html>"),
     "header_too_large": lambda: parse_challenge(402, {"payment-required": "A" * (MAX_HEADER_BYTES + 4)}, b""),
@@ -169,7 +181,36 @@ TRIGGERS: dict[str, Callable[[], Any]] = {
     "declared_price_mismatch": lambda: Discovered(findings=compare_declared({"price_usd": "0.01"}, LIVE)),
     "declared_terms_mismatch": lambda: Discovered(findings=compare_declared(
         {"accepts": [{"network_caip2": "eip155:8453", "pay_to": "0x1111111111111111111111111111111111111111"}]}, LIVE)),
+    # discovery budgets (index.probe.budget), as the probe spider applies them
+    "discovery_capped": lambda: Discovered(findings=[capped_finding(
+        "well_known", parse_well_known({"resources": list(range(1001))}, "https://a.example/.well-known/x402").info,
+        0, 0, "https://a.example/.well-known/x402", 200)]),
+    "discovery_repeated": lambda: Discovered(findings=[f for f in (
+        _walk.read([{"url": "https://a.example/x"}], "https://f.example/p", True) for _walk in [ListingWalk(10)] * 2) if f]),
+    # store-time codes (tests/test_store_hostile.py writes them on SQLite and PostgreSQL)
+    "text_unstorable": lambda: Discovered(findings=_storable_probe({"url": "https://a.example/", "body": "\x00"})["findings"]),
+    "store_failed": lambda: Discovered(findings=_stored_findings({"url": "https://a.example/", "outcome": "timeout",
+                                                                  "attempt": 2**70})),
+    # owner codes: ownership proofs checked against the origin's payTo (index.catalog.owner, tests/test_ownership.py)
+    "ownership_proof_invalid": lambda: origin_owner("https://a.example", [{"kind": "well_known", "info": {
+        "ownership_proofs": [_stranger_proof()]}}], [PAY_TO]),
+    "ownership_proof_malformed": lambda: origin_owner("https://a.example", [{"kind": "well_known", "info": {
+        "ownership_proofs": [PAY_TO]}}], [PAY_TO]),
 }
+
+
+def _stored_findings(probe: dict[str, Any]) -> list[dict[str, Any]]:
+    """The findings of the observation `record_probes` writes for `probe`, in an in-memory SQLite."""
+    from sqlalchemy import create_engine, text
+    from sqlmodel import SQLModel
+
+    from index.store.write import record_probes
+
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    record_probes(engine, [probe])
+    with engine.connect() as conn:
+        return json.loads(conn.execute(text("SELECT findings FROM observations")).scalar_one())
 
 
 @pytest.mark.parametrize("code", sorted(TRIGGERS))

@@ -92,7 +92,7 @@ def _accepts(raw: Any, version: int | None) -> list[dict[str, Any]]:
     for i, entry in enumerate(raw[:MAX_ACCEPTS] if isinstance(raw, list) else []):
         acc = normalize_accept(entry, i, version, [])
         if acc is not None:
-            ok, dumped = kept_value(acc.model_dump(mode="json"), 16 * 1024)
+            ok, dumped = kept_value(acc.model_dump(), 16 * 1024)
             if ok:
                 out.append(dumped)
     return out

@@ -28,6 +28,8 @@ from crawler.discovery import (
 from crawler.discovery.facilitator import item_candidate
 from index.findings import finding
 from index.protocol.networks import BODY_METHODS, HTTP_METHODS
+from index.protocol.owner_meta import read_owner_metadata
+from index.protocol.ownership import read_proofs
 from index.urls import canonical_url
 from index.untrusted import clean_text, iso_utc, kept_value
 
@@ -46,12 +48,21 @@ def _version(obj: dict[str, Any]) -> int | None:
     return None
 
 
-def _proofs(value: Any) -> list[str]:
+def _proofs(value: Any) -> list[str | dict[str, str]]:
+    """Proof strings, and {signature, address?, network?} objects (index.protocol.ownership reads both)."""
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
         return []
-    return [p for p in (clean_text(v, MAX_PROOF) for v in value[:MAX_PROOFS]) if p]
+    out: list[str | dict[str, str]] = []
+    for v in value[:MAX_PROOFS]:
+        if isinstance(v, dict):
+            out.extend({k: x for k, x in vars(p).items() if x} for p in read_proofs(v))
+        else:
+            text = clean_text(v, MAX_PROOF)
+            if text:
+                out.append(text)
+    return out
 
 
 def _is_item(entry: dict[str, Any]) -> bool:
@@ -128,8 +139,8 @@ def _schema_hints(entry: dict[str, Any], cand: Candidate) -> None:
 def parse_well_known(obj: Any, page_url: str) -> Discovered:
     """Candidates from a well-known x402 manifest (either shape), same-origin entries only.
 
-    info: {"version"?, "instructions"?, "ownership_proofs"?, "last_updated"?, "invalid_entries",
-    "templated_skipped" (entries whose path is a template such as /read/:id), "entries_truncated"}.
+    info: {"version"?, "instructions"?, "ownership_proofs"?, "owner"? (index.protocol.owner_meta), "last_updated"?,
+    "invalid_entries", "templated_skipped" (entries whose path is a template such as /read/:id), "entries_truncated"}.
     """
     found = Discovered()
     if not isinstance(obj, dict):
@@ -154,6 +165,9 @@ def _read(obj: dict[str, Any], page_url: str, found: Discovered) -> None:
     proofs = _proofs(obj.get("ownershipProofs"))
     if proofs:
         info["ownership_proofs"] = proofs
+    owner = read_owner_metadata(obj, page_url)
+    if owner:
+        info["owner"] = owner
     updated = iso_utc(obj.get("lastUpdated"))
     if updated:
         info["last_updated"] = updated

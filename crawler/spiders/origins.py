@@ -8,12 +8,18 @@ Parsing is pure and lives in crawler.discovery and index.docs.page; this mixin o
 
 robots.txt: obeyed for HTML, OpenAPI and llms.txt; not consulted for `/.well-known/x402`, which
 exists to be read by x402 clients.
+
+DNS: when the origin's `/.well-known/x402` answers (whatever its status), its host's `_x402` TXT
+records are looked up (crawler/discovery/dns.py, in a thread: the reactor never waits on DNS) and
+every manifest URL they point at is read as a well-known document; a pointer on a new origin starts
+that origin's discovery too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
 import re
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,12 +28,15 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.discovery import Candidate, Discovered, resolve_url
+from crawler.discovery.dns import discover_domain
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
+from crawler.discovery.llms import MAX_LINKS as LLMS_MAX_LINKS
 from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
 from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
 from crawler.failures import exception_names
 from index.docs.links import is_sibling
 from index.docs.page import extract_page
+from index.probe.budget import capped_finding, docs_budget_finding
 from index.probe.outcomes import classify_failure
 from index.urls import canonical_url, origin_of
 from index.untrusted import safe_json_loads
@@ -47,6 +56,7 @@ class OriginDiscovery:
         self._origins_seen: set[str] = set()
         self._docs_budget: dict[str, int] = {}
         self._docs_queued: set[str] = set()
+        self._docs_capped: set[str] = set()  # origins whose docs budget turned a link away
 
     def origin_requests(self, url: str) -> Iterator[Request]:
         """Every discovery request for the origin of `url`, the first time the crawl meets it."""
@@ -62,7 +72,10 @@ class OriginDiscovery:
         self._docs_budget[origin] = self.settings.getint("X402_DOCS_PAGES")
         self.crawler.stats.inc_value("x402/origins/discovered")
         for path in WELL_KNOWN_PATHS:
-            yield self._origin_file(origin, path, "well_known", obey_robots=False)
+            req = self._origin_file(origin, path, "well_known", obey_robots=False)
+            if path == WELL_KNOWN_PATHS[0] and self.settings.getbool("X402_DNS_DISCOVERY"):
+                req = req.replace(callback=self.parse_manifest_and_dns)
+            yield req
         for path in OPENAPI_PATHS:
             yield self._origin_file(origin, path, "openapi")
         yield self._origin_file(origin, LLMS_PATH, "llms_txt")
@@ -79,6 +92,24 @@ class OriginDiscovery:
                        headers={"Accept": accept}, dont_filter=True,
                        meta={"origin": origin, "page_kind": kind, "dont_obey_robotstxt": not obey_robots,
                              "handle_httpstatus_all": True, "dont_redirect": False})
+
+    def _docs_requests(self, origin: str, links: list[str] | list[tuple[str, str, bool]],
+                       findings: list[dict[str, Any]]) -> list[Request]:
+        """Requests for the docs links a page offers (URLs, or (URL, kind, sibling_ok) as _docs_request
+        takes them), within the origin's budget; the first time the budget turns one away, a
+        `discovery_capped` finding on `findings` (index.probe.budget)."""
+        out = []
+        for entry in links:
+            link, link_kind, sibling_ok = entry if isinstance(entry, tuple) else (entry, "docs", False)
+            if self._docs_budget.get(origin, 0) <= 0:
+                if origin not in self._docs_capped:
+                    self._docs_capped.add(origin)
+                    findings.append(docs_budget_finding(origin, self.settings.getint("X402_DOCS_PAGES")))
+                break
+            req = self._docs_request(origin, link, link_kind, sibling_ok)
+            if req is not None:
+                out.append(req)
+        return out
 
     def _docs_request(self, origin: str, url: str, kind: str = "docs", sibling_ok: bool = False) -> Request | None:
         """A docs page of the origin (or, kind "openapi", an OpenAPI document a page embeds), within the
@@ -126,17 +157,25 @@ class OriginDiscovery:
         elif kind == "llms_txt":
             found = parse_llms_txt(response.body[:1_000_000].decode("utf-8", "replace"), response.url)
         if found is not None:
+            capped = capped_finding(kind, found.info or {}, len(found.candidates), len(found.docs_links), response.url,
+                                    LLMS_MAX_LINKS)
+            if capped is not None:
+                found.findings.append(capped)
+            docs = self._docs_requests(origin, [(link, "docs", kind == "llms_txt") for link in found.docs_links],
+                                       found.findings)
             page["extracted"] = {"candidates": len(found.candidates), "findings": found.findings, "info": found.info,
                                  "docs_links": found.docs_links[:50]}
             yield page
             yield from self._discovered(origin, found.candidates, source_kind)
-            for link in found.docs_links:
-                req = self._docs_request(origin, link, sibling_ok=kind == "llms_txt")
-                if req is not None:
-                    yield req
+            yield from docs
             return
         if kind in ("homepage", "parent_homepage", "docs"):
             extract = extract_page(response.body, response.url, content_type)
+            links = _followed_links(extract, kind, bool(meta.get("sibling")))
+            over_budget: list[dict[str, Any]] = []
+            docs = [] if kind == "parent_homepage" else self._docs_requests(origin, links, over_budget)
+            if over_budget:
+                extract["findings"] = [*(extract.get("findings") or []), *over_budget]
             page["extracted"] = extract
             yield page
             if kind == "parent_homepage":
@@ -148,18 +187,44 @@ class OriginDiscovery:
             yield from self._discovered(origin, _docs_candidates(extract, response.url), "docs")
             if kind == "docs":  # a homepage's endpoint list names what its docs pages show how to call
                 yield from self._discovered(origin, mentioned_candidates(extract, response.url), "docs-mention")
-            for link in extract.get("links") or []:
-                if link.get("sibling") and (kind != "homepage" or meta.get("sibling")):
-                    continue  # a sibling host's docs only when the origin's own homepage links them; never further
-                if link.get("kind") in DOCS_LINK_KINDS:
-                    # an OpenAPI document a docs page embeds (GitBook {% openapi src=… %}) is read as one
-                    link_path = urlsplit(link["url"]).path
-                    as_openapi = link["kind"] == "openapi" and link_path not in OPENAPI_PATHS \
-                        and link_path.lower().endswith((".json", ".yaml", ".yml"))
-                    req = self._docs_request(origin, link["url"], "openapi" if as_openapi else "docs",
-                                             sibling_ok=bool(link.get("sibling")))
-                    if req is not None:
-                        yield req
+            yield from docs
+
+    async def parse_manifest_and_dns(self, response: Response) -> AsyncIterator[Any]:
+        """The origin's /.well-known/x402, then what its host's `_x402` TXT records point at."""
+        for out in self.parse_origin_file(response):
+            yield out
+        for req in await self._dns_requests(response.meta["origin"]):
+            yield req
+
+    async def _dns_requests(self, origin: str) -> list[Any]:
+        host = urlsplit(origin).hostname or ""
+        servers = []
+        for entry in self.settings.getlist("X402_DNS_NAMESERVERS"):
+            ip, _, port = entry.rpartition(":")
+            servers.append((ip, int(port)) if ip and port.isdigit() else (entry, 53))
+        found = await asyncio.to_thread(discover_domain, host, servers or None, self.settings.getfloat("X402_DNS_TIMEOUT"),
+                                        self.settings.getbool("X402_ALLOW_PRIVATE"))
+        stats = self.crawler.stats
+        if found.error == "bad_domain":  # an IP literal or a refused name: never asked
+            return []
+        stats.inc_value("x402/dns/lookups")
+        stats.inc_value(f"x402/dns/{found.error or 'answered'}")
+        stats.inc_value("x402/dns/rejected", len(found.rejected))
+        out: list[Any] = []
+        for pointer in found.pointers:
+            stats.inc_value("x402/dns/pointers")
+            try:
+                target = origin_of(pointer.url)
+            except ValueError:
+                continue
+            if target == origin and urlsplit(pointer.url).path in WELL_KNOWN_PATHS:
+                continue  # the file we just read
+            out.append(Request(pointer.url, callback=self.parse_origin_file, errback=self.origin_file_failed,
+                               headers={"Accept": "application/json"}, dont_filter=True,
+                               meta={"origin": target, "page_kind": "well_known", "dont_obey_robotstxt": True,
+                                     "handle_httpstatus_all": True, "dns_pointer": pointer.as_json()}))
+            out.extend(self.origin_requests(pointer.url))
+        return out
 
     def parse_favicon(self, response: Response) -> Iterator[dict[str, Any]]:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")[:200] or None
@@ -208,6 +273,22 @@ def mentioned_candidates(extract: dict[str, Any], page_url: str) -> list[Candida
         url = resolve_url(e["url"] if isinstance(e.get("url"), str) else e["path"], page_url)
         if url is not None:
             out.append({"url": url, "method": e.get("method") or "GET", "source": {"kind": "docs-mention", "url": page_url}})
+    return out
+
+
+def _followed_links(extract: dict[str, Any], kind: str, from_sibling: bool) -> list[tuple[str, str, bool]]:
+    """(URL, kind, sibling_ok) of the docs links a page offers: an OpenAPI document a page embeds
+    (GitBook {% openapi src=… %}, Redoc, Swagger UI) is read as OpenAPI; a sibling host's docs only
+    when the origin's own homepage links them, never further."""
+    out = []
+    for link in extract.get("links") or []:
+        if link.get("kind") not in DOCS_LINK_KINDS:
+            continue
+        if link.get("sibling") and (kind != "homepage" or from_sibling):
+            continue
+        path = urlsplit(link["url"]).path
+        as_openapi = link["kind"] == "openapi" and path not in OPENAPI_PATHS and path.lower().endswith((".json", ".yaml", ".yml"))
+        out.append((link["url"], "openapi" if as_openapi else "docs", bool(link.get("sibling"))))
     return out
 
 

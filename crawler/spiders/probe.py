@@ -19,16 +19,18 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.discovery import Candidate
-from crawler.discovery.facilitator import discovery_url, parse_discovery_page
+from crawler.discovery.facilitator import MAX_PAGES, discovery_url, parse_discovery_page
 from crawler.discovery.seeds import seed_candidate
 from crawler.failures import exception_names
 from crawler.middlewares import BlockedRequest
 from crawler.resolver import blocked_reason
 from crawler.spiders.origins import OriginDiscovery
-from index.probe.outcomes import Outcome, classify_failure, outcome_for_status
+from index.probe.budget import ListingWalk, listing_page
+from index.probe.outcomes import Outcome, classify_failure, outcome_for_status, unhandled_status
 from index.probe.plan import NO_BODY, Attempt, probe_plan, refused_before_paywall
 from index.urls import canonical_url, origin_of, resource_key
 from index.protocol.challenge import parse_challenge
+from index.protocol.other402 import other_protocol
 from index.untrusted import safe_json_loads
 
 # Probes of endpoints listed by their owners (seed lists, facilitator registries, an origin's own
@@ -38,7 +40,7 @@ ROBOTS_POLICY = "not_consulted:listed_endpoint"
 # Scrapy's HttpError and Redirect middlewares test every response's status against it.
 NON_REDIRECT_STATUSES = frozenset(range(100, 600)) - {301, 302, 303, 307, 308}
 # Final outcomes that show which method the resource answers to.
-_GOOD_ANSWERS = frozenset({Outcome.PAID.value, Outcome.PAID_INVALID.value, Outcome.FREE.value, Outcome.AUTH_REQUIRED.value})
+_GOOD_ANSWERS = frozenset({Outcome.PAID.value, Outcome.PAID_INVALID.value, Outcome.OTHER_PROTOCOL.value, Outcome.FREE.value, Outcome.AUTH_REQUIRED.value})
 
 
 class ProbeSpider(OriginDiscovery, scrapy.Spider):
@@ -70,6 +72,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             self._finished.add(key)
             self._sources.setdefault(key, [])
         self._init_origins()
+        self._listing_walks: dict[str, ListingWalk] = {}
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -106,11 +109,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         url, method = str(cand.get("url") or "").split("?", 1)[0], (cand.get("method") or "GET").upper()
         return any(m == method and u.split("?", 1)[0] == url for u, m in self._queued)
 
-    def _discovery_request(self, facilitator: str, offset: int) -> Request:
+    def _discovery_request(self, facilitator: str, offset: int, page: int = 0) -> Request:
         limit = self.settings.getint("X402_DISCOVERY_PAGE_SIZE")
         return Request(
             discovery_url(facilitator, offset, limit, kind=None), callback=self.parse_discovery, errback=self.discovery_failed,
-            meta={"facilitator": facilitator, "offset": offset, "limit": limit, "dont_obey_robotstxt": True},
+            meta={"facilitator": facilitator, "offset": offset, "limit": limit, "page": page, "dont_obey_robotstxt": True},
             dont_filter=True,
         )
 
@@ -181,11 +184,23 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         except ValueError:
             self.crawler.stats.inc_value("x402/discovery/invalid_json")
             return
-        candidates, next_offset = parse_discovery_page(obj, response.url, meta["offset"], meta["limit"])
+        page = meta.get("page", 0)
+        candidates, next_offset = parse_discovery_page(obj, response.url, meta["offset"], meta["limit"], page)
         self.crawler.stats.inc_value("x402/discovery/items", len(candidates))
         yield from self.candidate_requests(candidates)
-        if next_offset is not None:
-            yield self._discovery_request(meta["facilitator"], next_offset)
+        # a listing ends at its page cap or at a page it served before (index.probe.budget)
+        more = next_offset is not None or (page + 1 >= MAX_PAGES and bool(candidates))
+        stop = self._listing_walk(meta["facilitator"]).read(candidates, response.url, more)
+        if stop is not None:
+            self.crawler.stats.inc_value(f"x402/discovery/{stop['code']}")
+            yield listing_page(origin_of(meta["facilitator"]), response.url, response.status, stop)
+        elif next_offset is not None:
+            yield self._discovery_request(meta["facilitator"], next_offset, page + 1)
+
+    def _listing_walk(self, facilitator: str) -> ListingWalk:
+        if facilitator not in self._listing_walks:
+            self._listing_walks[facilitator] = ListingWalk(self.settings.getint("X402_DISCOVERY_MAX_PAGES", MAX_PAGES))
+        return self._listing_walks[facilitator]
 
     def discovery_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("x402/discovery/failed")
@@ -196,10 +211,13 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         status = response.status
         headers = _flat_headers(response.headers, self._raw_limit)
         challenge = parse_challenge(status, headers, response.body, probed_url=response.url) if status == 402 else None
-        outcome = outcome_for_status(status, bool(challenge and challenge.usable))
+        other = other_protocol(status, headers) if challenge is not None and not challenge.usable else None
+        outcome = outcome_for_status(status, bool(challenge and challenge.usable), other is not None)
         item = self._item(meta, outcome, status=status, headers=headers, body=response.body,
                           latency=meta.get("download_latency"), challenge=challenge,
                           final_url=response.url if response.url != meta["url"] else None)
+        if other is not None:  # kept with the observation (parsed.other_protocol), read by the catalog
+            item["challenge"]["other_protocol"] = other
         if refused_before_paywall(status):
             retry = self._probe_request(meta["candidate"], meta["attempt"] + 1, [*meta["prior"], item])
             if retry is not None:
@@ -211,12 +229,12 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     def probe_failed(self, failure: Failure) -> Any:
         request = failure.request
-        if isinstance(failure.value, HttpError):  # a redirect we did not follow (bad scheme or Location)
+        if isinstance(failure.value, HttpError):  # a redirect we did not follow, or a status HTTP does not define
             response = failure.value.response
             headers = _flat_headers(response.headers, self._raw_limit)
-            item = self._item(request.meta, Outcome.OTHER_STATUS, status=response.status, headers=headers,
-                              body=response.body, latency=request.meta.get("download_latency"),
-                              error_code="redirect_not_followed")
+            outcome, code = unhandled_status(response.status)
+            item = self._item(request.meta, outcome, status=response.status, headers=headers,
+                              body=response.body, latency=request.meta.get("download_latency"), error_code=code)
         else:
             outcome, code = classify_failure(exception_names(failure), str(failure.value))
             if isinstance(failure.value, BlockedRequest):
@@ -286,7 +304,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             "error_code": error_code,
             "headers": headers or {},
             "body": body[:limit].decode("utf-8", "replace") if body else None,
-            "challenge": challenge.model_dump(mode="json") if challenge is not None else None,
+            # python mode: JSON values already; a lone surrogate from the server would make mode="json"
+            # raise here, and the store replaces it (index.probe.storable)
+            "challenge": challenge.model_dump() if challenge is not None else None,
             "sources": list(self._sources.get(meta["queue_key"], [])) or ([cand["source"]] if cand.get("source") else []),
         }
 

@@ -24,6 +24,7 @@ from index.catalog import pricing
 from index.catalog.categories import classify_fields
 from index.catalog.docs_hints import choose_hints, docs_hints, input_fields, output_keys, whole_body
 from index.catalog.docs_match import docs_for
+from index.catalog.owner import PROOF_KINDS, OwnerView, origin_owner
 from index.catalog.examples import example_request
 from index.gcpolicy import no_collections
 from index.untrusted import iso_z
@@ -40,6 +41,7 @@ from index.catalog.record import (
     Health,
     Hints,
     OriginRef,
+    OtherProtocol,
     PricingSanity,
     SourceRef,
 )
@@ -171,13 +173,15 @@ def _category(res: Resource, origin: Origin, accepts: list[AcceptRecord], path: 
     )
 
 
-def _pricing_key(res: Resource, origin: Origin, options: list[PaymentOption]) -> tuple[str, int | None, int | None]:
+def _pricing_key(res: Resource, origin: Origin, options: list[PaymentOption],
+                 owner: OwnerView | None = None) -> tuple[str, int | None, int | None]:
     """(category, primary atomic price, its decimals) as `_draft` finds them, without the rest of a
     record: what one record's pricing sanity needs of every other resource (`find_record`)."""
     accepts, _ = _accepts(res, options, _declared(res.sources or []))
     description = _description(res, accepts)
     primary = _primary(accepts)
-    return (_category(res, origin, accepts, urlsplit(res.url).path, description), _atomic(primary),
+    owned = owner.words(res.url, res.method).get("category") if owner else None
+    return (owned or _category(res, origin, accepts, urlsplit(res.url).path, description), _atomic(primary),
             primary.asset_decimals if primary else None)
 
 
@@ -191,7 +195,8 @@ STATUS_KINDS = ("went_down", "recovered", "removed", "retired")
 def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts: list[dict[str, Any]],
            samples: list[Sample], history: list[tuple[datetime, list[dict[str, Any]]]],
            window_end: datetime, generated_at: str, site_url: str,
-           status_changes: list[dict[str, Any]] | None = None, variant_url: str | None = None) -> _Draft:
+           status_changes: list[dict[str, Any]] | None = None, owner: OwnerView | None = None,
+           other: dict[str, Any] | None = None, variant_url: str | None = None) -> _Draft:
     sources = res.sources or []
     declared = _declared(sources)
     ever_paid = res.last_paid_at is not None
@@ -200,11 +205,17 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     hints, hint_findings = choose_hints(res.hints, declared, docs_hints(docs, res.method) if docs else None)
     accepts, terms_source = _accepts(res, options, declared, hints)
     description = _description(res, accepts)
-    provider = describe.provider_name(res.service_name, origin.title, origin.host)
-    category = _category(res, origin, accepts, path, description)
+    words = owner.words(res.url, res.method) if owner else {}  # a verified owner's text wins over ours
+    provider = describe.provider_name(words.get("name") or res.service_name, origin.title, origin.host)
+    category = words.get("category") or _category(res, origin, accepts, path, description)
     summary, summary_source = describe.summary(
-        [(description, "challenge"), (docs.get("description"), "docs"), (_openapi_description(sources), "openapi"),
-         (origin.description, "origin")], res.method, res.url, origin.host)
+        [(description, "challenge"), (words.get("resource_description"), "owner"), (docs.get("description"), "docs"),
+         (_openapi_description(sources), "openapi"), (words.get("description") or origin.description, "origin")],
+        res.method, res.url, origin.host)
+    owner_fields = [name for name, key in (("title", "name"), ("category", "category"), ("origin.title", "name"),
+                                           ("origin.description", "description")) if words.get(key)]
+    if summary_source == "owner":
+        owner_fields.append("summary")
     docs_body = docs.get("example_body") if whole_body(docs.get("example_body"), docs.get("fields")) else None
     example = example_request(res.url, res.method, hints, docs_body, declared)
     if variant_url and example.url == res.url:  # a query-string variant with the same terms was folded into this one
@@ -228,6 +239,7 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     if hints.get("input"):  # the record describes its input after all (docs, OpenAPI): not "not agent-callable"
         findings = [f for f in findings if f.get("code") != "no_input_schema"]
     findings += hint_findings
+    findings += owner.findings if owner else []  # proofs that did not verify: errors of every resource of the origin
     errors = sum(1 for f in findings if f.get("severity") == "error")
     warnings = sum(1 for f in findings if f.get("severity") == "warning")
     verified_at = [a.verified_at for a in accepts if a.verified and a.verified_at]
@@ -244,7 +256,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     facts = Facts(
         status=res.status or "unknown", ever_paid=ever_paid, last_paid_at=_aware(res.last_paid_at),
         window_end=window_end, url=res.url, verified=bool(verified_at) and res.status == "paid",
-        origin_identified=bool(origin.title or origin.description), error_findings=errors,
+        origin_identified=bool(origin.title or origin.description or words), error_findings=errors,
+        owner_verified=bool(owner and owner.verified), other_protocol=(other or {}).get("protocol"),
         networks_testnet=[a.testnet for a in accepts],
         pay_tos=[(a.network_caip2 or a.network, a.pay_to) for a in accepts if a.pay_to],
         unknown_assets=sum(1 for a in accepts if a.asset_symbol is None), changes=changes, auth_notes=auth_notes,
@@ -282,8 +295,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         generated_at=generated_at, slug=res.slug, title=title, url=res.url, category=category, summary=summary,
         seo=seo, use_cases=cases, ideal_buyer=buyer, example_prompt=prompt, summary_source=summary_source,
         example_request_body=example.body, accepts=accepts,
-        origin=OriginRef(slug=origin.slug, host=origin.host, title=origin.title, description=origin.description,
-                         url=origin.url, favicon=origin.favicon),
+        origin=OriginRef(slug=origin.slug, host=origin.host, title=words.get("name") or origin.title,
+                         description=words.get("description") or origin.description, url=origin.url, favicon=origin.favicon),
         axon_deep_link=None, method=res.method, tags=list(res.tags or []),
         example_request=ExampleRequest(method=example.method, url=example.url, content_type=example.content_type,
                                        body=example.body, source=example.source, placeholder=example.placeholder),
@@ -298,9 +311,13 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         sources=[SourceRef(**{**s, "first_seen": _iso_text(s.get("first_seen")), "last_seen": _iso_text(s.get("last_seen"))})
                  for s in sources],
         null_reasons=null_reasons,
-        derived_fields=sorted(["seo", "use_cases", "ideal_buyer", "example_prompt", "category", "title",
+        owner_verified=bool(owner and owner.verified), owner=owner.block if owner else None, owner_fields=owner_fields,
+        protocol=(other or {}).get("protocol") or "x402",
+        other_protocol=OtherProtocol(**other) if other else None,
+        derived_fields=sorted([*(f for f in ("category", "title") if f not in owner_fields),
+                               "seo", "use_cases", "ideal_buyer", "example_prompt",
                                "pricing_sanity", "trust_tier", "risk_notes", "risks", "json_ld",
-                               *(["summary"] if summary_source != "challenge" else []),
+                               *(["summary"] if summary_source not in ("challenge", "owner") else []),
                                *(["accepts.hints"] if hints.get("source") == "docs" or hints.get("output_source") else []),
                                *(["example_request_body"] if example.source in ("schema", "docs") else [])]),
         json_ld_parts=dict(slug=res.slug, name=title, description=seo["description"], url=res.url, category=category,
@@ -344,8 +361,10 @@ def finish_records(drafts: Iterable[_Draft]) -> list[CatalogRecord]:
 
 
 def _in_catalog(res: Resource) -> bool:
-    """Resources that ever answered a usable 402, and those a source listed with terms."""
-    return res.last_paid_at is not None or bool(_declared_accepts(_declared(res.sources or [])))
+    """Resources that ever answered a usable 402, those a source listed with terms, and those whose
+    latest 402 spoke another payment protocol (L402, MPP)."""
+    return (res.last_paid_at is not None or res.status == "other_protocol"
+            or bool(_declared_accepts(_declared(res.sources or []))))
 
 
 def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -> list[CatalogRecord]:
@@ -404,10 +423,12 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
                 {"at": _iso(change.at), "kind": change.kind,
                  "before": change.before if isinstance(change.before, str) else None,
                  "after": change.after if isinstance(change.after, str) else None})
+        owners = _owners(session, origins)
+        others = _other_protocols(session, [r.id for r in resources if r.status == "other_protocol"])
     generated_at = _iso(window_end) or ""
     drafts = [_draft(r, origins[r.origin_id], options.get(r.id, []), extracts.get(r.origin_id, []),
                      samples.get(r.id, []), history.get(r.id, []), window_end, generated_at, site_url,
-                     status_changes.get(r.id), variant_urls.get(r.id))
+                     status_changes.get(r.id), owners.get(r.origin_id), others.get(r.id), variant_urls.get(r.id))
               for r in resources]
     if slug is not None:  # one record: its peers need only every other resource's category and price
         if not drafts:
@@ -415,8 +436,9 @@ def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[Cata
         with Session(engine) as session:
             others = [r for r in session.exec(select(Resource).where(Resource.slug != slug)).all() if _in_catalog(r)]
             origins, options = _origins_and_options(session, others)
+            owners = _owners(session, origins)
         d = drafts[0]
-        keys = [_pricing_key(r, origins[r.origin_id], options.get(r.id, [])) for r in others]
+        keys = [_pricing_key(r, origins[r.origin_id], options.get(r.id, []), owners.get(r.origin_id)) for r in others]
         keys.append((d.fields["category"], d.primary_atomic, d.primary_decimals))
         return [_finish(d, pricing.catalog_sanity(keys)[-1])]
     return sorted(finish_records(drafts), key=lambda r: r.slug)
@@ -439,6 +461,42 @@ def _origins_and_options(session: Session, resources: list[Resource]) -> tuple[d
                        lambda c: select(PaymentOption).where(PaymentOption.resource_id.in_(c))):  # type: ignore[attr-defined]
         options.setdefault(opt.resource_id, []).append(opt)
     return origins, options  # type: ignore[return-value]
+
+
+def _owners(session: Session, origins: dict[int, Origin]) -> dict[int, OwnerView]:
+    """Each origin's owner (index.catalog.owner): its well-known and OpenAPI documents' proofs, checked
+    against the payTo addresses of every live 402 of the origin, and its owner metadata."""
+    pages: dict[int, list[dict[str, Any]]] = {}
+    for page in _by_ids(session, origins, lambda c: select(DocPage).where(
+            DocPage.origin_id.in_(c), DocPage.kind.in_(PROOF_KINDS), DocPage.status == 200)):  # type: ignore[attr-defined]
+        info = (page.extracted or {}).get("info")
+        if isinstance(info, dict):
+            pages.setdefault(page.origin_id, []).append({"kind": page.kind, "url": page.url,
+                                                          "fetched_at": _iso(page.fetched_at), "info": info})
+    pay_to: dict[int, list[str]] = {}
+    for origin_id, address in _by_ids(session, pages, lambda c: select(Resource.origin_id, PaymentOption.pay_to)
+                                      .join(PaymentOption, PaymentOption.resource_id == Resource.id)  # type: ignore[arg-type]
+                                      .where(Resource.origin_id.in_(c), Resource.last_paid_at.is_not(None))  # type: ignore[attr-defined,union-attr]
+                                      .order_by(Resource.origin_id, PaymentOption.pay_to)):
+        if address:
+            pay_to.setdefault(origin_id, []).append(address)
+    owners = {oid: origin_owner(origins[oid].url, found, sorted(set(pay_to.get(oid, []))))
+              for oid, found in pages.items() if oid in origins}
+    return {oid: view for oid, view in owners.items() if view is not None}
+
+
+def _other_protocols(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What the latest final observation of each resource in another payment protocol said
+    (its parsed.other_protocol, index.protocol.other402)."""
+    out: dict[int, dict[str, Any]] = {}
+    for rid, parsed in _by_ids(session, ids, lambda c: select(Observation.resource_id, Observation.parsed)
+                               .where(Observation.final.is_(True), Observation.outcome == "other_protocol",  # type: ignore[attr-defined]
+                                      Observation.resource_id.in_(c))  # type: ignore[attr-defined]
+                               .order_by(Observation.resource_id, Observation.observed_at, Observation.id)):
+        other = (parsed or {}).get("other_protocol") if isinstance(parsed, dict) else None
+        if isinstance(other, dict) and other.get("protocol") in ("l402", "mpp"):
+            out[rid] = other
+    return out
 
 
 def find_record(engine: Engine, slug: str, site_url: str = "") -> CatalogRecord | None:

@@ -6,6 +6,7 @@ language model. Fields written here are listed in the record's `derived_fields`.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from index.catalog.docs_hints import is_placeholder
+from index.catalog.categories import category
+from index.probe.netguard import host_block_reason
 from index.protocol.networks import DEFAULT_NETWORK
 
 MAX_SUMMARY = 300
@@ -23,6 +26,10 @@ _VERSION_SEGMENT = re.compile(r"^(v\d+|api)$", re.IGNORECASE)
 _TITLE_SPLIT = re.compile(r"\s+[-–—|·:]\s+")
 _PROMPT_KEYS = ("prompt", "query", "q", "question", "text", "input", "content", "message", "instruction", "task")
 _SPACE = re.compile(r"\s+")
+# where `x402-index wallet new` writes its key unless told otherwise (index.cli.app.DEFAULT_WALLET),
+# as a shell reads it: unquoted, so that ~ is the buyer's home
+WALLET_FILE = "~/.x402-index/wallet.key"
+_GUARDED = ("loopback", "private", "reserved", "bad_port")  # what --allow-host lets through for one host
 
 
 def clip(text: str, limit: int) -> str:
@@ -198,18 +205,65 @@ def example_prompt(url: str, example_url: str, body: Any) -> str | None:
 
 
 def test_buy_commands(url: str, method: str, accepts: list[tuple[str | None, bool | None]]) -> tuple[str, str, str]:
-    """(crawl, dry run, pay) commands for a resource, given its accepts as (CAIP-2 network, testnet).
+    """(crawl, dry run, pay) commands for a resource, given its accepts as (CAIP-2 network, testnet),
+    that run as printed in a shell.
 
     test-buy pays on Base Sepolia unless told otherwise and refuses a mainnet without --mainnet: a
     resource not offered there gets the network of its first accept (and --mainnet when that is not a
     testnet). The target is the URL (and --method when not GET), which a local catalog holds once the
-    crawl command has probed it; a slug is only ours."""
+    crawl command has probed it; a slug is only ours. A resource on a loopback or private address (the
+    demo fleet) is refused by the SSRF guard of both commands unless its host is let through with
+    --allow-host. The pay command reads the key `x402-index wallet new` writes (WALLET_FILE)."""
     networks = [n for n, _ in accepts if n]
     flags = ""
     if networks and DEFAULT_NETWORK not in networks:
         network, testnet = next((n, t) for n, t in accepts if n)
         flags = f" --network {shlex.quote(network)}" + ("" if testnet else " --mainnet")
+    guard = ""
+    if host_block_reason(url) in _GUARDED:
+        guard = f" --allow-host {shlex.quote(urlsplit(url).hostname or '')}"
     method = (method or "GET").upper()
     target = shlex.quote(url) + ("" if method == "GET" else f" --method {shlex.quote(method)}")
-    dry_run = f"x402-index test-buy {target}{flags}"
-    return f"x402-index crawl --seed {shlex.quote(f'{method} {url}')}", dry_run, f"{dry_run} --pay"
+    dry_run = f"x402-index test-buy {target}{flags}{guard}"
+    crawl = f"x402-index crawl --seed {shlex.quote(f'{method} {url}')}{guard}"
+    return crawl, dry_run, f"{dry_run} --pay --key-file {WALLET_FILE}"
+
+
+def agent_prompt(record: Any, when: str | None = None) -> str:
+    """A short, self-contained instruction an agent can act on, from measured fields only: what the
+    endpoint does (the server's own description; a derived summary is left out), URL and method,
+    price and network of the cheapest accept, the example request, and how to pay. `record` is a
+    CatalogRecord; `when`, the time of our last check as it should read."""
+    accepts = [a for a in record.accepts if a.network_caip2 or a.network]
+    priced = sorted(accepts, key=lambda a: (a.price_usd is None, a.price_usd or 0))
+    lines = [f"Call this paid HTTP endpoint for me: {record.method} {record.url}"]
+    if "summary" not in record.derived_fields and record.summary:
+        lines.append(f"What it does, as its provider describes it: {clip(record.summary, MAX_SUMMARY)}")
+    if priced:
+        a = priced[0]
+        amount = f"{a.amount} {a.asset_symbol}" if a.amount is not None and a.asset_symbol else \
+            f"{a.max_amount_required_atomic} atomic units of asset {a.asset}"
+        usd = f" (${a.price_usd:.6f}".rstrip("0").rstrip(".") + ")" if a.price_usd is not None else ""
+        network = f"{a.network_name or a.network} ({a.network_caip2 or a.network})"
+        lines.append(f"Price: {amount}{usd} per call on {network}, paid to {a.pay_to}.")
+        others = len(accepts) - 1
+        if others:
+            lines.append(f"It accepts {others} other way{'s' if others != 1 else ''} to pay (other networks or assets).")
+    example = record.example_request
+    if example is not None:
+        text = f"{example.method} {example.url}"
+        if example.body is not None:
+            body = example.body if isinstance(example.body, str) else json.dumps(example.body, ensure_ascii=False,
+                                                                                   separators=(",", ":"))
+            text += f" with body {clip(body, 400)}"
+        lines.append(f"Example request: {text}")
+    network = priced[0].network_name or priced[0].network if priced else "its network"
+    lines.append("It uses x402: unpaid, it answers 402 Payment Required with its terms. Pay with an official x402 "
+                 "client (the `x402` package for Python, `@x402/fetch` for JavaScript) and a wallet holding the "
+                 f"asset on {network}: the client signs the payment and retries the request. Or, through the "
+                 f"x402-index MCP server (`x402-index mcp`), call the tool test_buy with resource \"{record.slug}\".")
+    cap = f"${priced[0].price_usd:.6f}".rstrip("0").rstrip(".") if priced and priced[0].price_usd is not None else None
+    lines.append("Before paying, check that the 402's terms match these" + (f" and never pay more than {cap} a call." if cap else "."))
+    if when:
+        lines.append(f"(Terms as x402-index measured them on {when}.)")
+    return "\n".join(lines)

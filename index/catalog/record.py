@@ -15,10 +15,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 # 1.1.0: test_buy.crawl_command, hints.input_schema; 1.2.0: index.json entries carry tags, last_verified;
+# 1.3.0: owner_verified, owner, protocol, other_protocol (records and index.json entries), and index.json
+# entries carry reliability (probes_7d, up_7d, uptime_7d_pct, p50_latency_ms, last_probed_at);
 # 2.0.0: risk_notes is a list of strings as in the seeds (a published field changed type: major), the
 # coded notes moved to `risks`; summary_source, hints.url/output_source, example_request.placeholder added;
 # the schema enforces digit-string amounts, URL/time formats, networks, address families and slugs.
 SCHEMA_VERSION = "2.0.0"
+UPTIME_MIN_PROBES = 5  # an uptime is published as a percentage only from this many probes in its window
 SCHEMA_ID = "schema/catalog-record.schema.json"  # path within a published build
 
 # What the published schema enforces beyond types (JSON Schema `pattern` besides `format`: validators
@@ -228,6 +231,39 @@ class BuyInstructions(_Model):
     page: str = Field(description="our page section with the test-buy instructions")
 
 
+class OwnerRecord(_Model):
+    """What the origin's owner says about itself, and whether an ownership proof backs it
+    (index.catalog.owner, index.protocol.ownership)."""
+
+    verified: bool = Field(description="an ownership proof verified against a payTo of the origin's live 402s")
+    label: str = Field(description='"from the owner" when verified, else "claimed by the origin, not verified"')
+    proof_source: str | None = Field(None, description="the document the proofs were read from: well_known | openapi")
+    checked_at: str | None = Field(None, description="when we read the proofs checked (that document's fetch time)")
+    addresses: list[str] = Field(default_factory=list, description="the payTo addresses a proof verified for")
+    failed_proofs: list[dict[str, Any]] = Field(default_factory=list, description="proofs that did not verify, and why")
+    name: str | None = None
+    description: str | None = None
+    category: str | None = Field(None, description="one of our categories, as the owner named it")
+    category_claimed: str | None = Field(None, description="the owner's category when it is none of ours")
+    docs_url: str | None = None
+    logo_url: str | None = None
+
+
+class OtherProtocolPrice(_Model):
+    amount: str = Field(description="as the challenge states it: satoshis (L402) or base units of `unit` (MPP)")
+    unit: str = Field(description="sat, an ISO 4217 code, or a token identifier")
+    source: str = Field(description="invoice | x-l402-price | request")
+    decimal: str | None = Field(None, description="the amount in whole units of `unit`, when the challenge says how")
+
+
+class OtherProtocol(_Model):
+    """A 402 in another payment protocol than x402 (index.protocol.other402)."""
+
+    protocol: Literal["l402", "mpp"]
+    price: OtherProtocolPrice | None = None
+    challenges: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class CatalogRecord(_Model):
     # the seeds' fields
     generated_at: str = Field(description="time of the newest observation the build read (not a wall clock)",
@@ -257,9 +293,10 @@ class CatalogRecord(_Model):
                           "test-buy instructions are under test_buy", json_schema_extra=_url())
     # ours: identity and derivation
     schema_version: str = SCHEMA_VERSION
-    summary_source: Literal["challenge", "docs", "openapi", "origin", "template"] | None = Field(
-        None, description="where the summary came from, best first: the 402's description, the docs section that "
-                          "documents the endpoint, its OpenAPI operation, the origin's description, our template")
+    summary_source: Literal["challenge", "owner", "docs", "openapi", "origin", "template"] | None = Field(
+        None, description="where the summary came from, best first: the 402's description, the verified owner's "
+                          "description of the resource, the docs section that documents the endpoint, its OpenAPI "
+                          "operation, the origin's description, our template")
     risks: list[RiskNote] = Field(default_factory=list, description="the risk notes, coded (index.catalog.trust.RISKS)")
     method: str = "GET"
     tags: list[str] = Field(default_factory=list)
@@ -293,6 +330,12 @@ class CatalogRecord(_Model):
         None, description="when repeated failures retired it (index.schedule.rules); it stays listed with a notice",
         json_schema_extra=_time())
     sources: list[SourceRef] = Field(default_factory=list)
+    # ours: sellers and other protocols
+    owner_verified: bool = Field(False, description="the origin proved it owns a payTo of this resource (ownership proof)")
+    owner: OwnerRecord | None = Field(None, description="the origin's own metadata, verified or as claims; null when it published none")
+    owner_fields: list[str] = Field(default_factory=list, description="fields whose text is the verified owner's, not ours")
+    protocol: str = Field("x402", description="x402, or the other payment protocol the latest 402 spoke (l402, mpp)")
+    other_protocol: OtherProtocol | None = None
 
 
 class IndexEntry(_Model):
@@ -313,9 +356,27 @@ class IndexEntry(_Model):
     last_verified: str | None = Field(None, description="when a test-buy last paid one of its current accepts")
     retired: bool = Field(False, description="retired after repeated failures: hidden from the default view")
     x402_version: int | None
+    probes_7d: int = Field(0, description="our probes of the last 7 days (health window 7d)")
+    up_7d: int = Field(0, description="of them, answered with a usable 402")
+    uptime_7d_pct: float | None = Field(
+        None, description=f"up_7d / probes_7d × 100, 2 decimals; null below {UPTIME_MIN_PROBES} probes (too few to say)")
+    p50_latency_ms: float | None = Field(None, description="median latency of the usable 402s of the last 7 days")
+    last_probed_at: str | None = Field(None, description="time of our latest probe (ISO-8601)")
     origin: str
+    owner_verified: bool = False
+    protocol: str = "x402"
     href: str = Field(description="path of the record's JSON twin, relative to the site root")
     page: str = Field(description="path of the record's HTML page, relative to the site root")
+
+
+def week_health(record: CatalogRecord) -> tuple[int, int, float | None, float | None]:
+    """(probes, up, uptime % or None below UPTIME_MIN_PROBES, p50 latency ms) of the record's 7-day window."""
+    health = record.health
+    window = next((w for w in health.windows if w.window == "7d"), None) if health is not None else None
+    if window is None:
+        return 0, 0, None, None
+    pct = window.uptime_pct if window.samples >= UPTIME_MIN_PROBES else None
+    return window.samples, window.up, pct, window.p50_latency_ms
 
 
 def index_entry(record: CatalogRecord) -> IndexEntry:
@@ -325,13 +386,16 @@ def index_entry(record: CatalogRecord) -> IndexEntry:
 def index_entry_dict(record: CatalogRecord) -> dict[str, Any]:
     """`index_entry(record).model_dump(mode="json")` without the model: a record's fields are already
     valid and JSON-ready, and the site build makes one per record (a third of the time)."""
+    probes, up, uptime, p50 = week_health(record)
     return {
         "slug": record.slug, "url": record.url, "method": record.method, "title": record.title,
         "summary": record.summary, "category": record.category, "tags": list(record.tags),
         "networks": list(record.networks), "price_usd": record.price_usd, "status": record.status,
         "trust_tier": record.trust_tier, "verified": any(a.verified for a in record.accepts),
         "last_verified": record.last_verified, "retired": record.retired_at is not None,
-        "x402_version": record.x402_version, "origin": record.origin.host,
+        "x402_version": record.x402_version, "probes_7d": probes, "up_7d": up, "uptime_7d_pct": uptime,
+        "p50_latency_ms": p50, "last_probed_at": record.last_probed_at, "origin": record.origin.host,
+        "owner_verified": record.owner_verified, "protocol": record.protocol,
         "href": f"r/{record.slug}.json", "page": f"r/{record.slug}.html",
     }
 

@@ -2,13 +2,15 @@
 
 Tiers, first rule that applies wins:
 
+0. `live`: the latest probe got a 402 in another payment protocol (L402, MPP): live, but not x402.
 1. `indexed_external`: never answered a usable 402 to our probe; the terms shown are a source's listing.
 2. `stale`: the last usable 402 is older than STALE_AFTER before the build's newest probe.
 3. `unreachable`: the latest probe did not get a usable 402 (the last one is recent).
 4. `verified`: a test-buy of an accept still offered succeeded, and the latest probe is a usable 402.
    (The store drops an accept's verification as soon as its terms change.)
 5. `conformant`: a usable 402 with no error-severity conformance finding, from an origin we could
-   identify (its pages gave a title or description).
+   identify (its pages gave a title or description, or its verified owner did). An ownership proof
+   that does not verify is an error finding.
 6. `live`: a usable 402 that misses one of conformant's conditions.
 
 Risk notes (codes in RISKS) are worded warnings for a buyer; several can apply. A record publishes
@@ -42,6 +44,7 @@ RISKS: dict[str, tuple[str, str]] = {
     "pricing_decimal_suspect": ("error", "the amount looks like a units mistake"),
     "never_verified": ("info", "no test-buy has confirmed that paying works"),
     "other_auth_path": ("info", "the docs mention another way in (API key, account or subscription)"),
+    "other_protocol": ("info", "paid through another protocol than x402 (L402, MPP): x402 clients and our test-buy cannot pay it"),
 }
 
 
@@ -68,10 +71,14 @@ class Facts:
     changes: list[dict[str, Any]] = field(default_factory=list)  # health.terms_changes rows
     decimal_suspect: list[str] = field(default_factory=list)
     auth_notes: list[str] = field(default_factory=list)
+    owner_verified: bool = False  # an ownership proof of the origin verified (index.protocol.ownership)
+    other_protocol: str | None = None  # l402 | mpp: the latest 402 spoke another payment protocol
 
 
 def tier(f: Facts) -> tuple[str, list[str]]:
     """(tier, reasons) by the rules in this module's docstring."""
+    if f.other_protocol and f.status == "other_protocol":
+        return "live", [f"latest probe: a 402 in another payment protocol ({f.other_protocol}), not x402"]
     if not f.ever_paid or f.last_paid_at is None:
         return "indexed_external", ["listed by a discovery source; our probe never got a usable 402"]
     if f.window_end - f.last_paid_at > STALE_AFTER:
@@ -79,6 +86,8 @@ def tier(f: Facts) -> tuple[str, list[str]]:
     if f.status != "paid":
         return "unreachable", [f"latest probe: {f.status}"]
     reasons = ["latest probe: usable 402"]
+    if f.owner_verified:
+        reasons.append("owner verified: an ownership proof matches a payTo")
     if f.verified:
         return "verified", [*reasons, "a test-buy of a current accept succeeded"]
     if f.error_findings == 0 and f.origin_identified:
@@ -93,7 +102,9 @@ def tier(f: Facts) -> tuple[str, list[str]]:
 def risk_notes(f: Facts) -> list[dict[str, Any]]:
     """Every risk note that applies, in RISKS order."""
     notes: list[dict[str, Any]] = []
-    if not f.ever_paid:
+    if f.other_protocol and f.status == "other_protocol":
+        notes.append(risk("other_protocol", f.other_protocol))
+    elif not f.ever_paid:
         notes.append(risk("terms_declared_only"))
     elif f.last_paid_at is not None and f.window_end - f.last_paid_at > STALE_AFTER:
         notes.append(risk("stale", f"last usable 402 at {_iso(f.last_paid_at)}"))

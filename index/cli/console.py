@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 # Tables written to a pipe or a log (cron, CI) get room for their columns: Rich's default elsewhere is
 # 80 columns, which cut `runs` and `query` tables to "ki…", "st…". COLUMNS still wins when it is set.
@@ -23,6 +24,12 @@ def _width(stream: Any) -> int | None:
 
 err = Console(stderr=True, soft_wrap=True, width=_width(sys.stderr))
 out = Console(soft_wrap=True, width=_width(sys.stdout))
+
+
+def text_cell(value: object) -> Text:
+    """A table cell shown as given: never read as Rich markup (a title holding `[/]` or
+    `[link=…]` from a server is text)."""
+    return Text("" if value is None else str(value))
 
 
 def _line(snap: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
 """The fleet's local facilitator: /supported, /verify, /settle and /discovery/resources.
 
-No chain is involved. Verification does what the token contract would: it recovers the EIP-712
+No chain is involved. Solana payments are checked by index.demo.svm (transaction shape, fee payer,
+mint, amount, recipient, payer signature). EVM verification does what the token contract would: it recovers the EIP-712
 signer of the EIP-3009 TransferWithAuthorization (domain from OUR asset registry, as the contract
 holds it, so a payment signed over a server's spoofed `extra.name` fails), and checks the network,
 the recipient, the amount, the validity window and nonce reuse. Settlement writes to an in-memory
@@ -37,11 +38,13 @@ from x402.schemas import SettleResponse, SupportedKind, SupportedResponse, Verif
 
 from index.demo.hostile import picky_extension
 from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, SOLANA_FEE_PAYER, DemoOrigin, DemoResource
+from index.demo.svm import check_svm, is_svm, settle_svm
 from index.demo.wire import bazaar_extension, v1_accept, v2_accept
 from index.protocol.networks import lookup_asset, lookup_network, to_caip2
 from index.protocol.wire import PAYMENT_SIGNATURE, X_PAYMENT
 
 HOSTILE_PROVIDER = "Hostile test origin"
+SVM_NETWORKS = ("solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1", "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp")  # v2 devnet, mainnet
 MAX_LOGGED_REQUESTS = 10_000  # PaymentSpy's log keeps the latest ones
 PAGE_CAP = 3  # the most items one /discovery/resources page holds, whatever `limit` says
 LAST_UPDATED = "2026-11-20T12:00:00.000Z"
@@ -95,6 +98,7 @@ class DemoFacilitator:
 
     def __init__(self) -> None:
         self.used_nonces: set[tuple[str, str, str, str]] = set()  # (network, token, payer, nonce), as EIP-3009 keys them
+        self.used_svm_signatures: set[str] = set()  # payer signatures of settled Solana payments
         self.ledger: list[dict[str, Any]] = []
         self.requests: deque[dict[str, Any]] = deque(maxlen=MAX_LOGGED_REQUESTS)  # what PaymentSpy saw, latest
         self.request_counts: Counter[str] = Counter()  # "origin METHOD path" -> requests seen, all time
@@ -104,10 +108,15 @@ class DemoFacilitator:
         kinds = [SupportedKind(x402_version=2, scheme="exact", network=n) for n in ("eip155:8453", "eip155:84532")]
         kinds += [SupportedKind(x402_version=1, scheme="exact", network=n) for n in ("base", "base-sepolia")]
         kinds.append(SupportedKind(x402_version=1, scheme="exact", network="solana", extra={"feePayer": SOLANA_FEE_PAYER}))
+        kinds += [SupportedKind(x402_version=2, scheme="exact", network=n, extra={"feePayer": SOLANA_FEE_PAYER})
+                  for n in SVM_NETWORKS]
         return SupportedResponse(kinds=kinds, extensions=["bazaar"], signers={})
 
     def check(self, payload: dict[str, Any], requirements: dict[str, Any]) -> tuple[str | None, str | None]:
         """(invalid reason or None, payer): what the token contract and a careful facilitator check."""
+        if is_svm(requirements):  # Solana: index.demo.svm
+            reason, payer, _ = check_svm(payload, requirements, self.used_svm_signatures)
+            return reason, payer
         inner = payload.get("payload") if isinstance(payload.get("payload"), dict) else {}
         auth = inner.get("authorization") if isinstance(inner.get("authorization"), dict) else {}
         payer = auth.get("from") if isinstance(auth.get("from"), str) else None
@@ -152,8 +161,11 @@ class DemoFacilitator:
 
     async def settle(self, payload: Any, requirements: Any) -> SettleResponse:
         p, r = _model_dict(payload), _model_dict(requirements)
-        reason, payer = self.check(p, r)
         network = r.get("network", "")
+        if is_svm(r):
+            reason, payer, tx = settle_svm(p, r, self.used_svm_signatures, self.ledger)
+            return SettleResponse(success=reason is None, error_reason=reason, transaction=tx, network=network, payer=payer)
+        reason, payer = self.check(p, r)
         if reason:
             return SettleResponse(success=False, error_reason=reason, transaction="", network=network, payer=payer)
         auth = p["payload"]["authorization"]

@@ -6,8 +6,8 @@ JSON line describing the fleet (its manifest), and serves until SIGTERM or Ctrl-
 
 Ports from N, in order: weather, ai, chain, facilitator (N..N+3, the well-behaved fleet), then the
 hostile origin (N+4), the HTTPS origin with a self-signed certificate (N+5), the hit counter
-(N+6, on 127.0.0.2: every other server listens on 127.0.0.1), and the buyer-test origin (N+7,
-index.demo.buyer). No other ports: the discovery documents (index.demo.discovery) are routes on the
+(N+6, on 127.0.0.2: every other server listens on 127.0.0.1), the buyer-test origin (N+7,
+index.demo.buyer) and the seller origin with a verified owner, L402 and MPP (N+8, index.demo.owner). No other ports: the discovery documents (index.demo.discovery) are routes on the
 origins themselves, the facilitator's `POST /__reset` re-arms its once-per-lifetime 429 on the second
 discovery page, and its `GET /__payments` tells what payments the origins received.
 """
@@ -35,13 +35,18 @@ from index.demo.buyer import BuyerOrigin, buyer_manifest
 from index.demo.discovery import declared_usd, discovery_urls, dropped_entries, expect_sources
 from index.demo.facilitator import PAGE_CAP, DemoFacilitator, PaymentSpy, facilitator_app
 from index.demo.hostile import COUNTER_HOST, HitCounter, HostileOrigin
+from index.demo.owner import OwnerOrigin, owner_manifest
 from index.demo.spec import HOSTILE_RESOURCES, ORIGINS, TLS_EXPECT_OUTCOME, TLS_ORIGIN, Price
 from index.demo.tls import self_signed_certificate
 
 HOST = "127.0.0.1"
 # Port order after the base port; never reorder (existing ports stay where they were).
-PORT_KEYS = [o.key for o in ORIGINS] + ["facilitator", "hostile", TLS_ORIGIN.key, "counter", "buyer"]
-NOT_CRAWLED = ("facilitator", "counter", "buyer")  # not in the manifest's `origins`
+PORT_KEYS = [o.key for o in ORIGINS] + ["facilitator", "hostile", TLS_ORIGIN.key, "counter", "buyer", "owner"]
+NOT_CRAWLED = ("facilitator", "counter", "buyer", "owner")  # not in the manifest's `origins`
+# The newcomer's demo (`x402-index demo`): the well-behaved origins, the facilitator and the seller
+# origin (a verified owner, an L402 and an MPP endpoint). The hostile, TLS, counter and buyer-test
+# origins serve the tests.
+WELL_BEHAVED_KEYS = [o.key for o in ORIGINS] + ["facilitator", "owner"]
 
 
 def _bind(port: int, host: str = HOST) -> socket.socket:
@@ -59,7 +64,7 @@ def _terms(prices: tuple[Price, ...], pay_to: str) -> list[dict[str, Any]]:
 
 
 def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str | None = None,
-             buyer_url: str | None = None) -> dict[str, Any]:
+             buyer_url: str | None = None, owner: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the fleet serves: origins, facilitator, and every resource with its expected terms and
     the crawl result it must produce (`expect`). `paid` is true only for the well-behaved SDK
     resources; hostile ones (`hostile: true`) say what a crawl must record in `expect` instead.
@@ -130,6 +135,8 @@ def manifest(origin_urls: dict[str, str], facilitator_url: str, counter_url: str
     out["payments_url"] = facilitator_url + "/__payments"
     if buyer_url:
         out["buyer"] = buyer_manifest(buyer_url)
+    if owner:
+        out["owner"] = owner
     if counter_url:
         out["counter"] = counter_url
     if "hostile" in origin_urls:
@@ -145,9 +152,9 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(base_port: int = 0) -> None:
+async def serve(base_port: int = 0, test_origins: bool = True) -> None:
     with tempfile.TemporaryDirectory(prefix="x402-demo-tls-") as tmp:
-        await _serve(base_port, Path(tmp))
+        await _serve(base_port, Path(tmp), test_origins)
 
 
 def _bind_counter(port: int) -> socket.socket:
@@ -160,35 +167,47 @@ def _bind_counter(port: int) -> socket.socket:
         return _bind(port, HOST)
 
 
-async def _serve(base_port: int, tls_dir: Path) -> None:
+async def _serve(base_port: int, tls_dir: Path, test_origins: bool = True) -> None:
+    keys = PORT_KEYS if test_origins else WELL_BEHAVED_KEYS
     socks = {key: (_bind_counter if key == "counter" else _bind)(base_port + i if base_port else 0)
-             for i, key in enumerate(PORT_KEYS)}
+             for i, key in enumerate(keys)}
     ports = {key: s.getsockname()[1] for key, s in socks.items()}
     urls = {key: f"http://{HOST}:{port}" for key, port in ports.items()}
-    urls[TLS_ORIGIN.key] = f"https://{HOST}:{ports[TLS_ORIGIN.key]}"
-    counter_host = socks["counter"].getsockname()[0]
-    counter_url = f"http://{counter_host}:{ports['counter']}"
-    origin_urls = {key: urls[key] for key in PORT_KEYS if key not in NOT_CRAWLED}
+    counter_url = buyer_url = None
+    if test_origins:
+        urls[TLS_ORIGIN.key] = f"https://{HOST}:{ports[TLS_ORIGIN.key]}"
+        counter_host = socks["counter"].getsockname()[0]
+        counter_url = f"http://{counter_host}:{ports['counter']}"
+        buyer_url = urls["buyer"]
+    origin_urls = {key: urls[key] for key in keys if key not in NOT_CRAWLED}
     facilitator = DemoFacilitator()
     apps: dict[str, Any] = {o.key: PaymentSpy(origin_app(o, urls[o.key], facilitator, origin_urls), facilitator, o.key)
-                            for o in (*ORIGINS, TLS_ORIGIN)}
-    apps["buyer"] = PaymentSpy(BuyerOrigin(urls["buyer"], facilitator).app(), facilitator, "buyer")
+                            for o in (*ORIGINS, TLS_ORIGIN) if o.key in urls}
+    if test_origins:
+        apps["buyer"] = PaymentSpy(BuyerOrigin(urls["buyer"], facilitator).app(), facilitator, "buyer")
+    seller = OwnerOrigin(urls["owner"], facilitator)
+    apps["owner"] = PaymentSpy(seller.app(), facilitator, "owner")
     apps["facilitator"] = facilitator_app(facilitator, origin_urls)
-    certfile, keyfile = self_signed_certificate(tls_dir, HOST)
-    tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)}
-    uvicorn_keys = [k for k in PORT_KEYS if k in apps]
+    tls: dict[str, str] = {}
+    if test_origins:
+        certfile, keyfile = self_signed_certificate(tls_dir, HOST)
+        tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)}
+    uvicorn_keys = [k for k in keys if k in apps]
     servers = [_Server(uvicorn.Config(apps[k], log_level="warning", access_log=False, lifespan="on",
                                       **(tls if k == TLS_ORIGIN.key else {}))) for k in uvicorn_keys]
-    counter = HitCounter()
-    hostile = HostileOrigin(urls["hostile"], counter, ports["counter"], counter_host)
-    await counter.start(socks["counter"])
-    await hostile.start(socks["hostile"])
+    raw: list[Any] = []  # the hostile origin and its hit counter: plain asyncio servers
+    if test_origins:
+        counter = HitCounter()
+        hostile = HostileOrigin(urls["hostile"], counter, ports["counter"], counter_host)
+        await counter.start(socks["counter"])
+        await hostile.start(socks["hostile"])
+        raw = [hostile, counter]
 
     def stop() -> None:
         for s in servers:
             s.should_exit = True
-        hostile.close()
-        counter.close()
+        for r in raw:
+            r.close()
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -198,27 +217,30 @@ async def _serve(base_port: int, tls_dir: Path) -> None:
         if any(t.done() for t in tasks):
             break
         await asyncio.sleep(0.02)
-    print(json.dumps(manifest(origin_urls, urls["facilitator"], counter_url, urls["buyer"])), flush=True)
+    print(json.dumps(manifest(origin_urls, urls["facilitator"], counter_url, buyer_url, owner_manifest(seller))), flush=True)
     try:
         await asyncio.gather(*tasks)
     finally:
         stop()
-        await hostile.wait_closed()
-        await counter.wait_closed()
+        for r in raw:
+            await r.wait_closed()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the x402-index demo fleet on 127.0.0.1.")
     parser.add_argument("--base-port", type=int, default=0, help="first port (0: any free ports)")
+    parser.add_argument("--no-test-origins", action="store_true",
+                        help="only the well-behaved origins and the facilitator (no hostile, TLS or buyer-test origin)")
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.base_port))
+    asyncio.run(serve(args.base_port, test_origins=not args.no_test_origins))
 
 
 class DemoFleet:
     """Start the fleet in a subprocess; `.manifest` describes it. Stops on exit, whatever happened."""
 
-    def __init__(self, base_port: int = 0, startup_timeout: float = 60.0) -> None:
+    def __init__(self, base_port: int = 0, startup_timeout: float = 60.0, test_origins: bool = True) -> None:
         self.base_port = base_port
+        self.test_origins = test_origins
         self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen[str] | None = None
         self.manifest: dict[str, Any] = {}
@@ -226,7 +248,8 @@ class DemoFleet:
     def __enter__(self) -> DemoFleet:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "index.demo.server", "--base-port", str(self.base_port)],
+            [sys.executable, "-m", "index.demo.server", "--base-port", str(self.base_port),
+             *([] if self.test_origins else ["--no-test-origins"])],
             stdout=subprocess.PIPE, stderr=None, text=True, env=env,
         )
         line = _readline(self.proc, self.startup_timeout)

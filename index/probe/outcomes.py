@@ -11,6 +11,7 @@ from enum import StrEnum
 class Outcome(StrEnum):
     PAID = "paid"  # 402 with a usable x402 challenge
     PAID_INVALID = "paid_invalid"  # 402 without a usable challenge
+    OTHER_PROTOCOL = "other_protocol"  # 402 in another payment protocol (L402, MPP), no usable x402 challenge
     FREE = "free"  # 2xx: no payment asked
     AUTH_REQUIRED = "auth_required"  # 401 / 403
     NOT_FOUND = "not_found"  # 404 / 410
@@ -23,21 +24,24 @@ class Outcome(StrEnum):
     UNREACHABLE = "unreachable"  # DNS, connection refused or reset
     TLS_INVALID = "tls_invalid"
     TOO_LARGE = "too_large"
+    BAD_ENCODING = "bad_encoding"  # a body its Content-Encoding cannot decode (corrupt gzip, brotli, ...)
     BLOCKED = "blocked"  # refused by our own SSRF guard
 
 
 # Outcomes in which the server answered HTTP at all (so "last seen" moves).
 ANSWERED = frozenset({
-    Outcome.PAID, Outcome.PAID_INVALID, Outcome.FREE, Outcome.AUTH_REQUIRED, Outcome.NOT_FOUND,
+    Outcome.PAID, Outcome.PAID_INVALID, Outcome.OTHER_PROTOCOL, Outcome.FREE, Outcome.AUTH_REQUIRED, Outcome.NOT_FOUND,
     Outcome.METHOD_NOT_ALLOWED, Outcome.UNPROBEABLE, Outcome.RATE_LIMITED, Outcome.SERVER_ERROR,
-    Outcome.OTHER_STATUS,
+    Outcome.OTHER_STATUS, Outcome.BAD_ENCODING,
 })
 
 
-def outcome_for_status(status: int, usable_challenge: bool) -> Outcome:
-    """The outcome of an HTTP answer."""
+def outcome_for_status(status: int, usable_challenge: bool, other_protocol: bool = False) -> Outcome:
+    """The outcome of an HTTP answer. A usable x402 challenge wins over another protocol's."""
     if status == 402:
-        return Outcome.PAID if usable_challenge else Outcome.PAID_INVALID
+        if usable_challenge:
+            return Outcome.PAID
+        return Outcome.OTHER_PROTOCOL if other_protocol else Outcome.PAID_INVALID
     if 200 <= status < 300:
         return Outcome.FREE
     if status in (401, 403):
@@ -50,9 +54,19 @@ def outcome_for_status(status: int, usable_challenge: bool) -> Outcome:
         return Outcome.UNPROBEABLE
     if status == 429:
         return Outcome.RATE_LIMITED
-    if status >= 500:
+    if 500 <= status <= 599:
         return Outcome.SERVER_ERROR
     return Outcome.OTHER_STATUS
+
+
+def unhandled_status(status: int) -> tuple[Outcome, str]:
+    """Outcome and error code of an answer the crawl refused to read on (Scrapy's HttpError):
+    a redirect it did not follow, or a status HTTP does not define (e.g. 999)."""
+    if not 100 <= status <= 599:
+        return Outcome.OTHER_STATUS, "unknown_status"
+    if 300 <= status <= 399:
+        return Outcome.OTHER_STATUS, "redirect_not_followed"
+    return outcome_for_status(status, False), f"status_{status}"
 
 
 # Exception class names (Twisted, Scrapy, OpenSSL and our middlewares) → (outcome, error code). Names,
@@ -61,7 +75,18 @@ _ERROR_RULES: tuple[tuple[str, Outcome, str], ...] = (
     ("BlockedRequest", Outcome.BLOCKED, "ssrf"),
     ("BlockedAddress", Outcome.BLOCKED, "ssrf"),
     ("TooManyRedirects", Outcome.OTHER_STATUS, "too_many_redirects"),
+    # our download handler's limits (crawler.download), before the data loss they cause
+    ("HeadersTooLarge", Outcome.TOO_LARGE, "headers_too_large"),
+    ("BodyTooFragmented", Outcome.TOO_LARGE, "body_too_fragmented"),
+    ("BodyWireTooLarge", Outcome.TOO_LARGE, "too_large"),
     ("ResponseTooLarge", Outcome.TOO_LARGE, "too_large"),
+    ("_DecompressionMaxSizeExceeded", Outcome.TOO_LARGE, "too_large"),  # Scrapy's bomb stop, the cause of its IgnoreRequest
+    # a body its Content-Encoding cannot decode (Scrapy lets zlib's and brotli's errors through)
+    ("zlib.error", Outcome.BAD_ENCODING, "bad_encoding"),
+    ("brotli.error", Outcome.BAD_ENCODING, "bad_encoding"),
+    ("gzip.BadGzipFile", Outcome.BAD_ENCODING, "bad_encoding"),
+    ("compression.zstd.ZstdError", Outcome.BAD_ENCODING, "bad_encoding"),
+    ("backports.zstd.ZstdError", Outcome.BAD_ENCODING, "bad_encoding"),
     ("DownloadCancelledError", Outcome.TOO_LARGE, "too_large"),
     ("OpenSSL.SSL.Error", Outcome.TLS_INVALID, "tls"),
     ("CertificateError", Outcome.TLS_INVALID, "tls"),
@@ -101,7 +126,8 @@ _MESSAGE_RULES: tuple[tuple[str, Outcome, str], ...] = (
     ("maxsize", Outcome.TOO_LARGE, "too_large"),
     ("larger than", Outcome.TOO_LARGE, "too_large"),
     ("too large", Outcome.TOO_LARGE, "too_large"),
-    ("decompress", Outcome.TOO_LARGE, "too_large"),
+    ("during decompression", Outcome.TOO_LARGE, "too_large"),
+    ("decompress", Outcome.BAD_ENCODING, "bad_encoding"),  # "Error -3 while decompressing data: ..."
     ("timed out", Outcome.TIMEOUT, "timeout"),
     ("timeout", Outcome.TIMEOUT, "timeout"),
 )

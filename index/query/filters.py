@@ -54,6 +54,30 @@ class Query:
 DETAIL_FIELDS = ("tags", "verified", "last_verified")  # in index.json entries since schema 1.2.0
 
 
+class QueryError(ValueError):
+    """A query that cannot be answered, said in one line: a filter value that names nothing (code 2,
+    the message lists the valid ones), an index that cannot be read or is not an index (code 1)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def check_query(query: Query) -> None:
+    """QueryError for a category or trust tier that no build can hold."""
+    from index.catalog.categories import FALLBACK, categories
+    from index.catalog.trust import TIERS
+
+    if query.category:
+        names = [c.name for c in categories()] + [FALLBACK]
+        if query.category.lower() not in names:
+            raise QueryError(f"unknown category {query.category!r}; one of: {', '.join(dict.fromkeys(names))}", code=2)
+    if query.trust_tier:
+        tiers = [*TIERS, UNKNOWN_TIER]
+        if query.trust_tier.lower() not in tiers:
+            raise QueryError(f"unknown trust tier {query.trust_tier!r}; one of: {', '.join(tiers)}", code=2)
+
+
 def _is_url(location: str) -> bool:
     return location.startswith(("http://", "https://"))
 
@@ -61,15 +85,22 @@ def _is_url(location: str) -> bool:
 def _fetch(url: str) -> str:
     import httpx
 
-    with httpx.Client(timeout=30, follow_redirects=True, verify=True) as client:
-        with client.stream("GET", url, headers={"Accept": "application/json"}) as resp:
-            resp.raise_for_status()
-            body = bytearray()
-            for chunk in resp.iter_bytes():  # decoded (gzip…) bytes: the cap holds after decompression
-                body += chunk
-                if len(body) > MAX_REMOTE_BYTES:
-                    raise ValueError(f"{url}: larger than {MAX_REMOTE_BYTES} bytes")
-            return body.decode(resp.encoding or "utf-8")
+    try:
+        with httpx.Client(timeout=30, follow_redirects=True, verify=True) as client:
+            with client.stream("GET", url, headers={"Accept": "application/json"}) as resp:
+                resp.raise_for_status()
+                body = bytearray()
+                for chunk in resp.iter_bytes():  # decoded (gzip…) bytes: the cap holds after decompression
+                    body += chunk
+                    if len(body) > MAX_REMOTE_BYTES:
+                        raise ValueError(f"{url}: larger than {MAX_REMOTE_BYTES} bytes")
+                return body.decode(resp.encoding or "utf-8")
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code == 404:
+            raise  # get_record reads a remote 404 as "absent"
+        raise QueryError(f"cannot read {url}: HTTP {exc.response.status_code}") from None
+    except httpx.HTTPError as exc:
+        raise QueryError(f"cannot read {url}: {type(exc).__name__}: {exc or 'no answer'}") from None
 
 
 def _locate(location: str | Path) -> tuple[str, bool]:
@@ -116,20 +147,40 @@ def record_entry(obj: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def _jsonl_entries(text: str) -> list[dict[str, Any]]:
-    return [record_entry(json.loads(line)) for line in text.splitlines() if line.strip()]
+def _not_an_index(loc: str) -> QueryError:
+    return QueryError(f"{loc} is not an x402-index build (a build folder, index.json or catalog.jsonl)")
+
+
+def _jsonl_entries(text: str, loc: str = "catalog.jsonl") -> list[dict[str, Any]]:
+    try:
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError:
+        raise _not_an_index(loc) from None
+    if not all(isinstance(r, dict) for r in rows):
+        raise _not_an_index(loc)
+    return [record_entry(r) for r in rows]
 
 
 def load_entries(location: str | Path, details: bool = False) -> list[dict[str, Any]]:
     """Index entries from a build folder, an index.json / catalog.jsonl file, or their URL. With
     `details`, a build's catalog.jsonl is read too and merged in (see `record_entry`)."""
     loc, remote = _locate(location)
-    text = _read(loc, remote)
+    try:
+        text = _read(loc, remote)
+    except UnicodeDecodeError:
+        raise _not_an_index(loc) from None
+    except Exception as exc:  # noqa: BLE001 - a remote 404 at this point: no index there
+        if getattr(getattr(exc, "response", None), "status_code", None) == 404:
+            raise QueryError(f"cannot read {loc}: HTTP 404 (no index there)") from None
+        raise
     if loc.endswith(".jsonl"):
-        return _jsonl_entries(text)
-    data = json.loads(text)
+        return _jsonl_entries(text, loc)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise _not_an_index(loc) from None
     if not isinstance(data, dict) or not isinstance(data.get("resources"), list):
-        raise ValueError(f"{loc} is not an x402-index index.json")
+        raise _not_an_index(loc)
     entries: list[dict[str, Any]] = data["resources"]
     if details:
         try:
@@ -207,6 +258,7 @@ def search(location: str | Path, query: Query) -> list[dict[str, Any]]:
     """Load, filter, sort and cut: what `x402-index query` prints and `search_resources` returns."""
     if query.limit is not None and query.limit < 0:
         raise ValueError("limit must be 0 or more")
+    check_query(query)
     entries = load_entries(location)
     if query.needs_details and entries and any(f not in entries[0] for f in DETAIL_FIELDS):
         entries = load_entries(location, details=True)  # an older build: its catalog.jsonl has them

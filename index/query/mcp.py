@@ -3,10 +3,14 @@ functions the CLI uses.
 
 - `search_resources`: `x402-index query`'s filters, sort and limit (index.query.filters.search);
 - `get_resource`: one full catalog record (the build's JSON twin);
-- `test_buy`: index.testbuy against the catalog database. A dry run unless the caller passes
+- `test_buy`: index.testbuy on what `search_resources` returned. A dry run unless the caller passes
   `pay=true` AND the server was started with `--enable-payment` (and a key). The server's limits
   (cap, network, mainnet, daily budget, address guard) bound every call; a caller may lower the cap,
-  never raise it. Results never hold the key: every text is redacted before it leaves.
+  never raise it. Results never hold the key: every text is redacted before it leaves. A slug the
+  server's database does not hold is bought on its published record's terms (fetched from the
+  index first); without a database the operator named, test-buys are kept in memory only.
+
+Unknown tool arguments are an error (the argument models forbid extra fields), not silently dropped.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ MAX_LIMIT = 500
 @dataclass(frozen=True)
 class ServerConfig:
     index: str  # build folder, index.json, catalog.jsonl, or their URL
-    db: str  # the catalog database test_buy binds quotes to and records in
+    db: str | None  # the catalog database test_buy binds quotes to and records in; None: memory only
     pay_enabled: bool = False
     max_usd: Decimal = DEFAULT_MAX_USD
     network: str = DEFAULT_NETWORK
@@ -46,6 +50,7 @@ class Tools:
     def __init__(self, config: ServerConfig, key: PrivateKey | None = None) -> None:
         self.config = config
         self.key = key if config.pay_enabled else None
+        self._memory: Any = None
 
     def search_resources(self, q: str | None = None, category: str | None = None, network: str | None = None,
                          max_price_usd: float | None = None, status: str | None = None, method: str | None = None,
@@ -79,19 +84,47 @@ class Tools:
         started with --enable-payment; otherwise it is a dry run. max_amount_usd may lower the
         server's cap, never raise it; network: CAIP-2 or v1 name (mainnets only if the server allows
         them)."""
-        from index.store.write import init_db
         from index.testbuy import BuyRequest, TestBuyer
+        from index.testbuy.ledger import find_entry
+        from index.testbuy.run import published_entry
 
         cfg = self.config
         cap = cfg.max_usd if max_amount_usd is None else min(cfg.max_usd, parse_usd(max_amount_usd, "max_amount_usd"))
         limits = Limits(network=network or cfg.network, mainnet=cfg.mainnet, max_usd=cap, daily_budget_usd=cfg.daily_budget_usd)
         paying = bool(pay) and cfg.pay_enabled
-        request = BuyRequest(target=resource, pay=paying, limits=limits, accept_changes=bool(accept_changes),
-                             allow_private=cfg.allow_private, allow_hosts=cfg.allow_hosts, timeout=cfg.timeout)
-        result = TestBuyer(init_db(cfg.db), self.key).run(request).to_dict()
+        engine = self._engine()
+        published = None
+        if not resource.startswith(("http://", "https://")) and find_entry(engine, resource) is None:
+            record = get_record(cfg.index, resource)  # what search_resources returned, as published
+            if record is None:
+                raise ValueError(f"no resource with slug {resource!r} in the catalog")
+            published = published_entry(record)
+        request = BuyRequest(target=published.url if published else resource,
+                             method=published.method if published else None, pay=paying, limits=limits,
+                             accept_changes=bool(accept_changes), allow_private=cfg.allow_private,
+                             allow_hosts=cfg.allow_hosts, timeout=cfg.timeout, published=published)
+        result = TestBuyer(engine, self.key).run(request).to_dict()
         if pay and not cfg.pay_enabled:
             result["note"] = "pay ignored: this server was started without --enable-payment, so this was a dry run"
         return json.loads(redact(json.dumps(result, default=str), self.key))
+
+
+    def _engine(self) -> Any:
+        """The operator's database; without one, a private in-memory one (nothing written to disk)."""
+        from index.store.write import init_db
+
+        if self.config.db:
+            return init_db(self.config.db)
+        if self._memory is None:
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import StaticPool
+
+            from index.store.migrate import upgrade
+
+            # one connection shared by the tool threads: an in-memory SQLite lives in its connection
+            self._memory = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+            upgrade(self._memory)
+        return self._memory
 
 
 def _as_tool(fn: Callable[..., dict[str, Any]], key: PrivateKey | None) -> Callable[..., dict[str, Any]]:
@@ -121,7 +154,22 @@ def build_server(config: ServerConfig, key: PrivateKey | None = None) -> Any:
     )
     for fn in (tools.search_resources, tools.get_resource, tools.test_buy):
         server.add_tool(_as_tool(fn, tools.key), name=fn.__name__)
+        _forbid_unknown_arguments(server, fn.__name__)
     return server
+
+
+def _forbid_unknown_arguments(server: Any, name: str) -> None:
+    """Make the tool's argument model refuse fields it does not define (the SDK's default drops them,
+    so a caller's misspelt `max_amount` would silently buy at the server's cap), and say so in its
+    published schema."""
+    from pydantic import ConfigDict
+
+    tool = server._tool_manager.get_tool(name)  # the SDK has no public hook for the argument model
+    model = tool.fn_metadata.arg_model
+    strict = type(model.__name__, (model,), {"model_config": ConfigDict(arbitrary_types_allowed=True, extra="forbid"),
+                                             "__module__": model.__module__})
+    tool.fn_metadata.arg_model = strict
+    tool.parameters = {**tool.parameters, "additionalProperties": False}
 
 
 def serve_stdio(config: ServerConfig, key: PrivateKey | None = None) -> None:

@@ -149,10 +149,11 @@ def finish_run(engine: Engine, run_id: int, stats: dict[str, Any], interval: tim
             failures, since, retired_at = state[rid]
             at = at if at.tzinfo else at.replace(tzinfo=UTC)
             since = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
-            due = after_probe(at, outcome == "paid", failures, since, interval)
+            ok = outcome in ("paid", "other_protocol")  # another protocol's 402 is a steady answer, not a failure
+            due = after_probe(at, ok, failures, since, interval)
             if due.retired and retired_at is None:
                 retired_at = at
-            elif outcome == "paid":
+            elif ok:
                 retired_at = None
             state[rid] = [due.consecutive_failures, due.failing_since, retired_at]
             updates[rid] = {"id": rid, "next_probe_at": due.next_probe_at, "consecutive_failures": due.consecutive_failures,
@@ -171,6 +172,7 @@ def finish_run(engine: Engine, run_id: int, stats: dict[str, Any], interval: tim
         run.stats = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()}
         run.finished_at = now
         run.before = {}  # no longer needed once the changes are written
+        run.frontier = None  # nor what it set out to probe: it is done
         session.add(run)
         session.commit()
     return counts

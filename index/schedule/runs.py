@@ -9,10 +9,8 @@ Observations are written in transactions by the store, so a kill leaves whole pr
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from index.schedule.changes import KINDS, begin_run, finish_run, probed_in_run, unfinished_run
-from index.schedule.due import discovery_due, plan
+from index.schedule.due import _candidate, discovery_due, plan
 from index.store.models import CrawlRun, Resource, ResourceChange
 from index.schedule.rules import DEFAULT_INTERVAL
 from index.urls import resource_key
@@ -45,11 +43,18 @@ def prepare(engine: Engine, *, seeds: list[dict[str, Any]], facilitators: list[s
             explicit: bool, everything: bool, limit: int | None, now: datetime | None = None) -> CrawlPlan:
     """What this run probes. `explicit`: the operator named sources on the command line (always
     read); otherwise discovery sources are read when due. `everything` (`--all`) makes every known
-    resource due and reads every source."""
+    resource due and reads every source.
+
+    A run that did not finish (Ctrl-C, a kill) is resumed first, with the rest of its own frontier:
+    what it set out to probe and has not (not the default seeds instead). Sources named on the
+    command line of the resuming crawl are added to it."""
     now = now or datetime.now(UTC)
     resume = unfinished_run(engine)
+    if resume is not None and resume.frontier:
+        return _resume(engine, resume, seeds if explicit else [], facilitators if explicit else [],
+                       origins if explicit else [])
     done: set[tuple[str, str]] = set()
-    if resume is not None:
+    if resume is not None:  # a run begun before frontiers were kept: its done set, today's plan
         run_id = int(resume.id)  # type: ignore[arg-type]
         done = probed_in_run(engine, run_id)
     else:
@@ -65,8 +70,52 @@ def prepare(engine: Engine, *, seeds: list[dict[str, Any]], facilitators: list[s
     candidates = [c for c in candidates if resource_key(c) not in done]
     wanted = {k for k in map(resource_key, candidates) if k is not None}
     known = [k for k in known if k not in wanted]
+    if resume is None:
+        due_keys = {(c["url"], c["method"]) for c in due}
+        _save_frontier(engine, run_id, {
+            "due": sorted([u, m] for u, m in due_keys),
+            "seeds": [c for c in candidates if (c["url"], c.get("method")) not in due_keys],
+            "facilitators": list(facilitators), "origins": list(origins), "discovery": discover})
     return CrawlPlan(run_id, resume is not None, len(done), candidates, list(facilitators), list(origins),
                      known, discover, due=len(due))
+
+
+def _save_frontier(engine: Engine, run_id: int, frontier: dict[str, Any]) -> None:
+    """Keep what run `run_id` sets out to probe: due resources by key (their candidates are rebuilt
+    from the store: hints can be large), the other candidates whole, and the discovery sources."""
+    with Session(engine) as session:
+        run = session.get(CrawlRun, run_id)
+        assert run is not None
+        run.frontier = frontier
+        session.add(run)
+        session.commit()
+
+
+def _resume(engine: Engine, run: CrawlRun, seeds: list[dict[str, Any]], facilitators: list[str],
+            origins: list[str]) -> CrawlPlan:
+    """The rest of an unfinished run's frontier, plus what the resuming command named."""
+    run_id = int(run.id)  # type: ignore[arg-type]
+    frontier = run.frontier or {}
+    done = probed_in_run(engine, run_id)
+    due_keys = {(u, m) for u, m in frontier.get("due") or []} - done
+    with Session(engine) as session:
+        keys = session.exec(select(Resource.id, Resource.url, Resource.method)).all()  # type: ignore[call-overload]
+        ids = [rid for rid, u, m in keys if (u, m) in due_keys]
+        due = [_candidate(r) for chunk in range(0, len(ids), 500)
+               for r in session.exec(select(Resource).where(Resource.id.in_(ids[chunk:chunk + 500]))  # type: ignore[union-attr]
+                                     .order_by(Resource.id)).all()]
+    candidates, wanted = list(due), {(c["url"], c["method"]) for c in due}
+    for cand in [*(frontier.get("seeds") or []), *seeds]:
+        key = resource_key(cand)
+        if key not in done and key not in wanted:
+            candidates.append(cand)
+            if key is not None:
+                wanted.add(key)
+    known = sorted((u, m) for _, u, m in keys if (u, m) not in wanted)
+    facilitators = list(dict.fromkeys([*(frontier.get("facilitators") or []), *facilitators]))
+    origins = list(dict.fromkeys([*(frontier.get("origins") or []), *origins]))
+    return CrawlPlan(run_id, True, len(done), candidates, facilitators, origins, known,
+                     bool(frontier.get("discovery")), due=len(due))
 
 
 def finish(engine: Engine, crawl_plan: CrawlPlan, summary: dict[str, Any],
@@ -128,20 +177,26 @@ class StopFlag:
         return self.event.is_set()
 
 
-def run_loop(crawl_args: list[str], build_args: list[str], every: timedelta, stop: StopFlag,
-             iterations: int | None = None, say: Callable[[str], None] = print) -> int:
-    """Crawl then build, every `every`, until stopped (between steps) or `iterations` are done.
-    Each step is a child process (a crawl needs a fresh reactor). Returns the number of full cycles."""
+Step = tuple[str, Callable[[], int]]  # (name, run it and return its exit code)
+
+
+def run_loop(steps: Sequence[Step], every: timedelta, stop: StopFlag, iterations: int | None = None,
+             say: Callable[[str], None] = print) -> tuple[int, list[str]]:
+    """Run `steps` in order (e.g. crawl then build), every `every`, until stopped (checked between
+    steps) or `iterations` cycles are done. The caller decides what a step is (the CLI runs each in a
+    child process: a crawl needs a fresh reactor). Returns (full cycles, one line per failed step)."""
     cycles = 0
+    failed: list[str] = []
     while not stop.stopped and (iterations is None or cycles < iterations):
         started = datetime.now(UTC)
-        for name, args in (("crawl", crawl_args), ("build", build_args)):
+        for name, step in steps:
             if stop.stopped:
                 say(f"stopping before {name}")
-                return cycles
-            # In its own session, the child does not get the Ctrl-C meant for us: we stop after its step.
-            proc = subprocess.run([sys.executable, "-m", "index.cli.app", name, *args], start_new_session=True, check=False)
-            say(f"{name} finished with exit code {proc.returncode}")
+                return cycles, failed
+            code = step()
+            say(f"{name} finished with exit code {code}")
+            if code != 0:
+                failed.append(f"{name} of cycle {cycles + 1} exited {code}")
         cycles += 1
         if iterations is not None and cycles >= iterations:
             break
@@ -149,5 +204,4 @@ def run_loop(crawl_args: list[str], build_args: list[str], every: timedelta, sto
         if wait.total_seconds() > 0:
             say(f"next run at {(datetime.now(UTC) + wait).isoformat(timespec='seconds')}")
             stop.event.wait(wait.total_seconds())
-    return cycles
-
+    return cycles, failed

@@ -46,9 +46,10 @@ from index.paths import TEMPLATES_DIR
 from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, index_entry_dict, json_schema
 from index.site.render import BUILD_VERSION, environment, fingerprint, format_usd, network_name, renderer
 from index.site.files import SCHEMAS, schema_for
-from index.site.writer import Share, SiteWriter, UnsafePath, atomic_write, digest, safe_name
+from index.site.origins import facts_of
+from index.site.writer import FolderNotOurs, Share, SiteWriter, UnsafePath, atomic_write, check_out_dir, digest, safe_name
 
-__all__ = ["PAGE_ROWS", "SORTS", "SiteWriter", "UnsafePath", "atomic_write", "build_site", "digest", "dumps",
+__all__ = ["PAGE_ROWS", "SORTS", "FolderNotOurs", "SiteWriter", "UnsafePath", "atomic_write", "build_site", "digest", "dumps",
            "environment", "format_usd", "network_name", "rows_markup", "safe_name", "summary_of"]
 
 STATE_FILE = ".build-state"  # marshal: fingerprint, file hashes, record hashes (16-byte digests)
@@ -57,7 +58,7 @@ RUNNING_FILE = ".build-running"  # exists while a build runs: found at the start
 OLD_STATE_FILES = (".build-state.json",)
 PAGE_ROWS = 1000  # rows per list page; the home page shows the first page of the default order
 PARALLEL_MIN = 4000  # records below this render in the parent process
-SORTS = ("title", "price")
+SORTS = ("title", "price", "uptime")
 _IOV_MAX = 1024  # buffers per pwritev (Linux's IOV_MAX)
 
 
@@ -88,11 +89,13 @@ def summary_of(rec: CatalogRecord, row: str) -> dict[str, Any]:
     return {
         "entry": index_entry_dict(rec),
         "first_seen": rec.first_seen,
-        "origin": {"slug": o.slug, "host": o.host, "title": o.title, "description": o.description, "url": o.url},
+        "origin": {"slug": o.slug, "host": o.host, "title": o.title, "description": o.description, "url": o.url,
+                   "owner_verified": rec.owner_verified, "owner_label": rec.owner.label if rec.owner else None},
         "changes": [c.model_dump(mode="json") for c in rec.terms_changes]
         + [{"field": c.kind, "at": c.at, "before": [c.before] if c.before else [], "after": [c.after] if c.after else []}
            for c in rec.status_changes],
         "row": row,
+        "facts": facts_of(rec),  # payTo and links, for the origin pages
     }
 
 
@@ -215,6 +218,17 @@ def _load_state(path: Path) -> dict[str, Any]:
     return state if isinstance(state, dict) and state.get("version") == BUILD_VERSION else {}
 
 
+def _owned(path: Path) -> set[str]:
+    """Every file the last build's state (of any version) says that build wrote: the only ones a
+    build deletes."""
+    state = _load_marshal(path)
+    if not isinstance(state, dict):
+        return set()
+    files = state.get("files") if isinstance(state.get("files"), dict) else {}
+    records = state.get("records") if isinstance(state.get("records"), dict) else {}
+    return {*files, *(f"r/{slug}.{ext}" for slug in records for ext in ("html", "json"))}
+
+
 def _load_summaries(path: Path, build_id: Any) -> dict[str, dict[str, Any]]:
     """The last build's summaries, if they belong to the state that was read (same build id)."""
     data = _load_marshal(path)
@@ -233,22 +247,26 @@ def build_site(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
     parallel_min: int = PARALLEL_MIN,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Write the whole site for `records`; returns counts (resources, rendered, written, unchanged, removed)
-    and `phases_s`, the wall seconds of each phase."""
+    and `phases_s`, the wall seconds of each phase. A folder that is not empty and holds no build state
+    is refused (FolderNotOurs) unless `force`; only files a build state lists are ever deleted."""
     # The records and the build state are millions of long-lived objects: the cyclic collector would walk
     # them again and again while pages are rendered (measured: most of a 100k build).
     with no_collections():
-        return _build_site(records, out_dir, base_url, progress, workers, parallel_min)
+        return _build_site(records, out_dir, base_url, progress, workers, parallel_min, force)
 
 
 def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
-                progress: Callable[[int, int], None] | None, workers: int | None, parallel_min: int) -> dict[str, Any]:
+                progress: Callable[[int, int], None] | None, workers: int | None, parallel_min: int,
+                force: bool = False) -> dict[str, Any]:
     global _JOB
     clock = time.perf_counter
     t0 = clock()
     base_url = base_url.rstrip("/")
     root = Path(out_dir).resolve()
+    check_out_dir(root, (STATE_FILE, RUNNING_FILE, *OLD_STATE_FILES), force)
     root.mkdir(parents=True, exist_ok=True)
     state_path = root / STATE_FILE
     state = _load_state(state_path)
@@ -263,7 +281,8 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     same_fp = state.get("fingerprint") == fp and not cut_off
     old_hashes: dict[str, bytes] = state.get("records") or {}
     old = old_hashes if same_fp else {}
-    writer = SiteWriter(root, state.get("files") if same_fp else None, state.get("keys") if same_fp else None)
+    writer = SiteWriter(root, state.get("files") if same_fp else None, state.get("keys") if same_fp else None,
+                        _owned(state_path))
 
     slugs = [safe_name(r.slug) for r in records]
     if len(set(slugs)) != len(slugs):

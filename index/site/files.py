@@ -95,6 +95,64 @@ class ChangesDocument(_Model):
     changes: list[Change] = Field(description="newest first")
 
 
+class OriginInfo(_Model):
+    slug: str
+    host: str
+    title: str | None
+    description: str | None
+    url: str
+
+
+class OriginLink(_Model):
+    kind: str = Field(description="homepage | well_known | openapi | llms_txt | docs")
+    label: str
+    url: str
+
+
+class PayTo(_Model):
+    address: str
+    networks: list[str] = Field(description="CAIP-2 ids of the networks its accepts pay this address on")
+
+
+class PriceRange(_Model):
+    min: float | None
+    max: float | None
+
+
+class OriginHealth(_Model):
+    resources: int
+    usable: int = Field(description="resources whose latest probe got a usable 402")
+    by_status: dict[str, int]
+    probes_7d: int
+    up_7d: int
+    uptime_7d_pct: float | None = Field(description="up_7d / probes_7d × 100 over all its resources; null below 5 probes")
+    last_checked: str | None
+
+
+class OriginDocument(_Model):
+    """o/<slug>.json: one origin and every resource it serves (the twin of o/<slug>.html)."""
+
+    schema_version: str
+    generated_at: str | None
+    origin: OriginInfo
+    links: list[OriginLink] = Field(description="its homepage, then the documents of it its resources were found in")
+    listed_by: list[str] = Field(description="facilitator listings that name its resources")
+    pay_to: list[PayTo]
+    networks: list[str]
+    categories: list[str]
+    price_usd: PriceRange
+    health: OriginHealth
+    resources: list[IndexEntry]
+
+
+ORIGIN_SCHEMA = "schema/origin.schema.json"  # of every o/<slug>.json
+
+
+def origin_schema(base_url: str = "") -> dict[str, Any]:
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_id(ORIGIN_SCHEMA, base_url),
+            **OriginDocument.model_json_schema()}
+
+
 MODELS: dict[str, type[BaseModel]] = {
     "index.json": IndexDocument,
     "categories.json": CategoriesDocument,

@@ -23,12 +23,15 @@ from index.catalog import trust
 from index.catalog.categories import titles
 from index.paths import ROOT
 from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION
-from index.site.build import PAGE_ROWS, SORTS, _json, environment, network_name, rows_markup
+from index.site.build import PAGE_ROWS, SORTS, _json, dumps, environment, network_name, rows_markup
+from index.site.files import ORIGIN_SCHEMA, origin_schema
+from index.site.origins import origin_summary
 from index.site.writer import Share, SiteWriter, run_shares, safe_name
 
 METHODOLOGY = ROOT / "docs" / "methodology.md"
+LISTING = ROOT / "docs" / "listing.md"  # how to get listed or corrected: listing.html
 ORIGIN_SHARES = 4  # origin pages are written in this many shares
-STATUS_ORDER = ("paid", "paid_invalid", "unreachable", "timeout", "down", "stale", "unknown")
+STATUS_ORDER = ("paid", "paid_invalid", "other_protocol", "unreachable", "timeout", "down", "stale", "unknown")
 
 
 def _ordered(counter: Counter[str], order: list[str] | tuple[str, ...] | None = None) -> dict[str, int]:
@@ -63,13 +66,15 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 6) if values else None
 
 
-def methodology_html() -> Markup:
-    """docs/methodology.md as HTML (CommonMark + tables); raw HTML in it is escaped, not passed on."""
+def methodology_html(path: Path | None = None) -> Markup:
+    """docs/methodology.md (or another page of docs/) as HTML (CommonMark + tables); raw HTML in it is
+    escaped, not passed on."""
+    path = path or METHODOLOGY  # read at call time: tests point it elsewhere
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     try:
-        text = METHODOLOGY.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError:
-        text = "*docs/methodology.md was not found when this site was built.*"
+        text = f"*docs/{path.name} was not found when this site was built.*"
     return Markup(md.render(text))
 
 
@@ -107,6 +112,9 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
         "title": lambda: by_title,
         "price": lambda: sorted(summaries, key=lambda s: (s["entry"]["price_usd"] is None, s["entry"]["price_usd"] or 0,
                                                           s["entry"]["title"].casefold(), s["entry"]["slug"])),
+        # most reliable first; too few probes for a percentage after every percentage, by probes answered
+        "uptime": lambda: sorted(summaries, key=lambda s: (s["entry"]["uptime_7d_pct"] is None, -(s["entry"]["uptime_7d_pct"] or 0),
+                                                           -s["entry"]["up_7d"], s["entry"]["title"].casefold(), s["entry"]["slug"])),
     }
     assert set(orders) == set(SORTS)
     n_pages = max(1, -(-len(summaries) // PAGE_ROWS))
@@ -150,10 +158,12 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
             tpl = env.get_template("origin.html")
             for slug in slugs:
                 members = origins[slug]
+                info = origin_summary(members, generated_at)  # cheap beside rendering; the twin needs it anyway
+                doc = {"schema_version": SCHEMA_VERSION, **info}
+                write(w, f"o/{slug}.json", members, "json", lambda: _json(doc))
                 write(w, f"o/{slug}.html", members, None, lambda: tpl.render(
-                    root="../", origin=members[0]["origin"], rows=rows_markup((s["row"] for s in members), 1),
-                    n=len(members), networks=sorted({n for s in members for n in s["entry"]["networks"]}),
-                    categories=sorted({s["entry"]["category"] for s in members}), cat_titles=cat_titles, **base))
+                    root="../", origin=info["origin"], info=info, slug=slug,
+                    rows=rows_markup((s["row"] for s in members), 1), n=len(members), cat_titles=cat_titles, **base))
         return share
 
     def category_files(w: SiteWriter) -> None:
@@ -209,30 +219,36 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
         w.write("methodology.html", env.get_template("methodology.html").render(
             root="", body=methodology_html(), findings=findings.table(), risks=trust.RISKS, tiers=trust.TIERS,
             page_rows=PAGE_ROWS, **base))
+        w.write("listing.html", env.get_template("listing.html").render(root="", body=methodology_html(LISTING), **base))
         w.write("404.html", env.get_template("404.html").render(root=f"{base_url}/", **base))
+        w.write(ORIGIN_SCHEMA, dumps(origin_schema(base_url)))
         w.write("robots.txt", feeds.robots(base_url))
         w.write("llms.txt", feeds.llms_txt(base_url, counts, generated_at))
 
     def sitemaps(w: SiteWriter) -> None:  # for crawlers
-        pages = ["index.html", "stats.html", "changes.html", "methodology.html",
+        pages = ["index.html", "stats.html", "changes.html", "methodology.html", "listing.html",
                  *(f"c/{name}.html" for name in counts["by_category"]), *(f"o/{slug}.html" for slug in origins),
                  *(e["page"] for e in entries)]
         # sitemaps.org wants absolute URLs: a build that does not know its public URL publishes none
         maps = feeds.sitemaps(pages, base_url) if base_url else {}
         for name, xml in maps.items():
             w.write(name, xml)
-        _remove_old_sitemaps(w.root, set(maps))
+        _remove_old_sitemaps(w, set(maps))
 
     # the largest shares first, so that the last to finish are short ones
     slugs = list(origins)
     cut = max(1, -(-len(slugs) // ORIGIN_SHARES))
     shares: list[Share] = [category_files, list_pages("price"), *(extra or []), home_and_index, list_pages("title"),
+                           list_pages("uptime"),
                            *(origin_pages(slugs[lo:lo + cut]) for lo in range(0, len(slugs), cut)),
                            changes_and_small_pages, sitemaps]
     run_shares(writer, shares, workers, meanwhile)
 
 
-def _remove_old_sitemaps(root: Path, keep: set[str]) -> None:
-    for name in os.listdir(root):
-        if (name == "sitemap.xml" or name.startswith("sitemap-")) and name.endswith(".xml") and name not in keep:
-            os.unlink(root / name)
+def _remove_old_sitemaps(w: SiteWriter, keep: set[str]) -> None:
+    """Sitemaps an earlier build wrote and this one did not (a file of that name put there by someone
+    else stays)."""
+    for name in os.listdir(w.root):
+        if (name == "sitemap.xml" or name.startswith("sitemap-")) and name.endswith(".xml") and name not in keep \
+                and (w.owned is None or name in w.owned):
+            os.unlink(w.root / name)

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,13 +24,15 @@ except ImportError:  # pragma: no cover - another markupsafe: escape() then str(
         return str(escape(s))
 
 from index.catalog.categories import titles
+from index.catalog.describe import agent_prompt
+from index.site.words import STATUS_WORDS, TIER_WORDS, terms_from, tier_label
 from index.protocol.networks import lookup_network
 from index.probe.plan import input_part_schema
 from index.paths import TEMPLATES_DIR
-from index.catalog.record import SCHEMA_VERSION
+from index.catalog.record import SCHEMA_VERSION, UPTIME_MIN_PROBES, week_health
 from index.urls import is_http_url
 
-BUILD_VERSION = "site-3"  # bump when the builder changes what it writes for the same input
+BUILD_VERSION = "site-4"  # bump when the builder changes what it writes for the same input
 
 
 def format_usd(value: float | None) -> str:
@@ -44,6 +47,49 @@ def plain_number(value: float | int) -> str:
     """A number as digits, never in scientific notation: 5e-05 → 0.00005, 200.0 → 200."""
     text = format(Decimal(repr(value)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def when_text(stamp: Any) -> str | None:
+    """An ISO-8601 time as a person reads it: "2026-12-06 20:54 UTC" (to the minute, in UTC); None for
+    no time; text that is not a time, as it is."""
+    if not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def readable_time(stamp: Any) -> Markup | None:
+    """when_text in a <time datetime="…"> that keeps the machine form; None for no time, so a template
+    can write `x|when or "—"`; text that is not a time is shown (escaped) as it is."""
+    text = when_text(stamp)
+    if text is None:
+        return None
+    if text == str(stamp):
+        return Markup(_esc(text))
+    return Markup(f'<time datetime="{_esc(str(stamp))}">{text}</time>')
+
+
+def uptime_text(week: tuple[int, int, float | None, float | None]) -> str:
+    """A 7-day uptime as the table shows it: a percentage from UPTIME_MIN_PROBES probes, else the
+    counts themselves ("3 probes, 3 up"), "—" without a probe."""
+    probes, up, pct, _ = week
+    if pct is not None:
+        return f"{plain_number(pct)} %"
+    if probes:
+        return f"{probes} probe{'s' if probes != 1 else ''}, {up} up"
+    return "—"
+
+
+def milliseconds(value: float | None) -> str:
+    """A latency: whole milliseconds (one decimal below 10 ms); "—" when unknown."""
+    if value is None:
+        return "—"
+    return f"{plain_number(round(value, 1) if value < 10 else round(value))} ms"
 
 
 def category_title(name: str) -> str:
@@ -121,6 +167,17 @@ def environment() -> Environment:
     env.filters["pretty_json"] = pretty_json
     env.filters["tojson"] = script_json
     env.filters["day"] = lambda stamp: (stamp or "")[:10] or "—"
+    env.filters["when"] = readable_time
+    env.filters["when_text"] = when_text
+    env.globals["agent_prompt"] = agent_prompt
+    env.globals["terms_from"] = terms_from
+    env.filters["tier_label"] = tier_label
+    env.filters["ms"] = milliseconds
+    env.globals["week_health"] = week_health
+    env.globals["uptime_text"] = uptime_text
+    env.globals["uptime_min_probes"] = UPTIME_MIN_PROBES
+    env.globals["status_words"] = STATUS_WORDS
+    env.globals["tier_words"] = TIER_WORDS
     env.globals["param_rows"] = param_rows
     env.globals["curl"] = curl_command
     env.globals["url_link"] = url_link

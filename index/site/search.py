@@ -39,9 +39,19 @@ def pagefind_binary() -> str:
     raise SearchIndexError("pagefind binary not found: install pagefind[bin] or set PAGEFIND_BINARY_PATH")
 
 
+BUNDLE = "pagefind"  # the folder pagefind writes in the site
+
+
 def build_search_index(site: Path, timeout: float = 1800) -> float:
-    """Index `site` in place; returns the seconds it took."""
+    """Index `site` in place; returns the seconds it took. A site without resource pages (an empty
+    catalog) has nothing to index: pagefind would fail on it, so it is not run, and the bundle of an
+    earlier build is removed (the pages hide search without it)."""
     start = time.perf_counter()
+    if not any(Path(site).glob(SEARCHED)):
+        bundle = Path(site) / BUNDLE
+        if (bundle / "pagefind.js").is_file():  # ours: pagefind's entry point is in it
+            shutil.rmtree(bundle)
+        return time.perf_counter() - start
     try:
         proc = subprocess.run([pagefind_binary(), "--site", str(site), "--glob", SEARCHED, "--quiet"], capture_output=True, text=True,
                               timeout=timeout, check=False)

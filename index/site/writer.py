@@ -18,6 +18,26 @@ class UnsafePath(ValueError):
     """A write that would land outside the output folder."""
 
 
+class FolderNotOurs(ValueError):
+    """The output folder holds files, and no build state says a build of ours wrote them."""
+
+
+def check_out_dir(root: Path, markers: Iterable[str], force: bool = False) -> None:
+    """Refuse to build into a folder that is not empty and holds none of `markers` (the files a build
+    leaves: its state), unless `force`: a site written there would mix with someone's files, and a
+    build deletes what it wrote before. With `force` the build writes there and still deletes only
+    files a build state says it wrote (none, the first time)."""
+    if force or not root.exists():
+        return
+    if not root.is_dir():
+        raise FolderNotOurs(f"{root} is not a folder")
+    names = set(os.listdir(root))
+    if not names or names & set(markers):
+        return
+    raise FolderNotOurs(f"{root} is not empty and no build of x402-index wrote it (no build state there): "
+                        "refusing to write into it; name a new or empty folder, or force it (--force)")
+
+
 def safe_name(name: str) -> str:
     """A slug or category name usable as one path segment, else UnsafePath."""
     if not _NAME.match(name) or ".." in name:
@@ -45,8 +65,12 @@ class SiteWriter:
     """Pelican-style guards: sanitized joins, one write per path, atomic replace, and a content hash
     per file: a file whose hash equals the last build's (and still exists) is not rewritten."""
 
-    def __init__(self, root: Path, hashes: dict[str, str] | None = None, keys: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, hashes: dict[str, str] | None = None, keys: dict[str, str] | None = None,
+                 owned: set[str] | None = None) -> None:
         self.root = root.resolve()
+        # paths (relative, posix) the last build's state says it wrote: the only files remove_stale may
+        # delete (None: any file in the folder, for callers that own the whole folder)
+        self.owned = owned
         self.root.mkdir(parents=True, exist_ok=True)
         self.seen: set[str] = set()  # paths relative to the root, as claimed
         self.old_hashes = hashes or {}
@@ -140,24 +164,24 @@ class SiteWriter:
         self.keys[rel] = key
 
     def remove_stale(self, folder: str, names: Iterable[str] | None = None) -> int:
-        """Delete files in a folder that this build did not write. `names`: the folder's files as listed
-        at the start of the build (every file made since then was claimed), to spare a second listing."""
+        """Delete files in a folder that this build did not write and a build of ours wrote before
+        (`owned`): a file put there by someone else stays. `names`: the folder's files as listed at the
+        start of the build (every file made since then was claimed), to spare a second listing."""
         base = self.path_for(folder)
         prefix = base.relative_to(self.root).as_posix()
+        owned = self.owned
         removed = 0
-        if names is not None:
-            for name in names:
-                if f"{prefix}/{name}" not in self.seen:
-                    try:
-                        os.unlink(base / name)
-                    except FileNotFoundError:
-                        continue
-                    removed += 1
-        elif base.is_dir():
-            for entry in os.scandir(base):
-                if entry.is_file() and f"{prefix}/{entry.name}" not in self.seen:
-                    os.unlink(entry.path)
-                    removed += 1
+        if names is None:
+            names = [e.name for e in os.scandir(base) if e.is_file()] if base.is_dir() else []
+        for name in names:
+            rel = f"{prefix}/{name}"
+            if rel in self.seen or (owned is not None and rel not in owned):
+                continue
+            try:
+                os.unlink(base / name)
+            except FileNotFoundError:
+                continue
+            removed += 1
         return removed
 
 

@@ -152,6 +152,9 @@ class CrawlRun(SQLModel, table=True):
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))
     changes: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSONType))  # counts by change kind
     before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType))  # state at start (index.schedule.changes)
+    # What the run set out to probe (index.schedule.runs.Frontier), until it finishes: a stopped run
+    # resumes exactly the rest of it.
+    frontier: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
 
 
 class ResourceChange(SQLModel, table=True):

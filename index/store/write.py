@@ -10,6 +10,7 @@ crawl runs) use the ORM.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,13 +19,17 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, event, insert, update
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine, select
 
+from index.findings import finding
+from index.probe.storable import storable
 from index.protocol.declared import compare_declared
 from index.store.models import CrawlRun, DocPage, Observation, Origin, PaymentOption, Resource
 from index.probe.outcomes import ANSWERED, Outcome
 from index.urls import canonical_url, origin_of, origin_slug, resource_slug
 
+logger = logging.getLogger(__name__)
 _ENGINES: dict[str, Engine] = {}
 
 
@@ -97,7 +102,8 @@ def _get_origin(session: Session, url: str, seen_at: datetime, cache: dict[str, 
     origin = session.exec(select(Origin).where(Origin.url == base)).first()
     if origin is None:
         host = base.split("://", 1)[1]
-        origin = Origin(url=base, host=host, slug=origin_slug(base), first_seen=seen_at)
+        slug = _new_origin_slugs(session.connection(), [base])[base]
+        origin = Origin(url=base, host=host, slug=slug, first_seen=seen_at)
         session.add(origin)
         session.flush()
     cache[base] = origin
@@ -141,15 +147,44 @@ def _refresh_declared_findings(session: Session, resource: Resource) -> None:
 
 
 def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id: int | None = None) -> dict[str, int]:
-    """Write probe results in one transaction. Returns counts: observations, new_resources.
+    """Write probe results in one transaction. Returns counts: observations, new_resources, and
+    unstorable (probes the database refused, kept as a bare observation with error code
+    `store_failed`) and lost (not even that could be written).
 
     Set-based: a handful of statements per table for the whole batch (SQLAlchemy Core, portable
     SQL), the current state of each resource worked out in memory in attempt order. The rules:
     one observation row per attempt; a resource's status from its final attempts; last good payment
     options, hints and findings only from a paid one (a failed probe never erases them); sources
     merged from every attempt; a test-buy's verification kept only while the terms are unchanged.
+
+    Text from servers passes `index.probe.storable` first (NUL and lone surrogates replaced, with a
+    `text_unstorable` finding). A batch the database still refuses is written again probe by probe,
+    so one bad answer costs only itself.
     """
-    attempts = [_Attempt.of(probe) for probe in probes]  # bad input raises before anything is written
+    attempts = [_Attempt.of(_storable_probe(probe)) for probe in probes]  # bad input raises before anything is written
+    try:
+        return _record_batch(engine, attempts, crawl_run_id)
+    except _REFUSED:  # the database refused a row: find it, writing the probes one by one
+        if len(attempts) == 1:
+            return _record_fallback(engine, attempts[0], crawl_run_id)
+    counts = {"observations": 0, "new_resources": 0}
+    for attempt in attempts:
+        try:
+            done = _record_batch(engine, [attempt], crawl_run_id)
+        except _REFUSED:
+            done = _record_fallback(engine, attempt, crawl_run_id)
+        for key, value in done.items():
+            counts[key] = counts.get(key, 0) + value
+    return counts
+
+
+# How a database (or its driver, binding a value) refuses a row: SQLAlchemy wraps the driver's own
+# errors, but lets through what Python raises while binding (an int past 64 bits: OverflowError;
+# text it cannot encode: UnicodeEncodeError, a ValueError).
+_REFUSED = (SQLAlchemyError, ValueError, OverflowError, TypeError)
+
+
+def _record_batch(engine: Engine, attempts: list[_Attempt], crawl_run_id: int | None) -> dict[str, int]:
     counts = {"observations": len(attempts), "new_resources": 0}
     if not attempts:
         return counts
@@ -160,6 +195,43 @@ def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id
             _observation_row(a, resources[a.resource_key].id, crawl_run_id) for a in attempts])
         _apply_state(conn, attempts, observation_ids, resources, origin_ids)
     return counts
+
+
+def _storable_probe(probe: dict[str, Any]) -> dict[str, Any]:
+    """The probe with every string a database can store, and a `text_unstorable` finding (on its
+    challenge, or on the probe when it has none) if something had to be replaced."""
+    clean, changed = storable(probe)
+    if not changed:
+        return probe
+    note = finding("text_unstorable", "answer")
+    challenge = clean.get("challenge")
+    if isinstance(challenge, dict):
+        clean["challenge"] = {**challenge, "findings": [*(challenge.get("findings") or []), note]}
+    else:
+        clean["findings"] = [*(clean.get("findings") or []), note]
+    return clean
+
+
+def _record_fallback(engine: Engine, refused: _Attempt, crawl_run_id: int | None) -> dict[str, int]:
+    """A probe the database refused: its bare outcome as an observation (error code `store_failed`,
+    a `store_failed` finding, nothing the server sent), or, if even that is refused, nothing. The
+    counts say which (`unstorable`, `lost`)."""
+    logger.warning("the database refused the probe of %s; keeping its outcome only", refused.url[:300], exc_info=True)
+    probe = refused.probe
+    attempt = probe.get("attempt")
+    bare = {
+        "url": refused.url, "method": refused.method, "resource_method": refused.resource_key[1],
+        "observed_at": refused.seen_at, "final": bool(probe.get("final", True)),
+        "attempt": attempt if isinstance(attempt, int) and 0 <= attempt < 1000 else 0,
+        "outcome": (Outcome.PAID_INVALID if refused.outcome is Outcome.PAID else refused.outcome).value,
+        "error_code": "store_failed", "findings": [finding("store_failed", "answer")],
+    }
+    try:
+        counts = _record_batch(engine, [_Attempt.of(bare)], crawl_run_id)
+    except _REFUSED:
+        logger.exception("the probe of %s could not be stored at all", refused.url[:300])
+        return {"observations": 0, "new_resources": 0, "lost": 1}
+    return {**counts, "unstorable": 1}
 
 
 ORIGINS = Origin.__table__
@@ -237,10 +309,39 @@ def _origin_ids(conn: Connection, attempts: list[_Attempt]) -> dict[str, int]:
     for chunk in chunks(list(first_seen)):
         ids.update((url, oid) for url, oid in conn.execute(select(ORIGINS.c.url, ORIGINS.c.id).where(ORIGINS.c.url.in_(chunk))))
     new = [base for base in first_seen if base not in ids]
-    rows = [{"url": base, "host": base.split("://", 1)[1], "slug": origin_slug(base), "title": None,
+    slugs = _new_origin_slugs(conn, new)
+    rows = [{"url": base, "host": base.split("://", 1)[1], "slug": slugs[base], "title": None,
              "description": None, "favicon": None, "first_seen": first_seen[base], "last_seen": None} for base in new]
     ids.update(zip(new, _insert_returning_ids(conn, ORIGINS, rows), strict=True))
     return ids
+
+
+def _origin_slug_candidates(base: str) -> list[str]:
+    first = origin_slug(base)
+    digest = hashlib.sha256(base.encode()).hexdigest()[:8]
+    return [first, f"{first[:71]}-{digest}"]
+
+
+def _new_origin_slugs(conn: Connection, bases: list[str]) -> dict[str, str]:
+    """A unique slug for each new origin: `a.b.example` and `a-b.example` (or `:8080` and `-8080`)
+    slugify alike, so the later one gets a hash suffix, as resources do."""
+    return _first_free(conn, ORIGINS, {base: _origin_slug_candidates(base) for base in bases})
+
+
+def _first_free(conn: Connection, table: Any, candidates: dict[Any, list[str]]) -> dict[Any, str]:
+    """For each key in order, the first of its candidate slugs that no row of `table` (stored, or
+    given to a key before it here) has."""
+    taken: set[str] = set()
+    for chunk in chunks(sorted({slug for slugs in candidates.values() for slug in slugs})):
+        taken.update(conn.execute(select(table.c.slug).where(table.c.slug.in_(chunk))).scalars())
+    out: dict[Any, str] = {}
+    for key, slugs in candidates.items():
+        slug = next((s for s in slugs if s not in taken), None)
+        if slug is None:
+            raise RuntimeError(f"slug collision for {key}")  # a sha256 prefix collision: a bug to look at
+        taken.add(slug)
+        out[key] = slug
+    return out
 
 
 def _resource_rows(conn: Connection, attempts: list[_Attempt], origin_ids: dict[str, int]) -> tuple[dict[tuple[str, str], _ResourceRow], int]:
@@ -279,18 +380,7 @@ def _slug_candidates(url: str, method: str) -> list[str]:
 def _new_slugs(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """A unique slug for each new resource, in order: the first of its candidates that no resource
     (stored, or new before it in this batch) has."""
-    candidates = {key: _slug_candidates(*key) for key in keys}
-    taken: set[str] = set()
-    for chunk in chunks(sorted({slug for slugs in candidates.values() for slug in slugs})):
-        taken.update(conn.execute(select(RESOURCES.c.slug).where(RESOURCES.c.slug.in_(chunk))).scalars())
-    out: dict[tuple[str, str], str] = {}
-    for (url, method), slugs in candidates.items():
-        slug = next((s for s in slugs if s not in taken), None)
-        if slug is None:
-            raise RuntimeError(f"slug collision for {method} {url}")  # a sha256 prefix collision: a bug to look at
-        taken.add(slug)
-        out[(url, method)] = slug
-    return out
+    return _first_free(conn, RESOURCES, {key: _slug_candidates(*key) for key in keys})
 
 
 def _observation_row(a: _Attempt, resource_id: int, crawl_run_id: int | None) -> dict[str, Any]:
@@ -303,7 +393,7 @@ def _observation_row(a: _Attempt, resource_id: int, crawl_run_id: int | None) ->
         "outcome": a.outcome.value, "http_status": probe.get("http_status"), "latency_ms": probe.get("latency_ms"),
         "error_code": probe.get("error_code"), "x402_version": challenge.get("x402_version") if challenge else None,
         "raw_headers": probe.get("headers") or {}, "raw_body": probe.get("body"), "parsed": challenge,
-        "findings": (challenge.get("findings") if challenge else None) or [],
+        "findings": (challenge.get("findings") if challenge else probe.get("findings")) or [],
     }
 
 
@@ -384,7 +474,29 @@ def _replace_options(conn: Connection, paid: dict[int, list[tuple[list[dict[str,
 def record_origin_pages(engine: Engine, pages: Iterable[dict[str, Any]]) -> None:
     """Pages read from origins (homepages, docs, discovery files): one DocPage row per URL, latest
     fetch wins; a homepage's title, description and favicon go on its origin. A failed fetch keeps
-    the last extracted data."""
+    the last extracted data. Text passes `index.probe.storable` (a `text_unstorable` finding when it
+    had to); a batch the database refuses is written page by page, a refused page skipped."""
+    batch = [_storable_page(page) for page in pages]
+    try:
+        _record_pages(engine, batch)
+    except _REFUSED:  # one refused page must not cost the others
+        for page in batch:
+            try:
+                _record_pages(engine, [page])
+            except _REFUSED:
+                logger.warning("the database refused the page %s; skipped", str(page.get("url"))[:300], exc_info=True)
+
+
+def _storable_page(page: dict[str, Any]) -> dict[str, Any]:
+    clean, changed = storable(page)
+    if changed:
+        extracted = dict(clean.get("extracted") or {})
+        extracted["findings"] = [*(extracted.get("findings") or []), finding("text_unstorable", "page")]
+        clean["extracted"] = extracted
+    return clean
+
+
+def _record_pages(engine: Engine, pages: list[dict[str, Any]]) -> None:
     with session_scope(engine) as session:
         origins: dict[str, Origin] = {}
         touched: dict[int, Origin] = {}
@@ -436,7 +548,7 @@ def record_sources(engine: Engine, sightings: Iterable[dict[str, Any]]) -> int:
     the resource with that URL and method (or, failing that, the only resource with that URL)."""
     merged = 0
     with session_scope(engine) as session:
-        for s in sightings:
+        for s in (storable(sighting)[0] for sighting in sightings):
             url = canonical_url(s["url"])
             rows = session.exec(select(Resource).where(Resource.url == url)).all()
             match = [r for r in rows if r.method == (s.get("method") or "GET").upper()] or (rows if len(rows) == 1 else [])

@@ -3,6 +3,8 @@ and connected to the very address the guard checked, never redirected, bounded i
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import ipaddress
 import socket
 import time
@@ -12,8 +14,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from index.probe.netguard import host_block_reason, ip_block_reason
+from index.testbuy.decode import BoundedDecoder, accept_encoding
 
-MAX_BODY = 1024 * 1024  # bytes of an answer we read; the rest is not downloaded
+MAX_BODY = 1024 * 1024  # bytes of an answer we keep, decoded; the rest is not downloaded
+MAX_WIRE = 2 * MAX_BODY  # raw bytes of an answer we read (compressed data is rarely larger than it decodes to)
+ACCEPT_ENCODING = accept_encoding()  # each decoded with a bound (index.testbuy.decode)
 USER_AGENT = "x402-index test-buy (+https://github.com/x402-index)"
 
 
@@ -84,25 +89,40 @@ def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]
 def request(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float,
             connect_to: str | None = None) -> Answer:
     """One request, no redirect followed (a 3xx is the answer). Network errors and timeouts raise
-    httpx exceptions; the caller decides what they mean. `connect_to`: the address `guard` checked."""
+    httpx exceptions; the caller decides what they mean. `connect_to`: the address `guard` checked.
+
+    `timeout` bounds the whole exchange (connect, status line, headers, every 1xx, body): httpx's
+    own timeouts are per read, so one header byte a second, or `100 Continue` without end, would
+    hold a request for as long as the server likes. The raw body read is at most MAX_WIRE bytes and
+    it decodes to at most MAX_BODY bytes (index.testbuy.decode): more sets `truncated`."""
+    exchange = _exchange(method, url, headers, body, timeout, connect_to)
+    # In a thread of its own, so a caller already inside an event loop (an MCP tool) can call it.
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="test-buy") as pool:
+        return pool.submit(asyncio.run, exchange).result()
+
+
+async def _exchange(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float,
+                    connect_to: str | None) -> Answer:
     start = time.perf_counter()
     extensions: dict[str, str] = {}
-    sent_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **headers}
+    sent_headers = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING, "User-Agent": USER_AGENT, **headers}
     if connect_to is not None:
         url, host_header, extensions = pinned(url, connect_to)
         sent_headers.update(host_header)
-    with httpx.Client(follow_redirects=False, timeout=timeout, verify=True, trust_env=False) as client:
-        with client.stream(method, url, headers=sent_headers, content=body, extensions=extensions) as resp:
-            chunks, size, truncated = [], 0, False
-            for chunk in resp.iter_bytes():
-                if time.perf_counter() - start > timeout:  # httpx's timeouts are per read; ours is total
-                    raise httpx.ReadTimeout(f"no complete answer within {timeout:g} s")
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_BODY:
-                    truncated = True
-                    break
-            data = b"".join(chunks)[:MAX_BODY]
-            latency = (time.perf_counter() - start) * 1000
-            out_headers = {k.lower(): v for k, v in resp.headers.items()}
-            return Answer(resp.status_code, out_headers, data, latency, truncated, out_headers.get("content-type"))
+    try:
+        async with asyncio.timeout(timeout):
+            async with httpx.AsyncClient(follow_redirects=False, timeout=timeout, verify=True, trust_env=False) as client:
+                async with client.stream(method, url, headers=sent_headers, content=body, extensions=extensions) as resp:
+                    decoder = BoundedDecoder(resp.headers.get_list("content-encoding"), MAX_BODY)
+                    wire = 0
+                    async for raw in resp.aiter_raw():
+                        wire += len(raw)
+                        decoder.feed(raw)
+                        if decoder.full or wire > MAX_WIRE:
+                            break
+                    latency = (time.perf_counter() - start) * 1000
+                    out_headers = {k.lower(): v for k, v in resp.headers.items()}
+                    return Answer(resp.status_code, out_headers, decoder.body(), latency,
+                                  decoder.full or wire > MAX_WIRE, out_headers.get("content-type"))
+    except TimeoutError:
+        raise httpx.ReadTimeout(f"no complete answer within {timeout:g} s") from None

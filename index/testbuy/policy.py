@@ -4,10 +4,12 @@ Every rule here runs before anything is signed (hardening-and-performance.md §5
 - the quote is bound to the catalog: the live 402 must say what the catalog recorded
   (`quote_diff`), or the caller accepts the changes explicitly;
 - the accept is chosen on one network (Base Sepolia unless told; a mainnet needs its own flag),
-  `exact` via EIP-3009 only, an asset of our registry (data/assets.json) whose EIP-712 domain is
-  ours (a server's `extra.name`/`extra.version` that differ are refused, never signed), a payTo
-  that is an address and no burn address, a validity window of at most MAX_VALIDITY_SECONDS,
-  and an amount within the cap, checked on the accept actually selected (`select_accept`);
+  `exact` only: on EVM via EIP-3009, an asset of our registry (data/assets.json) whose EIP-712
+  domain is ours (a server's `extra.name`/`extra.version` that differ are refused, never signed);
+  on Solana an SPL TransferChecked of a mint of our registry, with our registry's decimals, and a
+  fee payer that is an address; a payTo that is an address and no burn address, a validity window
+  of at most MAX_VALIDITY_SECONDS, and an amount within the cap, checked on the accept actually
+  selected (`select_accept`);
 - the daily budget is not exceeded (`budget_refusal`);
 - what the SDK signed is what we selected (`check_signed`).
 """
@@ -31,6 +33,13 @@ MAX_VALIDITY_SECONDS = 300  # our validBefore is never later than now + this
 V1_VALID_AFTER_SLACK = 600  # the official v1 client signs validAfter = now - 600
 BUDGET_WINDOW_HOURS = 24
 EIP3009 = "eip3009"
+FAMILIES = {"eip155": "evm", "solana": "solana"}  # network namespace -> key family
+
+
+def family_of(caip2: str | None) -> str | None:
+    """evm | solana for a network we pay on, else None."""
+    net = lookup_network(caip2)
+    return FAMILIES.get(net.namespace) if net else None
 
 
 class Outcome(StrEnum):
@@ -81,9 +90,11 @@ class Selection:
     usd: Decimal
     pay_to: str
     max_timeout_seconds: int
-    eip712_name: str
+    eip712_name: str  # "" on Solana
     eip712_version: str
     raw: dict[str, Any] = field(default_factory=dict, compare=False)  # the server's accept, extra set to our domain
+    family: str = "evm"  # evm | solana (the network's namespace)
+    fee_payer: str | None = None  # Solana: the facilitator's fee payer (extra.feePayer)
 
     def describe(self) -> str:
         return f"{format_decimal(self.amount)} {self.symbol} (${format_decimal(self.usd)}) on {network_label(self.caip2)}"
@@ -106,13 +117,14 @@ def parse_usd(value: Any, what: str = "amount") -> Decimal:
 
 
 def check_network_choice(network: str, mainnet: bool) -> str:
-    """The CAIP-2 id of the network to pay on; refuses unknown, non-EVM, and mainnet without the flag."""
+    """The CAIP-2 id of the network to pay on; refuses unknown networks, networks of a family we do not
+    pay on (EVM and Solana only), and a mainnet without the flag."""
     caip2 = to_caip2(network)
     net = lookup_network(caip2)
     if net is None:
         raise Refusal("network_unknown", f"unknown network {network!r} (see data/networks.json)")
-    if net.namespace != "eip155":
-        raise Refusal("network_unsupported", f"{network_label(net.caip2)}: test-buy pays on EVM networks only")
+    if net.namespace not in FAMILIES:
+        raise Refusal("network_unsupported", f"{network_label(net.caip2)}: test-buy pays on EVM and Solana networks only")
     if not net.testnet and not mainnet:
         raise Refusal("mainnet_not_allowed",
                       f"{network_label(net.caip2)} is a mainnet: real money; pass --mainnet to allow it")
@@ -185,12 +197,20 @@ def accept_problems(acc: Accept, raw: dict[str, Any], limits: Limits) -> list[tu
     if acc.scheme != "exact":
         problems.append(("scheme_unsupported", f"scheme {acc.scheme!r}: only 'exact' is paid"))
     extra = raw.get("extra") if isinstance(raw.get("extra"), dict) else {}
+    solana = family_of(acc.network_caip2) == "solana"
     method = extra.get("assetTransferMethod", EIP3009)
-    if method != EIP3009:
+    if not solana and method != EIP3009:
         problems.append(("transfer_method_unsupported", f"assetTransferMethod {method!r}: only EIP-3009 is signed (no Permit2, no approvals)"))
     known = lookup_asset(acc.network_caip2, acc.asset)
-    if known is None or not known.eip712_name:
+    if known is None or (not solana and not known.eip712_name):
         problems.append(("asset_not_allowed", f"asset {acc.asset} on {acc.network_caip2} is not in our allowlist (data/assets.json)"))
+    elif solana:
+        fee_payer = extra.get("feePayer")
+        if not is_address("solana", fee_payer):
+            problems.append(("fee_payer_invalid", f"extra.feePayer {str(fee_payer)[:60]!r} is not a Solana address: "
+                                                  "no facilitator would pay the fee"))
+        elif fee_payer == acc.pay_to:
+            problems.append(("fee_payer_invalid", "extra.feePayer is the payTo: the seller would sign for our transfer"))
     else:
         name, version = extra.get("name"), extra.get("version")
         if (name is not None or version is not None) and (name, version) != (known.eip712_name, known.eip712_version):
@@ -253,11 +273,20 @@ def select_accept(accepts: list[Accept], raw_accepts: list[dict[str, Any]], vers
 def _selection(i: int, acc: Accept, raw: dict[str, Any], version: int) -> Selection:
     asset = lookup_asset(acc.network_caip2, acc.asset)
     net = lookup_network(acc.network_caip2)
-    assert asset is not None and asset.eip712_name and asset.eip712_version and net is not None
+    assert asset is not None and net is not None
     assert acc.amount_atomic is not None and acc.max_timeout_seconds is not None and acc.pay_to and acc.scheme
     atomic = int(acc.amount_atomic)
     usd = usd_of(atomic, asset)
     assert usd is not None
+    if family_of(net.caip2) == "solana":  # the mint and decimals of our registry; the fee payer the server named
+        return Selection(
+            position=i, version=version, scheme=acc.scheme, network=acc.network or acc.network_caip2 or "",
+            caip2=net.caip2, chain_id=0, asset=asset.address, symbol=asset.symbol, decimals=asset.decimals,
+            amount_atomic=atomic, amount=atomic_to_decimal(atomic, asset.decimals), usd=usd, pay_to=acc.pay_to,
+            max_timeout_seconds=acc.max_timeout_seconds, eip712_name="", eip712_version="", raw=dict(raw),
+            family="solana", fee_payer=str((raw.get("extra") or {}).get("feePayer")),
+        )
+    assert asset.eip712_name and asset.eip712_version
     # Sign with our registry's domain, never the server's (they are equal here, or absent).
     signed_raw = {**raw, "extra": {**(raw.get("extra") or {}), "name": asset.eip712_name, "version": asset.eip712_version}}
     return Selection(
@@ -284,7 +313,12 @@ def budget_refusal(spent_usd: Decimal, sel: Selection, budget: Decimal) -> Refus
 
 def signing_plan(sel: Selection, now: int, payer: str | None) -> dict[str, Any]:
     """Exactly what --pay would sign: the EIP-712 domain and the TransferWithAuthorization message,
-    with the validity window the official client computes (v1: validAfter now - 600; v2: 0)."""
+    with the validity window the official client computes (v1: validAfter now - 600; v2: 0); on
+    Solana, the SPL TransferChecked between the two associated token accounts."""
+    if sel.family == "solana":
+        from index.testbuy.svm_policy import svm_signing_plan
+
+        return svm_signing_plan(sel, payer)
     return {
         "primary_type": "TransferWithAuthorization",
         "domain": {"name": sel.eip712_name, "version": sel.eip712_version, "chainId": sel.chain_id,
@@ -302,12 +336,33 @@ def signing_plan(sel: Selection, now: int, payer: str | None) -> dict[str, Any]:
 
 def check_signed(payload: dict[str, Any], sel: Selection, payer: str, now: int) -> None:
     """Refuse to send a payload that is not exactly the selection: recipient, value, payer, a window
-    ending by now + MAX_VALIDITY_SECONDS, a 32-byte nonce, and (v2) the accepted terms."""
+    ending by now + MAX_VALIDITY_SECONDS, a 32-byte nonce, and (v2) the accepted terms. On Solana: the
+    transaction's shape, mint, amount, decimals, recipient's token account, fee payer and our signature
+    (index.protocol.svm_tx)."""
     inner = payload.get("payload") if isinstance(payload.get("payload"), dict) else {}
     auth = inner.get("authorization") if isinstance(inner.get("authorization"), dict) else {}
     problems = []
-    if _key(str(auth.get("to"))) != _key(sel.pay_to):
+    if sel.family == "solana":
+        from index.testbuy.svm_policy import svm_problems
+
+        problems += svm_problems(inner, sel, payer)
+    elif _key(str(auth.get("to"))) != _key(sel.pay_to):
         problems.append("recipient")
+    if sel.family != "solana":
+        problems += _evm_problems(auth, sel, payer, now)
+    if sel.version == 2:
+        acc = payload.get("accepted") if isinstance(payload.get("accepted"), dict) else {}
+        if (acc.get("amount"), _key(acc.get("payTo")), _key(acc.get("asset")), acc.get("network")) != \
+                (str(sel.amount_atomic), _key(sel.pay_to), _key(sel.asset), sel.network):
+            problems.append("accepted terms")
+    elif payload.get("network") != sel.network:
+        problems.append("network")
+    if problems:
+        raise Refusal("signed_mismatch", "the signed payment differs from the selection (" + ", ".join(problems) + "); not sent")
+
+
+def _evm_problems(auth: dict[str, Any], sel: Selection, payer: str, now: int) -> list[str]:
+    problems = []
     if str(auth.get("value")) != str(sel.amount_atomic):
         problems.append("value")
     if _key(str(auth.get("from"))) != _key(payer):
@@ -321,15 +376,7 @@ def check_signed(payload: dict[str, Any], sel: Selection, payer: str, now: int) 
     nonce = str(auth.get("nonce", ""))
     if not (nonce.startswith("0x") and len(nonce) == 66):
         problems.append("nonce")
-    if sel.version == 2:
-        acc = payload.get("accepted") if isinstance(payload.get("accepted"), dict) else {}
-        if (acc.get("amount"), _key(acc.get("payTo")), _key(acc.get("asset")), acc.get("network")) != \
-                (str(sel.amount_atomic), _key(sel.pay_to), _key(sel.asset), sel.network):
-            problems.append("accepted terms")
-    elif payload.get("network") != sel.network:
-        problems.append("network")
-    if problems:
-        raise Refusal("signed_mismatch", "the signed payment differs from the selection (" + ", ".join(problems) + "); not sent")
+    return problems
 
 
 def classify_answer(status: int | None, receipt: dict[str, Any] | None, sel: Selection, payer: str) -> tuple[Outcome, str | None]:

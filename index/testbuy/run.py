@@ -29,6 +29,8 @@ from index.testbuy.policy import (
     catalog_terms,
     check_network_choice,
     check_signed,
+    family_of,
+    network_label,
     classify_answer,
     quote_diff,
     select_accept,
@@ -56,6 +58,26 @@ class BuyRequest:
     allow_private: bool = False
     allow_hosts: frozenset[str] = frozenset()
     timeout: float = DEFAULT_TIMEOUT
+    # The catalog's word on a resource this database does not hold: a published record's terms
+    # (`published_entry`), e.g. what the MCP server's search returned. Used only when the database
+    # has no entry for the target.
+    published: ledger.CatalogEntry | None = None
+
+
+def published_entry(record: dict[str, Any]) -> ledger.CatalogEntry:
+    """A catalog entry from a published record (r/<slug>.json): its URL, method and accepts, so a
+    test-buy can bind the live quote to what the catalog published. Not in any database (id 0). A
+    record does not publish the challenge's own resource URL: its URL stands for it."""
+    accepts = [a for a in record.get("accepts") or [] if isinstance(a, dict)]
+    options = [{"position": i, "network_caip2": a.get("network_caip2") or a.get("network"), "asset": a.get("asset"),
+                "pay_to": a.get("pay_to"), "amount_atomic": a.get("max_amount_required_atomic")}
+               for i, a in enumerate(accepts)]
+    hints = record.get("hints") if isinstance(record.get("hints"), dict) else None
+    if not hints:
+        hints = next((a["hints"] for a in accepts if isinstance(a.get("hints"), dict) and a["hints"].get("input")), {})
+    return ledger.CatalogEntry(resource_id=0, slug=str(record.get("slug") or ""), url=canonical_url(str(record["url"])),
+                               method=str(record.get("method") or "GET").upper(), status=record.get("status"),
+                               resource_url=record.get("resource_url") or str(record["url"]), options=options, hints=dict(hints or {}))
 
 
 @dataclass
@@ -144,10 +166,13 @@ class TestBuyer:
         if not req.target.startswith(("http://", "https://")):
             result.slug = req.target
         try:
-            check_network_choice(req.limits.network, req.limits.mainnet)
+            caip2 = check_network_choice(req.limits.network, req.limits.mainnet)
             if req.pay and self.key is None:
                 raise Refusal("no_key", "--pay needs a key: set X402_PRIVATE_KEY or pass --key-file")
-            entry = ledger.find_entry(self.engine, req.target, req.method)
+            if self.key is not None and getattr(self.key, "family", "evm") != family_of(caip2):
+                raise Refusal("key_wrong_family", f"{network_label(caip2)} is paid with a {family_of(caip2)} key; "
+                                                  f"the key given is a {getattr(self.key, 'family', 'evm')} key")
+            entry = ledger.find_entry(self.engine, req.target, req.method) or req.published
             self._describe_target(result, req, entry)
             challenge, obj, attempt = self._probe(result, req, entry)
             self._bind_quote(result, req, entry, challenge)
@@ -239,7 +264,8 @@ class TestBuyer:
         result.payment_header, result.payment_sha256 = signed.header_name, signed.sha256
         auth = (signed.payload.get("payload") or {}).get("authorization") or {}
         assert result.plan is not None
-        result.plan["message"] = {**result.plan["message"], **{k: auth[k] for k in ("validAfter", "validBefore", "nonce") if k in auth}}
+        if "message" in result.plan:  # EVM: the window and nonce the SDK chose
+            result.plan["message"] = {**result.plan["message"], **{k: auth[k] for k in ("validAfter", "validBefore", "nonce") if k in auth}}
         row = self._record(result, entry, sel, outcome=Outcome.UNRECONCILED, reason="in_flight",
                            nonce=signed.nonce, valid_before=signed.valid_before, payment_sha256=signed.sha256)
         headers = {**_json_headers(attempt.body), signed.header_name: signed.header_value}
@@ -266,7 +292,7 @@ class TestBuyer:
             Outcome.REJECTED: "the server refused the payment (402 again): not settled",
             Outcome.UNRECONCILED: "the payment was sent but its end is unknown: it may have been settled. Not retried.",
         }[result.outcome]
-        if result.outcome is Outcome.SUCCESS and entry is not None:
+        if result.outcome is Outcome.SUCCESS and entry is not None and entry.resource_id:
             result.verified_position = ledger.mark_verified(self.engine, entry.resource_id, sel, datetime.now(UTC))
         self._finish(row, result)
         return result
@@ -295,7 +321,7 @@ class TestBuyer:
     def _record(self, result: BuyResult, entry: ledger.CatalogEntry | None, sel: Selection | None,
                 outcome: Outcome | None = None, reason: str | None = None, **extra: Any) -> int:
         values: dict[str, Any] = {
-            "resource_id": entry.resource_id if entry else None, "slug": result.slug,
+            "resource_id": (entry.resource_id or None) if entry else None, "slug": result.slug,
             "url": result.url or "(not found)", "method": result.method or "GET",
             "dry_run": result.dry_run, "outcome": (outcome or result.outcome).value, "reason": reason or result.reason,
             "detail": self._redact("\n".join([result.message, *result.diff, *result.details]).strip()) or None, "payer": result.payer,

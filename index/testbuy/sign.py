@@ -9,6 +9,8 @@ is checked again (`policy.check_signed`) before it may be sent.
 from __future__ import annotations
 
 import hashlib
+import os
+import warnings
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -16,6 +18,8 @@ from typing import Any
 from index.protocol.networks import format_decimal
 from index.testbuy.policy import Refusal, Selection
 from index.protocol.wire import PAYMENT_SIGNATURE, X_PAYMENT
+
+SOLANA_RPC_ENV = "X402_SOLANA_RPC_URL"
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,30 @@ def _payment_required(sel: Selection, challenge_obj: dict[str, Any]) -> Any:
     return PaymentRequired.model_validate(out)
 
 
+def _register_svm(client: Any, keypair: Any, sel: Selection) -> None:
+    """The SDK's Solana exact client for the selected network, told the mint's decimals and token
+    program from our registry (so it never asks an RPC what the mint is). The recent blockhash comes
+    from the accept's `extra.recentBlockhash` when the server gives one, else from the network's RPC
+    ($X402_SOLANA_RPC_URL, or the SDK's default for the network)."""
+    from solders.pubkey import Pubkey
+    from x402.mechanisms.svm.exact.client import ExactSvmScheme
+    from x402.mechanisms.svm.mint_cache import MintMetadata
+    from x402.mechanisms.svm.signers import KeypairSigner
+
+    from index.protocol.svm_tx import TOKEN_PROGRAM
+
+    from x402.mechanisms.svm.exact.v1.client import ExactSvmSchemeV1
+
+    rpc_url = os.environ.get(SOLANA_RPC_ENV) or None
+    scheme: Any = (ExactSvmSchemeV1 if sel.version == 1 else ExactSvmScheme)(KeypairSigner(keypair), rpc_url)
+    # The SDK's per-scheme mint cache (key: network as written, mint), seeded with our own facts.
+    scheme._mint_cache[(sel.network, sel.asset)] = MintMetadata(decimals=sel.decimals,  # noqa: SLF001
+                                                                 token_program=Pubkey.from_string(TOKEN_PROGRAM))
+    (client.register_v1 if sel.version == 1 else client.register)(sel.network, scheme)
+
+
 def sign_payment(account: Any, sel: Selection, challenge_obj: dict[str, Any], max_usd: Decimal) -> SignedPayment:
-    """Sign `sel` with the official client (x402ClientSync + register_exact_evm_client). Raises
+    """Sign `sel` with the official client (x402ClientSync with its exact EVM or SVM scheme). Raises
     Refusal when the SDK refuses or anything but the selection would be signed."""
     from pydantic import ValidationError
     from x402 import x402ClientSync
@@ -77,7 +103,10 @@ def sign_payment(account: Any, sel: Selection, challenge_obj: dict[str, Any], ma
     if sel.usd > max_usd:  # never reached: select_accept refused it already
         raise Refusal("over_cap", "over the cap")
     client = x402ClientSync()
-    register_exact_evm_client(client, account, networks=[sel.caip2])
+    if sel.family == "solana":
+        _register_svm(client, account, sel)
+    else:
+        register_exact_evm_client(client, account, networks=[sel.caip2])
     client.set_spend_controls(spend_controls(sel, max_usd))  # type: ignore[arg-type]
     client.register_policy(lambda _version, reqs: [r for r in reqs if _matches(sel, r)])
 
@@ -89,7 +118,9 @@ def sign_payment(account: Any, sel: Selection, challenge_obj: dict[str, Any], ma
     client.on_before_payment_creation(before)
     try:
         required = _payment_required(sel, challenge_obj)
-        payload = client.create_payment_payload(required)
+        with warnings.catch_warnings():  # solana-py's sync Client warns that it is deprecated, on every use
+            warnings.filterwarnings("ignore", message="Client is deprecated")
+            payload = client.create_payment_payload(required)
     except ValidationError as exc:
         raise Refusal("challenge_incomplete", f"the SDK cannot read the selected accept ({exc.error_count()} errors)") from None
     except Exception as exc:  # noqa: BLE001 - the SDK's refusals (spend controls, policies, hooks) end here

@@ -28,6 +28,8 @@ class PrivateKey:
 
     __slots__ = ("_hex", "_account")
 
+    family = "evm"
+
     def __init__(self, text: str) -> None:
         match = _HEX_KEY.fullmatch(text.strip())
         if not match:
@@ -66,8 +68,16 @@ class PrivateKey:
         raise TypeError("a PrivateKey cannot be pickled")
 
 
-def load_key(key_file: Path | None = None, environ: Mapping[str, str] | None = None) -> PrivateKey | None:
-    """The key from `key_file` if given, else from $X402_PRIVATE_KEY, else None.
+def parse_key(text: str) -> Any:
+    """An EVM PrivateKey (64 hex digits), or a Solana key (index.testbuy.svm_wallet) by its form."""
+    from index.testbuy.svm_wallet import SolanaKey, looks_like_solana_key
+
+    return SolanaKey(text) if looks_like_solana_key(text) else PrivateKey(text)
+
+
+def load_key(key_file: Path | None = None, environ: Mapping[str, str] | None = None) -> Any:
+    """The key from `key_file` if given, else from $X402_PRIVATE_KEY, else None: an EVM PrivateKey, or
+    a SolanaKey when the text is a Solana secret key (base58, or solana-keygen's JSON array).
 
     A key file must be readable by its owner only (like an SSH key); its first line that is not
     blank or a `#` comment is the key."""
@@ -86,14 +96,14 @@ def load_key(key_file: Path | None = None, environ: Mapping[str, str] | None = N
         if not text:
             raise WalletError(f"key file {key_file} holds no key")
         try:
-            return PrivateKey(text)
+            return parse_key(text)
         except WalletError as exc:
             raise WalletError(f"key file {key_file}: {exc}") from None
     env = os.environ if environ is None else environ
     value = env.get(KEY_ENV)
     if value:
         try:
-            return PrivateKey(value)
+            return parse_key(value)
         except WalletError as exc:
             raise WalletError(f"${KEY_ENV}: {exc}") from None
     return None
@@ -117,5 +127,5 @@ def new_key_file(path: Path) -> str:
     return address
 
 
-def redact(text: str, key: PrivateKey | None) -> str:
+def redact(text: str, key: Any) -> str:
     return key.redact(text) if key is not None else text

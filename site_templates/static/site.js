@@ -11,9 +11,10 @@
   const total = table ? Number(table.dataset.total || rows.length) : 0;
 
   // -- sorting: click a column head; a second click reverses ------------------------------
-  // A page that holds only part of the catalog (the home page, a list page) sorts by name or price
-  // through its links, to the pre-sorted list pages of the whole catalog; the other columns, and
-  // pages that hold every row, sort the rows in place.
+  // A page that holds only part of the catalog (the home page, a list page) sorts by name, price or
+  // uptime through its links, to the pre-sorted list pages of the whole catalog; the other columns,
+  // and pages that hold every row, sort the rows in place. data-first="desc": best first on the
+  // first click (uptime, newest check). Unknown values sort last either way.
   if (table) {
     for (const th of table.tHead.rows[0].cells) {
       const key = th.dataset.sort;
@@ -29,18 +30,20 @@
       }
       (link || th).addEventListener("click", (event) => {
         event.preventDefault();
-        const ascending = th.getAttribute("aria-sort") !== "ascending";
+        const now = th.getAttribute("aria-sort");
+        const ascending = now ? now !== "ascending" : th.dataset.first !== "desc";
         for (const other of table.tHead.rows[0].cells) other.removeAttribute("aria-sort");
         th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
         const numeric = th.dataset.type === "num";
         const value = (row) => row.dataset[key] || "";
         const sorted = rows.slice().sort((a, b) => {
           const va = value(a), vb = value(b);
-          if (numeric) {
-            if (va === "" || vb === "") return va === vb ? 0 : va === "" ? 1 : -1; // unknown price last
-            return ascending ? Number(va) - Number(vb) : Number(vb) - Number(va);
+          if (va === "" || vb === "") {
+            if (va !== vb) return va === "" ? 1 : -1;
+            // uptime too thin for a percentage: more probes answered first
+            return key === "uptime" ? Number(b.dataset.up || 0) - Number(a.dataset.up || 0) : 0;
           }
-          const c = va.localeCompare(vb);
+          const c = numeric ? Number(va) - Number(vb) : va.localeCompare(vb);
           return ascending ? c : -c;
         });
         for (const row of sorted) tbody.appendChild(row);
@@ -48,15 +51,22 @@
     }
   }
 
-  // -- filters: category, network, price range, status, trust tier ------------------------
+  // -- one table: the search and the filters narrow the same rows ----------------------------
   const filters = document.getElementById("filters");
+  const search = document.getElementById("search");
+  const input = document.getElementById("q");
+  const status = document.getElementById("search-status");
+  let matched = null; // null: no search; else Map slug -> excerpt of the rows the search found
+  let term = "";
+  let found = 0;
+
   function current() {
     if (!filters) return {};
     const f = new FormData(filters);
+    const num = (name) => (f.get(name) === null || f.get(name) === "" ? null : Number(f.get(name)));
     return {
       category: f.get("category") || "", network: f.get("network") || "", status: f.get("status") || "",
-      tier: f.get("tier") || "", min: f.get("min") === "" ? null : Number(f.get("min")),
-      max: f.get("max") === "" ? null : Number(f.get("max")),
+      tier: f.get("tier") || "", min: num("min"), max: num("max"), uptime: num("uptime"),
     };
   }
   function applyFilters() {
@@ -67,14 +77,27 @@
       const price = d.price === "" ? null : Number(d.price);
       let ok = (!c.category || d.category === c.category) && (!c.status || d.status === c.status) &&
         (!c.tier || d.tier === c.tier) && (!c.network || d.networks.split(" ").includes(c.network));
-      if (ok && c.min !== null) ok = price !== null && price >= c.min;
-      if (ok && c.max !== null) ok = price !== null && price <= c.max;
+      if (ok && c.min !== null && c.min !== undefined) ok = price !== null && price >= c.min;
+      if (ok && c.max !== null && c.max !== undefined) ok = price !== null && price <= c.max;
+      if (ok && c.uptime !== null && c.uptime !== undefined) ok = d.uptime !== "" && Number(d.uptime) >= c.uptime;
+      if (ok && matched) ok = matched.has(d.slug);
       row.hidden = !ok;
+      const old = row.cells[0].querySelector(".match");
+      if (old) old.remove();
+      if (ok && matched && matched.get(d.slug)) {
+        const excerpt = document.createElement("div");
+        excerpt.className = "sub match";
+        excerpt.textContent = matched.get(d.slug);
+        row.cells[0].append(excerpt);
+      }
       if (ok) shown += 1;
     }
     if (countNote) {
-      countNote.textContent = `Showing ${shown} of ${total} resources` +
-        (rows.length < total ? ` (filters and sorting by category, status or trust apply to the ${rows.length} rows on this page; search covers all).` : ".");
+      const what = matched ? ` matching “${term}”` : "";
+      countNote.textContent = `Showing ${shown} of ${total} resources${what}` +
+        (rows.length < total ? ` (filters${matched ? ", search" : ""} and sorting by latency, status or trust apply to the ${rows.length} rows on this page).` : ".");
+      if (matched && found > matched.size) countNote.append(` The ${matched.size} best of ${found} matches are shown.`);
+      showElsewhere();
       // a page with part of the catalog: the category's own page lists all of it
       if (rows.length < total && c.category) {
         const link = document.createElement("a");
@@ -89,27 +112,57 @@
     filters.hidden = false;
     filters.addEventListener("input", applyFilters);
     filters.addEventListener("change", applyFilters);
-    filters.addEventListener("reset", () => setTimeout(applyFilters, 0));
+    filters.addEventListener("reset", () => setTimeout(() => {
+      if (input) input.value = "";
+      matched = null;
+      term = "";
+      if (status) status.textContent = "";
+      applyFilters();
+    }, 0));
   }
 
-  // -- search: pagefind's index, loaded on first use, offline ------------------------------
-  const search = document.getElementById("search");
-  const input = document.getElementById("q");
-  const results = document.getElementById("search-results");
-  const status = document.getElementById("search-status");
+  // -- search: pagefind's index, loaded on first use, offline; it names the matching pages -----
+  const MAX_MATCHES = 200; // pages whose excerpt is fetched (one small file each)
   let pagefind = null;
   let seq = 0;
+
+  // On a page with part of the catalog, matches whose rows are on other list pages: linked below the
+  // count (the filters cannot apply to them: their rows are not here).
+  const onPage = new Set(rows.map((row) => row.dataset.slug));
+  const titles = new Map();
+  function showElsewhere() {
+    let more = document.getElementById("search-more");
+    if (more) more.remove();
+    if (!matched || !countNote) return;
+    const away = [...matched.keys()].filter((slug) => !onPage.has(slug));
+    if (!away.length) return;
+    more = document.createElement("p");
+    more.id = "search-more";
+    more.className = "sub";
+    more.append(`${away.length} more match${away.length === 1 ? "" : "es"} beyond the rows of this page (not filtered): `);
+    away.slice(0, 20).forEach((slug, i) => {
+      const link = document.createElement("a");
+      link.href = `${table.dataset.root || ""}r/${encodeURIComponent(slug)}.html`;
+      link.textContent = titles.get(slug) || slug;
+      more.append(...(i ? [", ", link] : [link]));
+    });
+    if (away.length > 20) more.append(", …");
+    countNote.after(more);
+  }
 
   function plain(html) {
     // pagefind excerpts are HTML with <mark>; parse inertly and keep the text only
     return new DOMParser().parseFromString(html, "text/html").body.textContent || "";
   }
+  function slugOf(url) {
+    const m = /\/r\/([^/]+)\.html$/.exec(new URL(url, document.baseURI).pathname);
+    return m ? decodeURIComponent(m[1]) : null;
+  }
 
   async function runSearch() {
     const mine = ++seq;
-    const term = input.value.trim();
-    results.replaceChildren();
-    if (!term) { status.textContent = ""; return; }
+    const wanted = input.value.trim();
+    if (!wanted) { matched = null; term = ""; status.textContent = ""; applyFilters(); return; }
     try {
       if (!pagefind) {
         pagefind = await import(new URL((search.dataset.root || "") + "pagefind/pagefind.js", document.baseURI).href);
@@ -117,26 +170,21 @@
         await pagefind.options({ baseUrl: new URL(search.dataset.root || "./", document.baseURI).pathname });
         await pagefind.init();
       }
-      const c = current();
-      const wanted = {};
-      if (c.category) wanted.category = c.category;
-      if (c.network) wanted.network = c.network;
-      const found = await pagefind.search(term, { filters: wanted });
+      const result = await pagefind.search(wanted);
       if (mine !== seq) return;
-      const top = await Promise.all(found.results.slice(0, 20).map((r) => r.data()));
+      const pages = await Promise.all(result.results.slice(0, MAX_MATCHES).map((r) => r.data()));
       if (mine !== seq) return;
-      status.textContent = `${found.results.length} result${found.results.length === 1 ? "" : "s"} for “${term}”`;
-      for (const item of top) {
-        const li = document.createElement("li");
-        const a = document.createElement("a");
-        a.href = item.url;
-        a.textContent = (item.meta && item.meta.title) || item.url;
-        const p = document.createElement("p");
-        p.className = "sub";
-        p.textContent = plain(item.excerpt || "");
-        li.append(a, p);
-        results.append(li);
+      const next = new Map();
+      for (const page of pages) {
+        const slug = slugOf(page.url);
+        if (slug) next.set(slug, plain(page.excerpt || ""));
+        if (slug && page.meta && page.meta.title) titles.set(slug, page.meta.title);
       }
+      matched = next;
+      term = wanted;
+      found = result.results.length;
+      status.textContent = found ? "" : `Nothing matches “${wanted}”.`;
+      applyFilters();
     } catch (err) {
       status.textContent = "Search is not available here (the search index is served with the site, not from file://).";
     }
@@ -146,23 +194,26 @@
     let timer = null;
     input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(runSearch, 150); });
     search.addEventListener("submit", (event) => { event.preventDefault(); runSearch(); });
-    if (filters) filters.addEventListener("change", () => { if (input.value.trim()) runSearch(); });
   }
 
-  // -- copy buttons on commands -------------------------------------------------------------
+  // -- copy buttons, inside the code blocks they copy -----------------------------------------
   for (const pre of document.querySelectorAll("pre[data-copy]")) {
+    const source = pre.querySelector("code") || pre;
+    const text = source.textContent;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "copy-button";
-    button.textContent = "Copy";
+    button.textContent = pre.dataset.copyLabel || "Copy";
+    button.setAttribute("aria-label", pre.dataset.copyLabel || "Copy this command");
     button.addEventListener("click", async () => {
       try {
-        await navigator.clipboard.writeText(pre.textContent);
+        await navigator.clipboard.writeText(text);
         button.textContent = "Copied";
       } catch (err) {
         button.textContent = "Select and copy";
       }
     });
-    pre.before(button);
+    pre.classList.add("has-button");
+    pre.append(button);
   }
 })();

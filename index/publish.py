@@ -1,0 +1,29 @@
+"""The build pipeline, in one home: store → catalog records → site → search index.
+
+`build`, `run` and `demo` all call `build()`. Both the catalog and the site stage allocate many
+small long-lived objects; one `no_collections()` block spans both, so the collector, back on between
+them, does not first walk every record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def build(db_url: str, out_dir: Path, base_url: str = "", *, search: bool = True,
+          progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Build the catalog from the database at `db_url` into `out_dir`; the site writer's counts."""
+    from index.catalog.build import build_records
+    from index.gcpolicy import no_collections
+    from index.site.build import build_site
+    from index.site.search import build_search_index
+    from index.store.write import init_db
+
+    with no_collections():
+        records = build_records(init_db(db_url), site_url=base_url)
+        counts = build_site(records, out_dir, base_url, progress=progress)
+    if search:
+        build_search_index(out_dir)
+    return counts

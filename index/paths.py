@@ -15,6 +15,10 @@ DEFAULT_OUT_DIR = Path("public")
 # The demo's own database, recreated by every `demo` (never the default one: a demo must not wipe a
 # real crawl). Its site goes to DEFAULT_OUT_DIR, so `query` reads it without flags.
 DEMO_DB_URL = "sqlite:///data/demo/catalog.db"
+# Where `x402-index wallet new` writes its key unless told otherwise: outside any repository. Pages
+# print it as a shell reads it (unquoted, so that ~ is the buyer's home).
+WALLET_FILE = "~/.x402-index/wallet.key"
+DEFAULT_WALLET = Path(WALLET_FILE).expanduser()
 
 
 def db_url(explicit: str | None = None) -> str:

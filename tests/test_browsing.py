@@ -5,6 +5,8 @@ the module; screenshots land in tests/artifacts/ (ignored by git)."""
 
 from __future__ import annotations
 
+import inspect
+
 import html
 import json
 import os
@@ -89,9 +91,12 @@ def test_test_buy_commands_let_a_loopback_host_through_and_read_the_wallet_key()
 
 
 def test_the_printed_wallet_file_is_where_wallet_new_writes() -> None:
-    from index.cli.app import DEFAULT_WALLET
+    from index.cli.buy import wallet_new
+    from index.paths import DEFAULT_WALLET, WALLET_FILE
 
-    assert Path(describe.WALLET_FILE).expanduser() == DEFAULT_WALLET
+    assert Path(WALLET_FILE).expanduser() == DEFAULT_WALLET
+    assert inspect.signature(wallet_new).parameters["out_file"].default == DEFAULT_WALLET
+    assert f"--key-file {WALLET_FILE}" in describe.test_buy_commands("https://a.example/x", "GET", [])[2]
 
 
 # -- the published pages ------------------------------------------------------------------------

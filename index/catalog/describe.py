@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from index.catalog.docs_hints import is_placeholder
 from index.catalog.categories import category
+from index.paths import WALLET_FILE
 from index.probe.netguard import host_block_reason
 from index.protocol.networks import DEFAULT_NETWORK
 
@@ -26,9 +27,6 @@ _VERSION_SEGMENT = re.compile(r"^(v\d+|api)$", re.IGNORECASE)
 _TITLE_SPLIT = re.compile(r"\s+[-–—|·:]\s+")
 _PROMPT_KEYS = ("prompt", "query", "q", "question", "text", "input", "content", "message", "instruction", "task")
 _SPACE = re.compile(r"\s+")
-# where `x402-index wallet new` writes its key unless told otherwise (index.cli.app.DEFAULT_WALLET),
-# as a shell reads it: unquoted, so that ~ is the buyer's home
-WALLET_FILE = "~/.x402-index/wallet.key"
 _GUARDED = ("loopback", "private", "reserved", "bad_port")  # what --allow-host lets through for one host
 
 

@@ -12,11 +12,11 @@ from typing import Annotated, Any
 import typer
 
 from index.cli.console import err, out
+from index.paths import DEFAULT_WALLET
 from index.cli.options import (DAILY_BUDGET, DEFAULT_INDEX, MAX_AMOUNT, NETWORK, AllowHostOption, AllowPrivateOption,
                                BudgetOption, CliError, DbOption, IndexOption, KeyFileOption, MainnetOption,
                                MaxAmountOption, NetworkOption, database, friendly_errors, hosts)
 
-DEFAULT_WALLET = Path.home() / ".x402-index" / "wallet.key"  # outside any repository
 
 
 def test_buy(

@@ -101,6 +101,8 @@ class OriginInfo(_Model):
     title: str | None
     description: str | None
     url: str
+    owner_verified: bool = Field(False, description="an ownership proof of the origin verified (see its records' owner)")
+    owner_label: str | None = Field(None, description="how the origin's owner metadata is labelled, when it has any")
 
 
 class OriginLink(_Model):

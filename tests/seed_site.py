@@ -200,7 +200,7 @@ def picky_site() -> Site:
 def crawl_and_build(site_url: str, seeds: list[str], work: Path) -> list[Any]:
     """One crawl of `seeds` (subprocess CLI, loopback only) into a fresh SQLite file; the records built from it."""
     from index.catalog.build import build_records
-    from index.store.write import init_db
+    from index.store.engine import init_db
     from tests.conftest import FAST, run_cli
 
     db = f"sqlite:///{work / 'catalog.db'}"

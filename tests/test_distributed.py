@@ -107,7 +107,7 @@ def probes_per_resource(db: str) -> dict[tuple[str, str], int]:
 
 
 def stored_finals(db: str) -> int:
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     init_db(db)  # the schema, whether or not a worker has created it yet
     engine = create_engine(db)
@@ -223,7 +223,7 @@ def pg_url2(pg_cluster: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        from index.store.write import dispose_engine
+        from index.store.engine import dispose_engine
 
         dispose_engine(url)
         with admin.connect() as conn:

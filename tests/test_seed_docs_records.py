@@ -93,7 +93,7 @@ def test_a_bare_url_that_is_a_post_route_leaves_one_resource(tmp_path: Path) -> 
     from sqlmodel import Session, select
 
     from index.store.models import Resource
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     site = picky_site()
     del site.routes["/.well-known/x402"]

@@ -10,7 +10,7 @@ in the database, so two builds of one database are byte-identical.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,13 +23,13 @@ from index.catalog import describe
 from index.catalog import pricing
 from index.catalog.accepts import declared_accepts, declared_terms, primary_accept, resource_accepts
 from index.catalog.categories import classify_fields
-from index.catalog.docs_hints import choose_hints, docs_hints, input_fields, output_keys, whole_body
+from index.catalog.docs_hints import choose_hints, docs_hints, input_fields, openapi_description, output_keys, whole_body
 from index.catalog.docs_match import docs_for
 from index.catalog.owner import PROOF_KINDS, OwnerView, origin_owner
 from index.catalog.examples import example_request
 from index.untrusted import iso_z
 from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_figures
-from index.catalog.jsonld import json_ld, site_link
+from index.catalog.jsonld import site_link
 from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
 from index.catalog.record import (
     AcceptRecord,
@@ -40,12 +40,13 @@ from index.catalog.record import (
     Health,
     OriginRef,
     OtherProtocol,
-    PricingSanity,
     SourceRef,
 )
 from index.store.engine import chunks
 from index.catalog.variants import fold_query_variants, terms_of
-from index.catalog.trust import Facts, note_text, price_changed_recently, risk_notes, tier
+from index.catalog.finish import Draft as _Draft
+from index.catalog.finish import finish_record, finish_records
+from index.catalog.trust import Facts
 
 DOC_KINDS = ("docs", "homepage", "parent_homepage")  # pages docs_for reads, best first
 
@@ -70,30 +71,9 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-@dataclass
-class _Draft:
-    """A record before the category-wide pricing pass."""
-
-    fields: dict[str, Any]
-    facts: Facts
-    primary_atomic: int | None
-    primary_decimals: int | None
-    primary_usd: Decimal | None
-    finding_codes: list[str] = field(default_factory=list)
-
-
 def _description(res: Resource, accepts: list[AcceptRecord]) -> str | None:
     """The resource's own description, else its first accept's."""
     return res.description or next((a.description for a in accepts if a.description), None)
-
-
-def _openapi_description(sources: list[dict[str, Any]]) -> str | None:
-    """The description an OpenAPI document gives the resource's operation, if a source declared one."""
-    for s in sources:
-        declared = s.get("declared") if isinstance(s.get("declared"), dict) else {}
-        if s.get("kind") == "openapi" and isinstance(declared.get("description"), str):
-            return declared["description"]
-    return None
 
 
 def _category(res: Resource, origin: Origin, accepts: list[AcceptRecord], path: str, description: str | None) -> str:
@@ -141,7 +121,7 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     category = words.get("category") or _category(res, origin, accepts, path, description)
     summary, summary_source = describe.summary(
         [(description, "challenge"), (words.get("resource_description"), "owner"), (docs.get("description"), "docs"),
-         (_openapi_description(sources), "openapi"), (words.get("description") or origin.description, "origin")],
+         (openapi_description(sources), "openapi"), (words.get("description") or origin.description, "origin")],
         res.method, res.url, origin.host)
     owner_fields = [name for name, key in (("title", "name"), ("category", "category"), ("origin.title", "name"),
                                            ("origin.description", "description")) if words.get(key)]
@@ -215,13 +195,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     known = {"description": summary if summary_source != "template" else None, "input_fields": input_fields(hints),
              "output_keys": output_keys(hints), "price": price_text, "networks": network_names,
              "asset": primary.asset_symbol if primary else None}
-    cases = describe.use_cases(res.url, known)
-    buyer = describe.ideal_buyer(res.url, provider, known)
-    if not cases:
-        null_reasons["use_cases"] = "nothing specific is known of its input, output or purpose"
-    if buyer is None:
-        null_reasons["ideal_buyer"] = "nothing specific is known of its input, output or purpose"
-    null_reasons["axon_deep_link"] = "we publish no link that starts a buy; test_buy holds the test-buy commands"
+    cases, buyer = describe.use_cases(res.url, known), describe.ideal_buyer(res.url, provider, known)
+    null_reasons.update(describe.copy_null_reasons(cases, buyer))
     fields = dict(
         generated_at=generated_at, slug=res.slug, title=title, url=res.url, category=category, summary=summary,
         seo=seo, use_cases=cases, ideal_buyer=buyer, example_prompt=prompt, summary_source=summary_source,
@@ -258,37 +233,6 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     )
     return _Draft(fields, facts, atomic, primary.asset_decimals if primary else None, usd,
                   [str(f.get("code")) for f in findings])
-
-
-def _finish(draft: _Draft, check: pricing.Sanity) -> CatalogRecord:
-    fields, facts = draft.fields, draft.facts
-    facts.decimal_suspect = pricing.decimal_suspect(draft.primary_atomic, draft.primary_decimals,
-                                                    draft.primary_usd, draft.finding_codes)
-    suspect = bool(facts.decimal_suspect)
-    tier_name, reasons = tier(facts)
-    null_reasons = fields.pop("null_reasons")
-    if check.ratio is None:
-        null_reasons["pricing_sanity.ratio"] = (
-            f"fewer than {pricing.MIN_PEERS} comparable prices in the category" if draft.primary_atomic is not None
-            else "no price in an asset with known decimals")
-    return CatalogRecord(
-        **{k: v for k, v in fields.items() if k != "json_ld_parts"},
-        pricing_sanity=PricingSanity(flag=check.flag, ratio=check.ratio, median_category_atomic=check.median_atomic,
-                                     peers=check.peers, decimals=draft.primary_decimals),
-        pricing_decimal_suspect=suspect,
-        pricing_review_required=pricing.review_required(check.flag, suspect, price_changed_recently(facts)),
-        trust_tier=tier_name, trust_reasons=reasons, risks=(risks := risk_notes(facts)),
-        risk_notes=[note_text(n) for n in risks],
-        json_ld=json_ld(**fields["json_ld_parts"]), null_reasons=null_reasons,
-    )
-
-
-def finish_records(drafts: Iterable[_Draft]) -> list[CatalogRecord]:
-    """Pricing sanity needs the whole category: peers are the other records' primary atomic prices
-    in the same category on assets with the same decimals."""
-    drafts = list(drafts)
-    checks = pricing.catalog_sanity([(d.fields["category"], d.primary_atomic, d.primary_decimals) for d in drafts])
-    return [_finish(d, check) for d, check in zip(drafts, checks, strict=True)]
 
 
 def _in_catalog(res: Resource) -> bool:
@@ -367,7 +311,7 @@ def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -
         d = drafts[0]
         keys = [_pricing_key(r, origins[r.origin_id], options.get(r.id, []), owners.get(r.origin_id)) for r in others]
         keys.append((d.fields["category"], d.primary_atomic, d.primary_decimals))
-        return [_finish(d, pricing.catalog_sanity(keys)[-1])]
+        return [finish_record(d, pricing.catalog_sanity(keys)[-1])]
     return sorted(finish_records(drafts), key=lambda r: r.slug)
 
 

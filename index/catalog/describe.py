@@ -132,6 +132,19 @@ def ideal_buyer(url: str, provider: str, known: dict[str, Any]) -> str | None:
     return clip(f"Agents that need {thing} from {provider} one request at a time{pay}.", 200)
 
 
+NOTHING_SPECIFIC = "nothing specific is known of its input, output or purpose"
+
+
+def copy_null_reasons(cases: list[str], buyer: str | None) -> dict[str, str]:
+    """null_reasons for the copy fields a record leaves empty, and for axon_deep_link, which ours always is."""
+    reasons = {"axon_deep_link": "we publish no link that starts a buy; test_buy holds the test-buy commands"}
+    if not cases:
+        reasons["use_cases"] = NOTHING_SPECIFIC
+    if buyer is None:
+        reasons["ideal_buyer"] = NOTHING_SPECIFIC
+    return reasons
+
+
 def _strings(value: Any, key: str = "", depth: int = 0) -> Iterator[tuple[str, str]]:
     """(key, string) pairs of a JSON value, depth-first, bounded."""
     if depth > 6:

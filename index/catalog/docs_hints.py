@@ -182,3 +182,12 @@ def output_keys(hints: dict[str, Any]) -> list[str]:
     output = hints.get("output") if isinstance(hints.get("output"), dict) else {}
     example = output.get("example")
     return [str(k) for k in example][:6] if isinstance(example, dict) else []
+
+
+def openapi_description(sources: list[dict[str, Any]]) -> str | None:
+    """The description an OpenAPI document gives the resource's operation, if a source declared one."""
+    for s in sources:
+        declared = s.get("declared") if isinstance(s.get("declared"), dict) else {}
+        if s.get("kind") == "openapi" and isinstance(declared.get("description"), str):
+            return declared["description"]
+    return None

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from index.catalog.record_rules import CAIP2, DIGITS, SLUG, family_rules, network_schema, time_format, url_format
+
 # 1.1.0: test_buy.crawl_command, hints.input_schema; 1.2.0: index.json entries carry tags, last_verified;
 # 1.3.0: owner_verified, owner, protocol, other_protocol (records and index.json entries), and index.json
 # entries carry reliability (probes_7d, up_7d, uptime_7d_pct, p50_latency_ms, last_probed_at);
@@ -23,57 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = "2.0.0"
 UPTIME_MIN_PROBES = 5  # an uptime is published as a percentage only from this many probes in its window
 SCHEMA_ID = "schema/catalog-record.schema.json"  # path within a published build
-
-# What the published schema enforces beyond types (JSON Schema `pattern` besides `format`: validators
-# check formats only when told to, patterns always). Applied to the schema only: a record built from
-# a hostile server's words is checked where it is published, and the build's tests validate every one.
-SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-DIGITS = r"^[0-9]+$"
-HTTP_URL = r"^https?://[^\s/?#]+[^\s]*$"
-TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})$"
-CAIP2 = r"^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$"
-EVM_ADDRESS = r"^0x[0-9a-fA-F]{40}$"
-SOLANA_ADDRESS = r"^[1-9A-HJ-NP-Za-km-z]{32,44}$"
-
-
-def _url(**extra: Any) -> dict[str, Any]:
-    return {"format": "uri", "pattern": HTTP_URL, **extra}
-
-
-def _time(**extra: Any) -> dict[str, Any]:
-    return {"format": "date-time", "pattern": TIMESTAMP, **extra}
-
-
-def _network_names() -> tuple[list[str], list[str], list[str]]:
-    """(every known v1 network name, the EVM ones, the Solana ones), from our network registry."""
-    from index.protocol.networks import _networks  # the registry's one home; read once
-
-    by_caip2, _ = _networks()
-    names = sorted({n for net in by_caip2.values() for n in net.v1_names})
-    evm = sorted({n for net in by_caip2.values() if net.namespace == "eip155" for n in net.v1_names})
-    sol = sorted({n for net in by_caip2.values() if net.namespace == "solana" for n in net.v1_names})
-    return names, evm, sol
-
-
-def _network_schema(schema: dict[str, Any]) -> None:
-    names, _, _ = _network_names()
-    schema["anyOf"] = [{"type": "string", "pattern": CAIP2}, {"type": "string", "enum": names}, {"type": "null"}]
-    schema.pop("type", None)
-
-
-def _family_rules(schema: dict[str, Any]) -> None:
-    """payTo and asset match the address family of the accept's network (EVM hex, Solana base58)."""
-    _, evm, sol = _network_names()
-    rules = []
-    for prefix, v1, pattern in (("eip155", evm, EVM_ADDRESS), ("solana", sol, SOLANA_ADDRESS)):
-        when = {"anyOf": [{"properties": {"network_caip2": {"type": "string", "pattern": f"^{prefix}:"}},
-                           "required": ["network_caip2"]},
-                          {"properties": {"network": {"enum": v1}}, "required": ["network"]},
-                          {"properties": {"network": {"type": "string", "pattern": f"^{prefix}:"}}, "required": ["network"]}]}
-        address = {"anyOf": [{"type": "null"}, {"type": "string", "pattern": pattern}]}
-        rules.append({"if": when, "then": {"properties": {"pay_to": address, "asset": address}}})
-    schema["allOf"] = rules
-
 
 TrustTier = Literal["verified", "conformant", "live", "indexed_external", "unreachable", "stale"]
 PricingFlag = Literal["normal", "cheap_outlier", "expensive_outlier", "unknown"]
@@ -98,18 +49,18 @@ class Hints(BaseModel):
         None, description="JSON Schema of `input` as the source declared it (a bazaar schema's input, built from a v1 "
                           "outputSchema, an OpenAPI operation, or a docs page's field table); `input.body`, "
                           "`input.queryParams`… under its properties")
-    url: str | None = Field(None, description="for source docs: the page the hints were read from", json_schema_extra=_url())
+    url: str | None = Field(None, description="for source docs: the page the hints were read from", json_schema_extra=url_format())
     output_source: str | None = Field(None, description="set when `output` came from another source than `source` (docs)")
 
 
 class AcceptRecord(_Model):
     """One way to pay, as the seeds spell it, plus what we derive from our registries."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_family_rules)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=family_rules)
 
     scheme: str | None
     network: str | None = Field(description="network as the server wrote it (v1 name or CAIP-2)",
-                                json_schema_extra=_network_schema)
+                                json_schema_extra=network_schema)
     pay_to: str | None = Field(description="address in the network's family (EVM hex, Solana base58)")
     asset: str | None
     max_amount_required_atomic: str | None = Field(description="atomic units, digits only", json_schema_extra={"pattern": DIGITS})
@@ -126,7 +77,7 @@ class AcceptRecord(_Model):
     asset_decimals: int | None = Field(None, description="null when the asset is not in our registry")
     amount: str | None = Field(None, description="human units of the asset (decimal string); null when decimals unknown")
     price_usd: float | None = Field(None, description="USD, only for known USD stablecoins")
-    verified_at: str | None = Field(None, json_schema_extra=_time())
+    verified_at: str | None = Field(None, json_schema_extra=time_format())
 
 
 class OriginRef(_Model):
@@ -134,15 +85,15 @@ class OriginRef(_Model):
     host: str
     title: str | None = None
     description: str | None = None
-    url: str = Field(json_schema_extra=_url())
-    favicon: str | None = Field(None, json_schema_extra=_url())
+    url: str = Field(json_schema_extra=url_format())
+    favicon: str | None = Field(None, json_schema_extra=url_format())
 
 
 class SourceRef(_Model):
     kind: str | None
     url: str | None = Field(description="the page read, or where a seed came from (cli:--seed, a seeds file)")
-    first_seen: str | None = Field(None, json_schema_extra=_time())
-    last_seen: str | None = Field(None, json_schema_extra=_time())
+    first_seen: str | None = Field(None, json_schema_extra=time_format())
+    last_seen: str | None = Field(None, json_schema_extra=time_format())
     declared: dict[str, Any] | None = Field(
         None, description="what this source last claimed (price, terms, hints), compared with the live 402, never trusted over it")
 
@@ -195,19 +146,19 @@ class HealthWindow(_Model):
 
 
 class Health(_Model):
-    window_end: str = Field(description="end of every window: the newest probe time of the build", json_schema_extra=_time())
+    window_end: str = Field(description="end of every window: the newest probe time of the build", json_schema_extra=time_format())
     windows: list[HealthWindow]
 
 
 class TermsChange(_Model):
-    at: str = Field(json_schema_extra=_time())
+    at: str = Field(json_schema_extra=time_format())
     field: Literal["price", "pay_to"]
     before: list[str]
     after: list[str]
 
 
 class StatusChange(_Model):
-    at: str = Field(description="end of the crawl run that saw it", json_schema_extra=_time())
+    at: str = Field(description="end of the crawl run that saw it", json_schema_extra=time_format())
     kind: Literal["went_down", "recovered", "removed", "retired"]
     before: str | None = Field(description="status before")
     after: str | None = Field(description="status after")
@@ -215,7 +166,7 @@ class StatusChange(_Model):
 
 class ExampleRequest(_Model):
     method: str
-    url: str = Field(description="the resource URL with example query parameters, if any", json_schema_extra=_url())
+    url: str = Field(description="the resource URL with example query parameters, if any", json_schema_extra=url_format())
     content_type: str | None = None
     body: Any = None
     source: Literal["bazaar", "docs", "openapi", "schema", "outputSchema", "probe"] | None
@@ -267,10 +218,10 @@ class OtherProtocol(_Model):
 class CatalogRecord(_Model):
     # the seeds' fields
     generated_at: str = Field(description="time of the newest observation the build read (not a wall clock)",
-                              json_schema_extra=_time())
+                              json_schema_extra=time_format())
     slug: str = Field(json_schema_extra={"pattern": SLUG})
     title: str
-    url: str = Field(json_schema_extra=_url())
+    url: str = Field(json_schema_extra=url_format())
     category: str
     summary: str
     seo: Seo
@@ -290,7 +241,7 @@ class CatalogRecord(_Model):
     json_ld: dict[str, Any]
     axon_deep_link: str | None = Field(
         None, description="the seeds' link that starts a buy; null (see null_reasons) where we have none: our "
-                          "test-buy instructions are under test_buy", json_schema_extra=_url())
+                          "test-buy instructions are under test_buy", json_schema_extra=url_format())
     # ours: identity and derivation
     schema_version: str = SCHEMA_VERSION
     summary_source: Literal["challenge", "owner", "docs", "openapi", "origin", "template"] | None = Field(
@@ -314,12 +265,12 @@ class CatalogRecord(_Model):
     networks: list[str] = Field(default_factory=list, description="CAIP-2 ids of every accepted network",
                                 json_schema_extra={"items": {"type": "string", "pattern": CAIP2}})
     price_usd: float | None = Field(None, description="cheapest accept in USD; null when no accept is in a known stablecoin")
-    first_seen: str | None = Field(None, json_schema_extra=_time())
-    last_seen: str | None = Field(None, description="last time the server answered HTTP at all", json_schema_extra=_time())
-    last_probed_at: str | None = Field(None, json_schema_extra=_time())
-    last_paid_at: str | None = Field(None, description="last time the endpoint answered a usable 402", json_schema_extra=_time())
+    first_seen: str | None = Field(None, json_schema_extra=time_format())
+    last_seen: str | None = Field(None, description="last time the server answered HTTP at all", json_schema_extra=time_format())
+    last_probed_at: str | None = Field(None, json_schema_extra=time_format())
+    last_paid_at: str | None = Field(None, description="last time the endpoint answered a usable 402", json_schema_extra=time_format())
     last_verified: str | None = Field(None, description="last successful test-buy of an accept still offered",
-                                      json_schema_extra=_time())
+                                      json_schema_extra=time_format())
     conformance: Conformance | None = None
     health: Health | None = None
     terms_changes: list[TermsChange] = Field(
@@ -328,7 +279,7 @@ class CatalogRecord(_Model):
         default_factory=list, description="went down, recovered, removed, retired: from the last 30 days of crawl runs")
     retired_at: str | None = Field(
         None, description="when repeated failures retired it (index.schedule.rules); it stays listed with a notice",
-        json_schema_extra=_time())
+        json_schema_extra=time_format())
     sources: list[SourceRef] = Field(default_factory=list)
     # ours: sellers and other protocols
     owner_verified: bool = Field(False, description="the origin proved it owns a payTo of this resource (ownership proof)")

@@ -11,6 +11,7 @@ from typing import Any
 OUTCOME = "x402/outcome/"
 ATTEMPTS = "x402/attempts"
 REATTEMPTS = "x402/probe/reattempts"
+REPROBED = "x402/probe/reprobed_with_body"  # a validate-first endpoint asked again with a body found later
 # candidates
 QUEUED = "x402/candidates/queued"
 BAD_URL = "x402/candidates/bad_url"

@@ -71,6 +71,7 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "no_input_schema": (Severity.INFO, "no description of the request input (no bazaar input, no v1 outputSchema.input): not agent-callable"),
         "route_template_invalid": (Severity.WARNING, "bazaar routeTemplate is not a safe path template and was dropped"),
         "hints_too_large": (Severity.WARNING, "input/output hints are larger than we keep; parts were dropped"),
+        "docs_hints_disagree": (Severity.INFO, "the docs describe the input differently from the server's declared schema; the server's is published"),
     },
     "discovery": {
         "cross_origin_entry": (Severity.WARNING, "an origin's discovery document lists an endpoint on another origin; the entry was dropped"),

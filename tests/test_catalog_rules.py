@@ -23,8 +23,8 @@ from index.catalog.record import CatalogRecord, json_schema
 from index.catalog.trust import RISKS, TIERS, Facts, risk_notes, tier
 from tests.records import sample_record
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
-SEED_RECORDS = ["000_9688302c16a5225f.txt", "002_9cf7cbdf6637921d.txt"]
+SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"  # copies of shared/seeds/000, 002
+SEED_RECORDS = ["000_9688302c16a5225f.json", "002_9cf7cbdf6637921d.json"]
 END = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
@@ -281,9 +281,15 @@ def test_wording_is_deterministic_and_bounded() -> None:
     assert describe.example_prompt("https://a.example/v1/forecast", "https://a.example/v1/forecast?city=Lisbon",
                                    None) == "Get forecast for city Lisbon."
     assert describe.example_prompt("https://a.example/x", "https://a.example/x", None) is None
-    cases = describe.use_cases("ai", "https://a.example/v1/chat/completions", "A")
-    assert cases and all("chat completions" in c for c in cases)
-    assert "{" not in describe.ideal_buyer("weather", "https://a.example/v1/forecast", "A")
+    known = {"input_fields": ["model", "messages"], "output_keys": ["choices"], "price": "$0.01 per call",
+             "asset": "USDC", "networks": ["Base"]}
+    cases = describe.use_cases("https://a.example/v1/chat/completions", known)
+    assert cases == ["Call chat completions from an agent with `model` and `messages`",
+                     "Use the `choices` of its JSON answer in the next step of a plan",
+                     "Pay $0.01 per call in USDC on Base over x402"]
+    assert describe.use_cases("https://a.example/v1/chat/completions", {"price": "$0.01 per call", "asset": "USDC"}) == []
+    assert describe.ideal_buyer("https://a.example/v1/forecast", "A", {}) is None
+    assert "{" not in (describe.ideal_buyer("https://a.example/v1/forecast", "A", known) or "{")
 
 
 def test_every_category_has_phrasing() -> None:

@@ -53,7 +53,7 @@ def test_a_price_change_is_history_a_risk_and_asks_for_review(engine: Any) -> No
     record_probes(engine, [_probe("2026-11-21T10:00:00+00:00", challenge=_challenge(amount="5000"))])
     [record] = build_records(engine)
     assert [(c.field, c.at) for c in record.terms_changes] == [("price", "2026-11-21T10:00:00Z")]
-    assert "price_changed" in [n.code for n in record.risk_notes]
+    assert "price_changed" in [n.code for n in record.risks]
     assert record.pricing_review_required
     assert record.price_usd == 0.005
     windows = {w.window: w for w in record.health.windows}
@@ -64,7 +64,7 @@ def test_pay_to_change_is_an_error_risk(engine: Any) -> None:
     record_probes(engine, [_probe("2026-11-20T10:00:00+00:00")])
     record_probes(engine, [_probe("2026-11-20T11:00:00+00:00", challenge=_challenge(pay_to="0x" + "1" * 40))])
     [record] = build_records(engine)
-    note = next(n for n in record.risk_notes if n.code == "pay_to_changed")
+    note = next(n for n in record.risks if n.code == "pay_to_changed")
     assert note.severity == "error" and "0x1111" in (note.detail or "")
 
 
@@ -77,7 +77,7 @@ def test_down_then_stale(engine: Any) -> None:
     record_probes(engine, [_probe("2026-11-20T10:00:00+00:00", outcome="timeout", error_code="timeout")])
     [record] = build_records(engine)
     assert record.trust_tier == "stale"
-    assert "stale" in [n.code for n in record.risk_notes]
+    assert "stale" in [n.code for n in record.risks]
     w30 = next(w for w in record.health.windows if w.window == "30d")
     assert (w30.samples, w30.up, w30.uptime_pct) == (3, 1, 33.33)
     w24 = next(w for w in record.health.windows if w.window == "24h")
@@ -94,7 +94,7 @@ def test_listed_but_never_confirmed_is_indexed_external_with_declared_terms(engi
     assert record.terms_source == "declared:facilitator"
     assert [a.max_amount_required_atomic for a in record.accepts] == ["1000", "1000"]
     assert record.conformance.grade is None and record.x402_version is None
-    assert record.risk_notes[0].code == "terms_declared_only"
+    assert record.risks[0].code == "terms_declared_only"
     # a resource that never answered and that nobody listed with terms is not in the catalog
     record_probes(engine, [{"url": "https://other.example/x", "method": "GET", "observed_at": "2026-11-20T10:00:00+00:00",
                             "outcome": "timeout", "sources": [{"kind": "seed", "url": "test"}]}])
@@ -110,7 +110,7 @@ def test_a_verified_accept_makes_the_tier_verified_until_its_terms_change(engine
         s.commit()
     [record] = build_records(engine)
     assert record.trust_tier == "verified" and record.accepts[0].verified and record.last_verified
-    assert "never_verified" not in [n.code for n in record.risk_notes]
+    assert "never_verified" not in [n.code for n in record.risks]
     record_probes(engine, [_probe("2026-11-20T11:00:00+00:00", challenge=_challenge(amount="2000"))])
     [record] = build_records(engine)
     assert record.trust_tier == "live" and not any(a.verified for a in record.accepts)  # no origin pages here

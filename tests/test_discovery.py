@@ -125,7 +125,8 @@ def test_well_known_resource_list() -> None:
     ]
     assert all(f["severity"] == "warning" for f in cross)
     assert found.info == {"version": 1, "instructions": "Pay with USDC on Base. Bodies are JSON.",
-                          "ownership_proofs": ["0x5f1b5a0c0ffee"], "entries_truncated": 0, "invalid_entries": 2}
+                          "ownership_proofs": ["0x5f1b5a0c0ffee"], "entries_truncated": 0, "invalid_entries": 2,
+                          "templated_skipped": 0}
 
 
 def test_well_known_draft_items() -> None:
@@ -204,7 +205,7 @@ def test_openapi_json_paid_operations() -> None:
     search = cands["https://shop.example/v1/search"]
     assert search["source"] == {"kind": "openapi", "url": page}
     # fixed price, x402scan spelling; the request schema is a $ref, so the body is built from it
-    assert search["declared"] == {"price_usd": "0.010000", "price_dynamic": False, "protocols": ["x402"]}
+    assert search["declared"] == {"price_usd": "0.010000", "price_dynamic": False, "protocols": ["x402"], "description": "Search"}
     assert search["body"] == {"query": "example", "options": {"lang": "en"}}
     hints = search["hints"]
     assert hints["source"] == "openapi"

@@ -96,7 +96,7 @@ def test_agent402_text_fields_response_and_endpoints(agent402_text: dict[str, An
     assert agent402_text["responses"] == [{"method": "POST", "path": "/v1/chat/completions", "status": None,
                                            "error": False, "example": AGENT402_RESPONSE}]
     # "/v1/chat/completionsOpenAI-compatible …": the path glued to the next words is cut at the case change.
-    assert agent402_text["endpoints"] == [
+    assert _without_description(agent402_text["endpoints"]) == [
         {"method": "POST", "path": "/v1/chat/completions", "url": "https://agent402.tools/v1/chat/completions"},
         {"method": "GET", "path": "/v1/models", "url": None},
         {"method": "POST", "path": "/v1/pro/chat/completions", "url": None},
@@ -149,12 +149,14 @@ def test_agent402_html_jsonld_keeps_the_good_block(agent402_html: dict[str, Any]
 
 
 def test_agent402_html_links(agent402_html: dict[str, Any]) -> None:
-    # Same origin only (GitHub and docs.agent402.tools are excluded), no javascript:/mailto:, no link
-    # back to this page (#pro), no legal pages or assets, tracking parameters dropped; docs-like kinds first.
+    # Same origin, plus docs on a sibling host of the same registrable domain (docs.agent402.tools,
+    # marked; GitHub is excluded), no javascript:/mailto:, no link back to this page (#pro), no legal
+    # pages or assets, tracking parameters dropped; docs-like kinds first.
     assert agent402_html["links"] == [
         {"url": "https://agent402.tools/llms.txt", "text": "llms.txt", "kind": "llms"},
         {"url": "https://agent402.tools/openapi.json", "text": "OpenAPI", "kind": "openapi"},
         {"url": "https://agent402.tools/docs", "text": "Docs", "kind": "docs"},
+        {"url": "https://docs.agent402.tools/guide", "text": "Guide (other host)", "kind": "docs", "sibling": True},
         {"url": "https://agent402.tools/docs/reference/models", "text": "Model reference", "kind": "reference"},
         {"url": "https://agent402.tools/pricing", "text": "Pricing", "kind": "pricing"},
         {"url": "https://agent402.tools/", "text": "agent402", "kind": "other"},
@@ -222,7 +224,7 @@ def test_aimo_responses_and_notes(aimo: dict[str, Any]) -> None:
         "text": "Sign-In-With-X<token> Base64-encoded JSON envelope containing a CAIP-122 sign-in message "
                 "and its cryptographic signature.",
     }]
-    assert aimo["endpoints"] == [
+    assert _without_description(aimo["endpoints"]) == [
         {"method": "POST", "path": "/chat/completions", "url": None},
         {"method": "POST", "path": "/api/v1/chat/completions", "url": "https://beta.aimo.network/api/v1/chat/completions"},
     ]
@@ -271,14 +273,15 @@ def test_gitbook_responses_notes_and_meta(gitbook: dict[str, Any]) -> None:
          "text": "JWT Token -- Pass a valid JWT (obtained from the authorization endpoint) to bypass payment."},
     ]
     # `{% openapi … path="/v1/chat/completions" method="post" %}` and the curls name one endpoint
-    assert gitbook["endpoints"] == [{"method": "POST", "path": "/v1/chat/completions",
+    assert _without_description(gitbook["endpoints"]) == [{"method": "POST", "path": "/v1/chat/completions",
                                      "url": "https://api.example.com/v1/chat/completions"}]
     assert gitbook["kind"] == "markdown"
     assert gitbook["title"] == "Chat Completions"
     assert gitbook["description"] == ("The chat completions endpoint provides OpenRouter-compatible LLM inference. "
                                       "It supports both streaming (Server-Sent Events) and non-streaming (JSON) "
                                       "responses.")
-    assert gitbook["links"] == [{"url": "https://docs.example.com/api/authentication.md",
+    assert gitbook["links"] == [{"url": "https://docs.example.com/api/openapi.yaml", "text": "OpenAPI", "kind": "openapi"},
+                                {"url": "https://docs.example.com/api/authentication.md",
                                  "text": "authorization endpoint", "kind": "docs"}]
 
 
@@ -299,6 +302,9 @@ def test_docs_for_merges_pages(agent402_text: dict[str, Any], agent402_html: dic
     assert docs_for([gitbook, agent402_html], "/v1/chat/completions", "POST")["example_body"]["temperature"] == 0.7
 
 
+NOTHING_FOUND = {"fields_source_url": None, "output_source_url": None, "description": None, "description_source_url": None}
+
+
 def test_docs_for_base_url_tail_and_method(aimo: dict[str, Any]) -> None:
     merged = docs_for([aimo], "https://beta.aimo.network/api/v1/chat/completions", "POST")
     assert merged["example_body"] == {"model": "gpt-4o", "messages": [{"role": "system", "content": "string"}]}
@@ -306,7 +312,8 @@ def test_docs_for_base_url_tail_and_method(aimo: dict[str, Any]) -> None:
     assert merged["output_example"]["object"] == "chat.completion"  # the success example, not the error
     assert merged["notes"][0]["text"].startswith("Sign-In-With-X")
     assert docs_for([aimo], "/api/v1/chat/completions", "GET") == {
-        "example_body": None, "example_source_url": None, "fields": [], "output_example": None, "notes": []}
+        "example_body": None, "example_source_url": None, "fields": [], "output_example": None, "notes": [],
+        **NOTHING_FOUND}
     assert docs_for([aimo], "/v1/other", "POST")["fields"] == []
 
 
@@ -337,7 +344,7 @@ curl -X POST https://api.example.com/users/:id/notes -d '{"text": "hi"}'
 def test_docs_for_tolerates_junk() -> None:
     junk: list[Any] = [None, 42, {"examples": [None, {"path": 5}], "fields": "x", "notes": [1]}, {}]
     assert docs_for(junk, "/x", "GET") == {"example_body": None, "example_source_url": None, "fields": [],
-                                           "output_example": None, "notes": []}
+                                           "output_example": None, "notes": [], **NOTHING_FOUND}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -596,7 +603,7 @@ def test_oversized_and_odd_inputs() -> None:
         p = extract_page(body, url, ctype)
         assert set(p) == set(PAGE_KEYS) and p["failed_stages"] == []
         json.dumps(p, allow_nan=False)
-    assert extract_page("str body: GET /v1/y", "https://a.example/", None)["endpoints"] == [
+    assert _without_description(extract_page("str body: GET /v1/y", "https://a.example/", None)["endpoints"]) == [
         {"method": "GET", "path": "/v1/y", "url": None}]
     assert extract_page(b"\xef\xbb\xbf<!DOCTYPE html><title>t</title>", "https://a.example/", None)["title"] == "t"
 
@@ -618,3 +625,8 @@ def test_fuzz_never_raises(pieces: list[str], ctype: str | None) -> None:
     assert p["failed_stages"] == []  # no stage fell back: a stage raising would be a bug
     json.dumps(p, allow_nan=False)
     docs_for([p], "/v1/x", "POST")
+
+
+def _without_description(endpoints: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Endpoints as compared before they carried their section's description (tests/test_docs_sections.py checks those)."""
+    return [{k: v for k, v in e.items() if k != "description"} for e in endpoints]

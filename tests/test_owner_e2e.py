@@ -70,8 +70,8 @@ def test_l402_and_mpp_endpoints_are_other_protocol(owner_build: dict[str, Any], 
     for record in (l402, mpp):
         assert record["trust_tier"] == "live"
         assert record["conformance"]["grade"] is None  # not graded as a broken x402 endpoint
-        assert [n["code"] for n in record["risk_notes"]][0] == "other_protocol"
-        assert "terms_declared_only" not in [n["code"] for n in record["risk_notes"]]
+        assert [n["code"] for n in record["risks"]][0] == "other_protocol"
+        assert "terms_declared_only" not in [n["code"] for n in record["risks"]]
     index = json.loads((owner_build["out"] / "index.json").read_text())
     entries = index["resources"] if isinstance(index, dict) else index
     protocols = {e["url"]: e["protocol"] for e in entries}

@@ -71,7 +71,7 @@ def test_two_crawls_report_a_price_change_a_removal_and_an_outage(own_fleet: dic
     records = {json.loads(line)["url"]: json.loads(line) for line in (out / "catalog.jsonl").read_text().splitlines()}
     drift, gone, down = (records[s] for s in seeds)
     assert [c["field"] for c in drift["terms_changes"]] == ["price"]
-    assert drift["price_usd"] == 0.002 and "price_changed" in [n["code"] for n in drift["risk_notes"]]
+    assert drift["price_usd"] == 0.002 and "price_changed" in [n["code"] for n in drift["risks"]]
     w24 = {w["window"]: w for w in down["health"]["windows"]}["24h"]
     assert (w24["samples"], w24["up"], w24["uptime_pct"]) == (2, 1, 50.0)
     assert down["trust_tier"] == "unreachable" and gone["status"] == "not_found"

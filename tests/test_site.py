@@ -325,7 +325,7 @@ def test_resource_page_sections(tmp_path: Path) -> None:
             output={"type": "json", "example": {"ok": True}}, source="bazaar")})],
         "example_request": ExampleRequest(method="POST", url="https://a.example/x", content_type="application/json",
                                           body={"q": "it's"}, source="bazaar"),
-        "risk_notes": [RiskNote(code="never_verified", severity="info", message="no test-buy yet")],
+        "risks": [RiskNote(code="never_verified", severity="info", message="no test-buy yet")],
         "conformance": Conformance(grade="B", warnings=1, findings=[Finding(code="amount_zero", severity="warning",
                                                                             message="amount is zero", where="accepts[0]")]),
         "trust_reasons": ["latest probe: usable 402"],

@@ -17,6 +17,7 @@ from crawler.discovery.openapi import parse_openapi
 from crawler.discovery.wellknown import parse_well_known
 from index.catalog.owner import origin_owner
 from index.protocol.declared import compare_declared
+from index.catalog.docs_hints import choose_hints
 from index.findings import CODES, Severity, finding, table
 from index.probe.budget import ListingWalk, capped_finding
 from index.store.write import _storable_probe
@@ -168,6 +169,12 @@ TRIGGERS: dict[str, Callable[[], Any]] = {
     "hints_too_large": lambda: parse_challenge(402, {}, json.dumps(challenge2(extensions={"bazaar": {
         "info": {"input": {"type": "http", "method": "POST", "bodyType": "json", "body": {"blob": "b" * 70_000}}},
         "schema": {}}})).encode()),
+    # catalog-time: docs hints beside a server's declared schema that types a field otherwise
+    "docs_hints_disagree": lambda: Discovered(findings=choose_hints(
+        {"source": "bazaar", "input": {"type": "http", "method": "POST"},
+         "input_schema": {"properties": {"body": {"properties": {"n": {"type": "string"}}}}}}, [],
+        {"source": "docs", "input": {"type": "http"},
+         "input_schema": {"properties": {"body": {"properties": {"n": {"type": "boolean"}}}}}})[1]),
     # discovery-time codes: produced by the discovery parsers and the declared-vs-live comparison
     "cross_origin_entry": lambda: parse_well_known({"resources": ["https://b.example/x"]}, "https://a.example/.well-known/x402"),
     "discovery_doc_invalid": lambda: parse_openapi(b"{not json", "https://a.example/openapi.json"),

@@ -16,7 +16,7 @@ from index.protocol.networks import HTTP_METHODS
 from index.urls import MAX_URL, origin_of
 
 # Where a candidate was learned of: Candidate["source"] = {"kind": <one of these>, "url": <page read>}.
-SOURCE_KINDS = ("seed", "facilitator", "well_known", "openapi", "llms_txt", "docs")
+SOURCE_KINDS = ("seed", "facilitator", "well_known", "openapi", "llms_txt", "docs", "docs-mention")
 
 MAX_KEPT_BYTES = 64 * 1024  # compact JSON of one kept body or hints value
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler.discovery import Candidate, Discovered, resolve_url, same_origin, source_of
+from index.docs.links import is_sibling
 from index.findings import finding
 from index.urls import canonical_url
 from index.untrusted import clean_text
@@ -42,6 +44,7 @@ _DOCS_SEGMENTS = frozenset({
     "guides", "tutorial", "tutorials", "learn", "quickstart", "getting-started", "faq", "help", "manual",
     "handbook", "examples", "changelog", "blog", "swagger", "redoc",
 })
+_DOCS_PATH = re.compile(r"(?:^|/)(?:docs?|documentation|reference|guides?|api-reference)(?:/|$)|\.(?:md|mdx|html?)$", re.I)
 _API_SEGMENT = re.compile(r"api|v[0-9]{1,3}|rpc|mcp")
 
 
@@ -85,6 +88,9 @@ class _Collector:
         if url is None:
             return None
         if not same_origin(url, self.page_url):
+            if is_sibling(url, self.page_url) and _DOCS_PATH.search(urlsplit(url).path):
+                self.docs(url)  # documentation on a sibling host (docs.example.com for api.example.com)
+                return None
             if len(self.cross_origin) < 10_000:
                 self.cross_origin.add(_key(url))
             return None

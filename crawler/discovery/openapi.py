@@ -236,7 +236,10 @@ def _operation(path: str, method: str, path_item: dict[str, Any], op: dict[str, 
 
     output = _output(op, refs)
     cand["hints"] = _hints(inp, schema_props, output, refs)
-    declared = payment_declared(op.get("x-payment-info", path_item.get("x-payment-info")))
+    declared = payment_declared(op.get("x-payment-info", path_item.get("x-payment-info"))) or {}
+    about = next((t for t in (op.get("description"), op.get("summary")) if isinstance(t, str) and t.strip()), None)
+    if about:  # the operation's own words: a record's summary when the 402 and the docs say nothing
+        declared["description"] = clean_text(about, MAX_TEXT)
     if declared:
         cand["declared"] = declared
     return cand

@@ -13,6 +13,7 @@ Same-origin rule: an origin speaks only for itself. Entries on another origin ar
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from crawler.discovery import (
@@ -26,7 +27,7 @@ from crawler.discovery import (
 )
 from crawler.discovery.facilitator import item_candidate
 from index.findings import finding
-from index.protocol.networks import HTTP_METHODS
+from index.protocol.networks import BODY_METHODS, HTTP_METHODS
 from index.protocol.owner_meta import read_owner_metadata
 from index.protocol.ownership import read_proofs
 from index.urls import canonical_url
@@ -103,11 +104,43 @@ def _simple_entry(entry: Any, page_url: str, source: dict[str, Any]) -> tuple[Ca
     return cand, raw
 
 
+_TEMPLATED = re.compile(r"/(?::[A-Za-z_]\w*|[^/]*(?:\{|%7[Bb])[^/]*)(?:/|$)")
+
+
+def _method_resource(entry: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """An item whose `resource` is "METHOD /path" (seen in the wild: AgentResolver, x402-books) as an
+    item with the path as its resource, and the method it names."""
+    res = entry.get("resource")
+    if not isinstance(res, str) or len(res) > 4096:
+        return entry, None
+    method, raw = split_method(res)
+    return ({**entry, "resource": raw}, method) if method else (entry, None)
+
+
+def _schema_hints(entry: dict[str, Any], cand: Candidate) -> None:
+    """An item's own `inputSchema` (a JSON Schema of the body) and `examples` ([body, …]) as hints and
+    an example body, when it declared no bazaar or outputSchema hints."""
+    schema, examples = entry.get("inputSchema"), entry.get("examples")
+    method = (cand.get("method") or "").upper()
+    if cand.get("hints") or not isinstance(schema, dict) or method not in BODY_METHODS:
+        return
+    inp: dict[str, Any] = {"type": "http", "method": method, "bodyType": "json"}
+    example = examples[0] if isinstance(examples, list) and examples and isinstance(examples[0], dict) else None
+    if example is not None:
+        inp["body"] = example
+    ok, hints = kept_value({"source": "well_known", "input": inp,
+                            "input_schema": {"type": "object", "properties": {"body": schema}}}, MAX_KEPT_BYTES)
+    if ok:
+        cand["hints"] = hints
+        if example is not None:
+            cand["body"] = hints["input"]["body"]
+
+
 def parse_well_known(obj: Any, page_url: str) -> Discovered:
     """Candidates from a well-known x402 manifest (either shape), same-origin entries only.
 
     info: {"version"?, "instructions"?, "ownership_proofs"?, "owner"? (index.protocol.owner_meta), "last_updated"?,
-    "invalid_entries", "entries_truncated"}.
+    "invalid_entries", "templated_skipped" (entries whose path is a template such as /read/:id), "entries_truncated"}.
     """
     found = Discovered()
     if not isinstance(obj, dict):
@@ -147,12 +180,16 @@ def _read(obj: dict[str, Any], page_url: str, found: Discovered) -> None:
             listed += len(value)
             entries.extend((f"{key}[{i}]", e) for i, e in enumerate(value[:MAX_ENTRIES]))
     info["entries_truncated"] = max(0, listed - MAX_ENTRIES)
-    invalid = 0
+    invalid = templated = 0
     seen: set[tuple[str, str]] = set()
     default_version = version if version in (1, 2) else None
     for where, entry in entries[:MAX_ENTRIES]:
         if isinstance(entry, dict) and _is_item(entry):
+            entry, said_method = _method_resource(entry)
             cand = item_candidate(entry, source, page_url, default_version)
+            if cand is not None:
+                cand["method"] = cand.get("method") or said_method
+                _schema_hints(entry, cand)
             raw = cand["url"] if cand else None
             if cand is not None and updated and "last_updated" not in cand.get("declared", {}):
                 cand.setdefault("declared", {})["last_updated"] = updated
@@ -160,6 +197,9 @@ def _read(obj: dict[str, Any], page_url: str, found: Discovered) -> None:
             cand, raw = _simple_entry(entry, page_url, source)
         if cand is None:
             invalid += 1
+            continue
+        if _TEMPLATED.search(cand["url"].split("?", 1)[0]):  # /providers/{name}, /read/:id: a route, not a call
+            templated += 1
             continue
         if not same_origin(cand["url"], page_url):
             found.findings.append(finding("cross_origin_entry", where, (raw or cand["url"])[:200]))
@@ -170,4 +210,5 @@ def _read(obj: dict[str, Any], page_url: str, found: Discovered) -> None:
         seen.add(key)
         found.candidates.append(cand)
     info["invalid_entries"] = invalid
+    info["templated_skipped"] = templated
     found.info = info

@@ -19,6 +19,7 @@ that origin's discovery too.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -28,13 +29,14 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler import stats
-from crawler.discovery import Candidate, Discovered
+from crawler.discovery import Candidate, Discovered, resolve_url
 from crawler.discovery.dns import discover_domain
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
 from crawler.discovery.llms import MAX_LINKS as LLMS_MAX_LINKS
 from crawler.discovery.openapi import OPENAPI_PATHS, parse_openapi
 from crawler.discovery.wellknown import WELL_KNOWN_PATHS, parse_well_known
 from crawler.failures import exception_names
+from index.docs.links import is_sibling
 from index.docs.page import extract_page
 from index.probe.budget import capped_finding, docs_budget_finding
 from index.probe.outcomes import classify_failure
@@ -94,33 +96,44 @@ class OriginDiscovery:
                        meta={"origin": origin, "page_kind": kind, "dont_obey_robotstxt": not obey_robots,
                              "handle_httpstatus_all": True, "dont_redirect": False})
 
-    def _docs_requests(self, origin: str, links: list[str], findings: list[dict[str, Any]]) -> list[Request]:
-        """Requests for the docs links a page offers, within the origin's budget; the first time the
-        budget turns one away, a `discovery_capped` finding on `findings` (index.probe.budget)."""
+    def _docs_requests(self, origin: str, links: list[str] | list[tuple[str, str, bool]],
+                       findings: list[dict[str, Any]]) -> list[Request]:
+        """Requests for the docs links a page offers (URLs, or (URL, kind, sibling_ok) as _docs_request
+        takes them), within the origin's budget; the first time the budget turns one away, a
+        `discovery_capped` finding on `findings` (index.probe.budget)."""
         out = []
-        for link in links:
+        for entry in links:
+            link, link_kind, sibling_ok = entry if isinstance(entry, tuple) else (entry, "docs", False)
             if self._docs_budget.get(origin, 0) <= 0:
                 if origin not in self._docs_capped:
                     self._docs_capped.add(origin)
                     findings.append(docs_budget_finding(origin, self.settings.getint("X402_DOCS_PAGES")))
                 break
-            req = self._docs_request(origin, link)
+            req = self._docs_request(origin, link, link_kind, sibling_ok)
             if req is not None:
                 out.append(req)
         return out
 
-    def _docs_request(self, origin: str, url: str) -> Request | None:
+    def _docs_request(self, origin: str, url: str, kind: str = "docs", sibling_ok: bool = False) -> Request | None:
+        """A docs page of the origin (or, kind "openapi", an OpenAPI document a page embeds), within the
+        origin's page budget; None when off-origin, already queued or over budget. With `sibling_ok`
+        (a link from the origin's homepage or llms.txt), a docs page on a sibling host of the same
+        registrable domain (index.docs.links.is_sibling) is read too, as one of this origin's pages."""
         try:
             url = canonical_url(url)
         except ValueError:
             return None
-        if origin_of(url) != origin or url in self._docs_queued or self._docs_budget.get(origin, 0) <= 0:
+        off_origin = origin_of(url) != origin
+        if off_origin and not (sibling_ok and kind == "docs" and is_sibling(url, origin)):
+            return None
+        if url in self._docs_queued or self._docs_budget.get(origin, 0) <= 0:
             return None
         self._docs_budget[origin] -= 1
         self._docs_queued.add(url)
+        accept = HTML_ACCEPT if kind == "docs" else "application/json, application/yaml;q=0.9, text/plain;q=0.8"
         return Request(url, callback=self.parse_origin_file, errback=self.origin_file_failed,
-                       headers={"Accept": HTML_ACCEPT}, dont_filter=True,
-                       meta={"origin": origin, "page_kind": "docs", "handle_httpstatus_all": True})
+                       headers={"Accept": accept}, dont_filter=True,
+                       meta={"origin": origin, "page_kind": kind, "handle_httpstatus_all": True, "sibling": off_origin})
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -149,7 +162,8 @@ class OriginDiscovery:
                                     LLMS_MAX_LINKS)
             if capped is not None:
                 found.findings.append(capped)
-            docs = self._docs_requests(origin, found.docs_links, found.findings)
+            docs = self._docs_requests(origin, [(link, "docs", kind == "llms_txt") for link in found.docs_links],
+                                       found.findings)
             page["extracted"] = {"candidates": len(found.candidates), "findings": found.findings, "info": found.info,
                                  "docs_links": found.docs_links[:50]}
             yield page
@@ -158,7 +172,7 @@ class OriginDiscovery:
             return
         if kind in ("homepage", "parent_homepage", "docs"):
             extract = extract_page(response.body, response.url, content_type)
-            links = [link["url"] for link in extract.get("links") or [] if link.get("kind") in DOCS_LINK_KINDS]
+            links = _followed_links(extract, kind, bool(meta.get("sibling")))
             over_budget: list[dict[str, Any]] = []
             docs = [] if kind == "parent_homepage" else self._docs_requests(origin, links, over_budget)
             if over_budget:
@@ -172,6 +186,8 @@ class OriginDiscovery:
                               dont_filter=True, meta={"origin": origin, "page_kind": "favicon", "handle_httpstatus_all": True,
                                                       "download_maxsize": 256 * 1024})
             yield from self._discovered(origin, _docs_candidates(extract, response.url), "docs")
+            if kind == "docs":  # a homepage's endpoint list names what its docs pages show how to call
+                yield from self._discovered(origin, mentioned_candidates(extract, response.url), "docs-mention")
             yield from docs
 
     async def parse_manifest_and_dns(self, response: Response) -> AsyncIterator[Any]:
@@ -235,6 +251,43 @@ class OriginDiscovery:
                 continue
             cand.setdefault("source", {"kind": source_kind, "url": origin})
             yield from self.candidate_requests([cand])
+
+
+MAX_MENTIONS = 20  # endpoints named only in a page's prose, probed per page
+_ROUTE_TEMPLATE = re.compile(r"[{}<>]|/:[A-Za-z_]")
+
+
+def mentioned_candidates(extract: dict[str, Any], page_url: str) -> list[Candidate]:
+    """Endpoints a docs page names only in prose or headings (`POST /v1/pro/chat/completions`), with no
+    example of its own: candidates with source kind "docs-mention", probed at low priority (the probe
+    spider lowers their requests). Paths resolve against the page; route templates are not probed."""
+    shown = {(ex.get("method"), ex.get("path")) for ex in extract.get("examples") or [] if isinstance(ex, dict)}
+    out: list[Candidate] = []
+    for e in extract.get("endpoints") or []:
+        if not isinstance(e, dict) or (e.get("method"), e.get("path")) in shown or not isinstance(e.get("path"), str):
+            continue
+        if _ROUTE_TEMPLATE.search(e["path"]) or len(out) >= MAX_MENTIONS:
+            continue
+        url = resolve_url(e["url"] if isinstance(e.get("url"), str) else e["path"], page_url)
+        if url is not None:
+            out.append({"url": url, "method": e.get("method") or "GET", "source": {"kind": "docs-mention", "url": page_url}})
+    return out
+
+
+def _followed_links(extract: dict[str, Any], kind: str, from_sibling: bool) -> list[tuple[str, str, bool]]:
+    """(URL, kind, sibling_ok) of the docs links a page offers: an OpenAPI document a page embeds
+    (GitBook {% openapi src=… %}, Redoc, Swagger UI) is read as OpenAPI; a sibling host's docs only
+    when the origin's own homepage links them, never further."""
+    out = []
+    for link in extract.get("links") or []:
+        if link.get("kind") not in DOCS_LINK_KINDS:
+            continue
+        if link.get("sibling") and (kind != "homepage" or from_sibling):
+            continue
+        path = urlsplit(link["url"]).path
+        as_openapi = link["kind"] == "openapi" and path not in OPENAPI_PATHS and path.lower().endswith((".json", ".yaml", ".yml"))
+        out.append((link["url"], "openapi" if as_openapi else "docs", bool(link.get("sibling"))))
+    return out
 
 
 def page_item(origin: str, url: str, page_kind: str, *, status: int | None = None, error_code: str | None = None,

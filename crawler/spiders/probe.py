@@ -62,6 +62,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         self._queued: set[tuple[str, str]] = set()
         self._finished: set[tuple[str, str]] = set()
         self._sources: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # Validate-first endpoints (400/422 to every body we had): a body that arrives later in the
+        # same crawl (docs example, OpenAPI schema, listing) earns one more probe with it.
+        self._unprobeable: set[tuple[str, str]] = set()
+        self._body_later: dict[tuple[str, str], Candidate] = {}
+        self._reprobed: set[tuple[str, str]] = set()
         # Resources this run leaves alone (not due, or already probed before a crash): discovery
         # that names one records a sighting of its source instead of probing it.
         for url, method in known or []:
@@ -87,7 +92,12 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         """Probe requests for new candidates; for one already probed in this crawl, a `source` item
         so its provenance still lands on the resource; and the discovery of each new origin."""
         for cand in candidates:
+            mention = (cand.get("source") or {}).get("kind") == "docs-mention"
+            if mention and self._queued_without_query(cand):
+                continue  # already asked for, with its example's query
             req = self._probe_request(cand)
+            if req is not None and mention:
+                req = req.replace(priority=-10)  # named in prose only: after every listed endpoint
             if req is not None:
                 yield req
                 yield from self.origin_requests(req.meta["url"])
@@ -95,6 +105,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
                 key = resource_key(cand)
                 if key is not None and key in self._finished:
                     yield source_item(key, _source_with_claims(cand) or {})
+
+    def _queued_without_query(self, cand: Candidate) -> bool:
+        """True when the crawl already queued this URL (any query) with this method."""
+        url, method = str(cand.get("url") or "").split("?", 1)[0], (cand.get("method") or "GET").upper()
+        return any(m == method and u.split("?", 1)[0] == url for u, m in self._queued)
 
     def _discovery_request(self, facilitator: str, offset: int, page: int = 0) -> Request:
         limit = self.settings.getint("X402_DISCOVERY_PAGE_SIZE")
@@ -104,7 +119,8 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             dont_filter=True,
         )
 
-    def _probe_request(self, cand: Candidate, attempt: int = 0, prior: list[dict[str, Any]] | None = None) -> Request | None:
+    def _probe_request(self, cand: Candidate, attempt: int = 0, prior: list[dict[str, Any]] | None = None,
+                       fresh: bool = True) -> Request | None:
         """The request for attempt number `attempt` of a candidate's probe plan (None when the plan is
         exhausted, the URL is unusable, or the candidate was already queued)."""
         try:
@@ -113,8 +129,13 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             self.crawler.stats.inc_value(stats.BAD_URL)
             return None
         key = (url, (cand.get("method") or "GET").upper())
-        if attempt == 0:
+        if attempt == 0 and fresh:
             source = _source_with_claims(cand)
+            if _brings_body(cand) and key not in self._reprobed:
+                if key in self._unprobeable:  # refused our bodies so far: ask again with this one
+                    return self._reprobe(cand, key, source)
+                if key in self._queued and key not in self._finished:
+                    self._body_later.setdefault(key, cand)  # in flight: used if that probe ends unprobeable
             if source and key in self._sources and source not in self._sources[key] and key in self._finished:
                 return None  # already probed: the caller records this source as a sighting
             self._sources.setdefault(key, [])
@@ -144,6 +165,16 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
                                errback=self.probe_failed, meta=meta, dont_filter=True)
         return Request(step.url, method=step.method, callback=self.parse_probe, errback=self.probe_failed,
                        meta=meta, dont_filter=True)
+
+    def _reprobe(self, cand: Candidate, key: tuple[str, str], source: dict[str, Any] | None) -> Request | None:
+        """A validate-first endpoint probed again, in the same crawl, with the body a later source gave."""
+        self._reprobed.add(key)
+        self._unprobeable.discard(key)
+        sources = self._sources.setdefault(key, [])
+        if source and source not in sources:
+            sources.append(source)
+        self.crawler.stats.inc_value(stats.REPROBED)
+        return self._probe_request(cand, 0, [], fresh=False)
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -219,13 +250,21 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     def _finish(self, meta: dict[str, Any], final: ProbeItem) -> Iterator[ProbeItem]:
         """Yield every attempt of one probe, stamped with the resource they belong to: the method
-        that got a real answer when one did, else the first method asked."""
+        that got a real answer when one did; else, when the first method was refused as a method
+        (405) and another was refused only for its body (400/415/422), that one (a POST route seeded
+        as a bare URL is one POST resource, not a dead GET twin); else the first method asked."""
         attempts = [*meta["prior"], final]
         answered = final["outcome"] in _GOOD_ANSWERS
-        resource_method = final["method"] if answered else attempts[0]["method"]
+        body_refused = [a["method"] for a in attempts if a.get("http_status") in (400, 415, 422)]
+        resource_method = final["method"] if answered else (
+            body_refused[0] if attempts[0].get("http_status") == 405 and body_refused else attempts[0]["method"])
         self.crawler.stats.inc_value(stats.OUTCOME + final["outcome"])
         self._finished.add(meta["queue_key"])
         stored_as = (meta["url"], resource_method)
+        later = None
+        if final["outcome"] == Outcome.UNPROBEABLE.value:
+            self._unprobeable.update({meta["queue_key"], stored_as})
+            later = self._body_later.pop(meta["queue_key"], None)
         if stored_as != meta["queue_key"]:  # a GET refused, paid by POST: a later "POST url" is the same resource
             self._queued.add(stored_as)
             self._finished.add(stored_as)
@@ -234,6 +273,10 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             item["resource_method"] = resource_method
             item["final"] = item is final
             yield item
+        if later is not None and meta["queue_key"] not in self._reprobed:
+            retry = self._reprobe(later, meta["queue_key"], _source_with_claims(later))
+            if retry is not None:
+                yield retry
 
     # -- items ----------------------------------------------------------------------------------
 
@@ -292,6 +335,16 @@ def _source_with_claims(cand: Candidate) -> dict[str, Any] | None:
     if cand.get("body") is not None:
         declared["example_body"] = cand["body"]
     return {**source, "declared": declared} if declared else dict(source)
+
+
+def _brings_body(cand: Candidate) -> bool:
+    """True when a candidate carries a request body, or a body schema to build one from."""
+    if cand.get("body") is not None:
+        return True
+    hints = cand.get("hints") or {}
+    schema = hints.get("input_schema") if isinstance(hints, dict) else None
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    return isinstance(props, dict) and isinstance(props.get("body"), dict)
 
 
 def _split(arg: str) -> list[str]:

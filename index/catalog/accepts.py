@@ -37,7 +37,8 @@ def accept_record(opt: Any, hints: dict[str, Any]) -> AcceptRecord:
         mime_type=get("mime_type"), description=get("description"), verified=bool(get("verified", False)),
         verified_at=iso_z(verified_at) if isinstance(verified_at, datetime) else verified_at,
         hints=Hints(input=hints.get("input"), output=hints.get("output"), source=hints.get("source"),
-                    input_schema=hints.get("input_schema") if isinstance(hints.get("input_schema"), dict) else None),
+                    input_schema=hints.get("input_schema") if isinstance(hints.get("input_schema"), dict) else None,
+                    url=hints.get("url"), output_source=hints.get("output_source")),
     )
 
 
@@ -66,12 +67,13 @@ def primary_accept(accepts: list[AcceptRecord]) -> AcceptRecord | None:
     return next((a for a in accepts if a.asset_decimals is not None and a.max_amount_required_atomic is not None), None)
 
 
-def resource_accepts(res: Resource, options: list[PaymentOption],
-                     declared: list[dict[str, Any]]) -> tuple[list[AcceptRecord], str]:
+def resource_accepts(res: Resource, options: list[PaymentOption], declared: list[dict[str, Any]],
+                     hints: dict[str, Any] | None = None) -> tuple[list[AcceptRecord], str]:
     """A resource's accepts, and where its terms come from: its latest usable 402 once it answered one,
-    else what a source declared."""
+    else what a source declared. Each carries `hints` (index.catalog.docs_hints.choose_hints), else the 402's."""
     if res.last_paid_at is not None:
-        return [accept_record(o, res.hints or {}) for o in sorted(options, key=lambda o: o.position)], "probe"
+        hints = hints if hints is not None else res.hints or {}
+        return [accept_record(o, hints) for o in sorted(options, key=lambda o: o.position)], "probe"
     sources = res.sources or []
     kind = next((s.get("kind") for s in sources if (s.get("declared") or {}).get("accepts")), "source")
-    return [accept_record(a, {}) for a in declared_accepts(declared)], f"declared:{kind}"
+    return [accept_record(a, hints or {}) for a in declared_accepts(declared)], f"declared:{kind}"

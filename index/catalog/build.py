@@ -10,7 +10,7 @@ in the database, so two builds of one database are byte-identical.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,12 +23,13 @@ from index.catalog import describe
 from index.catalog import pricing
 from index.catalog.accepts import declared_accepts, declared_terms, primary_accept, resource_accepts
 from index.catalog.categories import classify_fields
+from index.catalog.docs_hints import choose_hints, docs_hints, input_fields, openapi_description, output_keys, whole_body
 from index.catalog.docs_match import docs_for
 from index.catalog.owner import PROOF_KINDS, OwnerView, origin_owner
 from index.catalog.examples import example_request
 from index.untrusted import iso_z
 from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_figures
-from index.catalog.jsonld import json_ld, site_link
+from index.catalog.jsonld import site_link
 from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
 from index.catalog.record import (
     AcceptRecord,
@@ -39,11 +40,13 @@ from index.catalog.record import (
     Health,
     OriginRef,
     OtherProtocol,
-    PricingSanity,
     SourceRef,
 )
 from index.store.engine import chunks
-from index.catalog.trust import Facts, price_changed_recently, risk_notes, tier
+from index.catalog.variants import fold_query_variants, terms_of
+from index.catalog.finish import Draft as _Draft
+from index.catalog.finish import finish_record, finish_records
+from index.catalog.trust import Facts
 
 DOC_KINDS = ("docs", "homepage", "parent_homepage")  # pages docs_for reads, best first
 
@@ -66,18 +69,6 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-@dataclass
-class _Draft:
-    """A record before the category-wide pricing pass."""
-
-    fields: dict[str, Any]
-    facts: Facts
-    primary_atomic: int | None
-    primary_decimals: int | None
-    primary_usd: Decimal | None
-    finding_codes: list[str] = field(default_factory=list)
 
 
 def _description(res: Resource, accepts: list[AcceptRecord]) -> str | None:
@@ -116,25 +107,30 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
            samples: list[Sample], history: list[tuple[datetime, list[dict[str, Any]]]],
            window_end: datetime, generated_at: str, site_url: str,
            status_changes: list[dict[str, Any]] | None = None, owner: OwnerView | None = None,
-           other: dict[str, Any] | None = None) -> _Draft:
-    hints = res.hints or {}
+           other: dict[str, Any] | None = None, variant_url: str | None = None) -> _Draft:
     sources = res.sources or []
     declared = declared_terms(sources)
     ever_paid = res.last_paid_at is not None
-    accepts, terms_source = resource_accepts(res, options, declared)
     path = urlsplit(res.url).path
     docs = docs_for(extracts, path, res.method) if extracts else {}
+    hints, hint_findings = choose_hints(res.hints, declared, docs_hints(docs, res.method) if docs else None)
+    accepts, terms_source = resource_accepts(res, options, declared, hints)
     description = _description(res, accepts)
     words = owner.words(res.url, res.method) if owner else {}  # a verified owner's text wins over ours
     provider = describe.provider_name(words.get("name") or res.service_name, origin.title, origin.host)
     category = words.get("category") or _category(res, origin, accepts, path, description)
-    summary, summary_derived = describe.summary(description or words.get("resource_description"), res.method,
-                                                res.url, origin.host)
+    summary, summary_source = describe.summary(
+        [(description, "challenge"), (words.get("resource_description"), "owner"), (docs.get("description"), "docs"),
+         (openapi_description(sources), "openapi"), (words.get("description") or origin.description, "origin")],
+        res.method, res.url, origin.host)
     owner_fields = [name for name, key in (("title", "name"), ("category", "category"), ("origin.title", "name"),
                                            ("origin.description", "description")) if words.get(key)]
-    if not description and words.get("resource_description"):
+    if summary_source == "owner":
         owner_fields.append("summary")
-    example = example_request(res.url, res.method, hints, docs.get("example_body"), declared)
+    docs_body = docs.get("example_body") if whole_body(docs.get("example_body"), docs.get("fields")) else None
+    example = example_request(res.url, res.method, hints, docs_body, declared)
+    if variant_url and example.url == res.url:  # a query-string variant with the same terms was folded into this one
+        example = replace(example, url=variant_url, source=example.source or "probe", null_reason=example.null_reason)
     primary = primary_accept(accepts)
     prices = [a.price_usd for a in accepts if a.price_usd is not None]
     price_usd = min(prices) if prices else None
@@ -151,6 +147,9 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         res.url, res.method, [(a.network_caip2 or a.network, a.testnet) for a in accepts])
     buy = BuyInstructions(command=buy_cmd, pay_command=pay_cmd, crawl_command=crawl_cmd, page=f"{page}#test-buy")
     findings = [f for f in (res.findings or []) if isinstance(f, dict)] if ever_paid else []
+    if hints.get("input"):  # the record describes its input after all (docs, OpenAPI): not "not agent-callable"
+        findings = [f for f in findings if f.get("code") != "no_input_schema"]
+    findings += hint_findings
     findings += owner.findings if owner else []  # proofs that did not verify: errors of every resource of the origin
     errors = sum(1 for f in findings if f.get("severity") == "error")
     warnings = sum(1 for f in findings if f.get("severity") == "warning")
@@ -170,7 +169,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         window_end=window_end, url=res.url, verified=bool(verified_at) and res.status == "paid",
         origin_identified=bool(origin.title or origin.description or words), error_findings=errors,
         owner_verified=bool(owner and owner.verified), other_protocol=(other or {}).get("protocol"),
-        networks_testnet=[a.testnet for a in accepts], pay_tos=[a.pay_to for a in accepts if a.pay_to],
+        networks_testnet=[a.testnet for a in accepts],
+        pay_tos=[(a.network_caip2 or a.network, a.pay_to) for a in accepts if a.pay_to],
         unknown_assets=sum(1 for a in accepts if a.asset_symbol is None), changes=changes, auth_notes=auth_notes,
     )
     null_reasons: dict[str, str] = {}
@@ -189,18 +189,23 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
             null_reasons[f"origin.{name}"] = f"the origin's pages gave no {name}"
     prompt = describe.example_prompt(res.url, example.url, example.body)
     if prompt is None:
-        null_reasons["example_prompt"] = "no example request to phrase a prompt from"
+        null_reasons["example_prompt"] = ("no example request to phrase a prompt from" if example.body is None
+                                          and example.url == res.url else
+                                          "the example holds no user message or value a person would write")
+    known = {"description": summary if summary_source != "template" else None, "input_fields": input_fields(hints),
+             "output_keys": output_keys(hints), "price": price_text, "networks": network_names,
+             "asset": primary.asset_symbol if primary else None}
+    cases, buyer = describe.use_cases(res.url, known), describe.ideal_buyer(res.url, provider, known)
+    null_reasons.update(describe.copy_null_reasons(cases, buyer))
     fields = dict(
         generated_at=generated_at, slug=res.slug, title=title, url=res.url, category=category, summary=summary,
-        seo=seo, use_cases=describe.use_cases(category, res.url, provider),
-        ideal_buyer=describe.ideal_buyer(category, res.url, provider),
-        example_prompt=prompt,
+        seo=seo, use_cases=cases, ideal_buyer=buyer, example_prompt=prompt, summary_source=summary_source,
         example_request_body=example.body, accepts=accepts,
         origin=OriginRef(slug=origin.slug, host=origin.host, title=words.get("name") or origin.title,
                          description=words.get("description") or origin.description, url=origin.url, favicon=origin.favicon),
-        axon_deep_link=buy.page, method=res.method, tags=list(res.tags or []),
+        axon_deep_link=None, method=res.method, tags=list(res.tags or []),
         example_request=ExampleRequest(method=example.method, url=example.url, content_type=example.content_type,
-                                       body=example.body, source=example.source),
+                                       body=example.body, source=example.source, placeholder=example.placeholder),
         test_buy=buy, status=res.status or "unknown", terms_source=terms_source, x402_version=res.x402_version,
         networks=sorted({a.network_caip2 for a in accepts if a.network_caip2}), price_usd=price_usd,
         first_seen=_iso(res.first_seen), last_seen=_iso(res.last_seen), last_probed_at=_iso(res.last_probed_at),
@@ -217,8 +222,9 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         other_protocol=OtherProtocol(**other) if other else None,
         derived_fields=sorted([*(f for f in ("category", "title") if f not in owner_fields),
                                "seo", "use_cases", "ideal_buyer", "example_prompt",
-                               "pricing_sanity", "trust_tier", "risk_notes", "json_ld",
-                               *(["summary"] if summary_derived else []),
+                               "pricing_sanity", "trust_tier", "risk_notes", "risks", "json_ld",
+                               *(["summary"] if summary_source not in ("challenge", "owner") else []),
+                               *(["accepts.hints"] if hints.get("source") == "docs" or hints.get("output_source") else []),
                                *(["example_request_body"] if example.source in ("schema", "docs") else [])]),
         json_ld_parts=dict(slug=res.slug, name=title, description=seo["description"], url=res.url, category=category,
                            page=page, origin_page=site_link(site_url, f"o/{origin.slug}.html"), origin_url=origin.url,
@@ -227,36 +233,6 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     )
     return _Draft(fields, facts, atomic, primary.asset_decimals if primary else None, usd,
                   [str(f.get("code")) for f in findings])
-
-
-def _finish(draft: _Draft, check: pricing.Sanity) -> CatalogRecord:
-    fields, facts = draft.fields, draft.facts
-    facts.decimal_suspect = pricing.decimal_suspect(draft.primary_atomic, draft.primary_decimals,
-                                                    draft.primary_usd, draft.finding_codes)
-    suspect = bool(facts.decimal_suspect)
-    tier_name, reasons = tier(facts)
-    null_reasons = fields.pop("null_reasons")
-    if check.ratio is None:
-        null_reasons["pricing_sanity.ratio"] = (
-            f"fewer than {pricing.MIN_PEERS} comparable prices in the category" if draft.primary_atomic is not None
-            else "no price in an asset with known decimals")
-    return CatalogRecord(
-        **{k: v for k, v in fields.items() if k != "json_ld_parts"},
-        pricing_sanity=PricingSanity(flag=check.flag, ratio=check.ratio, median_category_atomic=check.median_atomic,
-                                     peers=check.peers, decimals=draft.primary_decimals),
-        pricing_decimal_suspect=suspect,
-        pricing_review_required=pricing.review_required(check.flag, suspect, price_changed_recently(facts)),
-        trust_tier=tier_name, trust_reasons=reasons, risk_notes=risk_notes(facts),
-        json_ld=json_ld(**fields["json_ld_parts"]), null_reasons=null_reasons,
-    )
-
-
-def finish_records(drafts: Iterable[_Draft]) -> list[CatalogRecord]:
-    """Pricing sanity needs the whole category: peers are the other records' primary atomic prices
-    in the same category on assets with the same decimals."""
-    drafts = list(drafts)
-    checks = pricing.catalog_sanity([(d.fields["category"], d.primary_atomic, d.primary_decimals) for d in drafts])
-    return [_finish(d, check) for d, check in zip(drafts, checks, strict=True)]
 
 
 def _in_catalog(res: Resource) -> bool:
@@ -276,9 +252,17 @@ def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -
         if slug is not None:
             query = query.where(Resource.slug == slug)
         resources = [r for r in session.exec(query).all() if _in_catalog(r)]
+        variants = []  # one record's query-string variants, which decide whether it is folded (index.catalog.variants)
+        if slug is not None and resources:
+            base = resources[0].url.split("?", 1)[0]
+            variants = [r for r in session.exec(select(Resource).where(Resource.url.startswith(base))).all()  # type: ignore[attr-defined]
+                        if r.id != resources[0].id and _in_catalog(r)]
+        origins, options = _origins_and_options(session, resources + variants)
+        folded, variant_urls = fold_query_variants(
+            (r.id, r.url, r.method, terms_of(options.get(r.id, []))) for r in sorted(resources + variants, key=lambda r: r.id)
+            if r.last_paid_at is not None)
+        resources = [r for r in resources if r.id not in folded]
         ids = sorted(r.id for r in resources)
-
-        origins, options = _origins_and_options(session, resources)
         extracts: dict[int, list[dict[str, Any]]] = {}
         rank = {k: i for i, k in enumerate(DOC_KINDS)}
         pages = _by_ids(session, origins, lambda c: select(DocPage).where(DocPage.origin_id.in_(c), DocPage.kind.in_(DOC_KINDS)))  # type: ignore[attr-defined]
@@ -315,7 +299,7 @@ def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -
     generated_at = _iso(window_end) or ""
     drafts = [_draft(r, origins[r.origin_id], options.get(r.id, []), extracts.get(r.origin_id, []),
                      samples.get(r.id, []), history.get(r.id, []), window_end, generated_at, site_url,
-                     status_changes.get(r.id), owners.get(r.origin_id), others.get(r.id))
+                     status_changes.get(r.id), owners.get(r.origin_id), others.get(r.id), variant_urls.get(r.id))
               for r in resources]
     if slug is not None:  # one record: its peers need only every other resource's category and price
         if not drafts:
@@ -327,7 +311,7 @@ def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -
         d = drafts[0]
         keys = [_pricing_key(r, origins[r.origin_id], options.get(r.id, []), owners.get(r.origin_id)) for r in others]
         keys.append((d.fields["category"], d.primary_atomic, d.primary_decimals))
-        return [_finish(d, pricing.catalog_sanity(keys)[-1])]
+        return [finish_record(d, pricing.catalog_sanity(keys)[-1])]
     return sorted(finish_records(drafts), key=lambda r: r.slug)
 
 

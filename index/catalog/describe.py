@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from index.catalog.docs_hints import is_placeholder
 from index.catalog.categories import category
 from index.paths import WALLET_FILE
 from index.probe.netguard import host_block_reason
@@ -61,11 +62,14 @@ def title(provider: str, url: str) -> str:
     return clip(f"{provider} · {readable_path(url)}", 120)
 
 
-def summary(description: str | None, method: str, url: str, host: str) -> tuple[str, bool]:
-    """(summary, derived): the server's description, or a plain sentence when it gave none."""
-    if description and description.strip():
-        return clip(description, MAX_SUMMARY), False
-    return f"Paid {method} endpoint {urlsplit(url).path or '/'} on {host}.", True
+def summary(options: list[tuple[str | None, str]], method: str, url: str, host: str) -> tuple[str, str]:
+    """(summary, where it came from): the first description among `options` ((text, source) pairs, best
+    first: the 402's, the docs section's, the OpenAPI operation's, the origin's), else a plain sentence
+    ("template")."""
+    for text, source in options:
+        if isinstance(text, str) and text.strip():
+            return clip(text, MAX_SUMMARY), source
+    return f"Paid {method} endpoint {urlsplit(url).path or '/'} on {host}.", "template"
 
 
 def price_phrase(price_usd: float | None, amount: str | None, symbol: str | None, atomic: str | None) -> str | None:
@@ -92,13 +96,53 @@ def seo(provider: str, url: str, summary_text: str, price: str | None, network_n
     return {"title": clip(head, MAX_SEO_TITLE), "description": text + tail}
 
 
-def use_cases(category_name: str, url: str, provider: str) -> list[str]:
+def _names(items: list[str], limit: int = 4) -> str:
+    items = [f"`{i}`" for i in items[:limit]]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def use_cases(url: str, known: dict[str, Any]) -> list[str]:
+    """Use cases built from what the record says of this resource (`known`: description, input_fields
+    (required first), output_keys, price (phrase), asset (symbol), networks (names)). Empty when we know
+    neither its input, its output nor a description: a category's boilerplate would say nothing true
+    about this endpoint in particular. Never names an asset or a network the accepts do not carry."""
     thing = readable_path(url).lower()
-    return [t.format(thing=thing, provider=provider) for t in category(category_name).use_cases]
+    fields, outputs = known.get("input_fields") or [], known.get("output_keys") or []
+    if not (fields or outputs or known.get("description")):
+        return []
+    out = []
+    if fields:
+        out.append(clip(f"Call {thing} from an agent with {_names(fields)}", 160))
+    elif known.get("description"):
+        out.append(clip(f"Call {thing} from an agent: {known['description']}", 160))
+    if outputs:
+        out.append(clip(f"Use the {_names(outputs)} of its JSON answer in the next step of a plan", 160))
+    if known.get("price") and known.get("asset"):
+        where = f" on {', '.join(known['networks'])}" if known.get("networks") else ""
+        out.append(clip(f"Pay {known['price']} in {known['asset']}{where} over x402", 160))
+    return out
 
 
-def ideal_buyer(category_name: str, url: str, provider: str) -> str:
-    return category(category_name).buyer.format(thing=readable_path(url).lower(), provider=provider)
+def ideal_buyer(url: str, provider: str, known: dict[str, Any]) -> str | None:
+    """Who this resource is for, from the same facts as use_cases; None when nothing specific is known."""
+    if not (known.get("input_fields") or known.get("output_keys") or known.get("description")):
+        return None
+    thing = readable_path(url).lower()
+    pay = f", paying {known['price']} in {known['asset']}" if known.get("price") and known.get("asset") else ""
+    return clip(f"Agents that need {thing} from {provider} one request at a time{pay}.", 200)
+
+
+NOTHING_SPECIFIC = "nothing specific is known of its input, output or purpose"
+
+
+def copy_null_reasons(cases: list[str], buyer: str | None) -> dict[str, str]:
+    """null_reasons for the copy fields a record leaves empty, and for axon_deep_link, which ours always is."""
+    reasons = {"axon_deep_link": "we publish no link that starts a buy; test_buy holds the test-buy commands"}
+    if not cases:
+        reasons["use_cases"] = NOTHING_SPECIFIC
+    if buyer is None:
+        reasons["ideal_buyer"] = NOTHING_SPECIFIC
+    return reasons
 
 
 def _strings(value: Any, key: str = "", depth: int = 0) -> Iterator[tuple[str, str]]:
@@ -115,17 +159,56 @@ def _strings(value: Any, key: str = "", depth: int = 0) -> Iterator[tuple[str, s
             yield from _strings(v, key, depth + 1)
 
 
-def example_prompt(url: str, example_url: str, body: Any) -> str | None:
-    """What a person might ask an agent that would lead to this call: a natural-language string of
-    the example (a prompt, a query, a message), else "Get <thing> for <k> <v>, …" from its parameters.
-    None when there is no example at all."""
+_NOT_USER_KEYS = frozenset({"system", "system_prompt", "systemprompt", "instructions", "developer", "preamble"})
+
+
+def _message_text(content: Any) -> str | None:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts: [{"type": "text", "text": …}, {"type": "image_url", …}]
+        return next((p["text"] for p in content[:20] if isinstance(p, dict) and isinstance(p.get("text"), str)), None)
+    return None
+
+
+def user_message(body: Any) -> str | None:
+    """The last user message of a chat-shaped body ({"messages": [{role, content}, …]}), when real."""
+    messages = body.get("messages") if isinstance(body, dict) else None
+    if not isinstance(messages, list):
+        return None
+    for m in reversed(messages[:200]):
+        if isinstance(m, dict) and m.get("role") == "user":
+            text = _message_text(m.get("content"))
+            if text and text.strip() and not is_placeholder(text):
+                return text
+    return None
+
+
+def _prompt_strings(body: Any) -> Iterator[tuple[str, str]]:
+    """(key, string) pairs of a body a user could have written: not a system prompt or instructions,
+    not the other roles of a chat, not a docs generator's placeholder."""
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if str(k).lower() not in _NOT_USER_KEYS and k != "messages"}
     for key, text in _strings(body):
+        if not is_placeholder(text):
+            yield key, text
+
+
+def example_prompt(url: str, example_url: str, body: Any) -> str | None:
+    """What a person might ask an agent that would lead to this call: the user's message of a chat
+    example, else a natural-language string of the example (a prompt, a query), else "Get <thing> for
+    <k> <v>, …" from its parameters. Never a system prompt or a placeholder; None when there is no
+    example at all."""
+    said = user_message(body)
+    if said:
+        return clip(said, MAX_PROMPT)
+    for key, text in _prompt_strings(body):
         if key.lower() in _PROMPT_KEYS and len(text.split()) >= 2:
             return clip(text, MAX_PROMPT)
     params = [(k, v) for k, v in parse_qsl(urlsplit(example_url).query) if v][:4]
     if isinstance(body, dict):
         params += [(str(k), str(v)) for k, v in body.items() if isinstance(v, str | int | float)
-                   and not isinstance(v, bool)][: 4 - len(params)]
+                   and not isinstance(v, bool) and str(k).lower() not in _NOT_USER_KEYS
+                   and not is_placeholder(v)][: 4 - len(params)]
     if not params:
         return None
     thing = readable_path(url).lower()

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from index.docs.limits import MAX_FIELDS, MAX_NOTES
 
+CONSTRAINT_KEYS = ("default", "minimum", "maximum", "enum")  # what index.docs.fields reads under a field
 _TEMPLATE_SEGMENT = re.compile(r"\{[^{}/]*\}|:[A-Za-z_]\w*|<[^<>/]*>|\$\{[^{}/]*\}|\[[^\[\]/]*\]")
 
 
@@ -63,18 +64,28 @@ def path_score(documented: Any, target: Any) -> int:
     return 0
 
 
+_MESSAGE_KEYS = frozenset({"role", "content", "name", "tool_call_id", "tool_calls"})
+
+
+def is_message(value: Any) -> bool:
+    """A single chat message (`{"role": "user", "content": …}`): a part of a chat body, never one."""
+    return isinstance(value, dict) and "role" in value and set(value) <= _MESSAGE_KEYS
+
+
 def docs_for(extracts: list[dict[str, Any]], path: str, method: str) -> dict[str, Any]:
     """What several pages' extracts say about one resource (path and method).
 
-    {example_body, example_source_url, fields, output_example, notes}: items documented for
+    {example_body, example_source_url, fields, fields_source_url, output_example, output_source_url,
+    description, description_source_url, notes}: items documented for
     the best-matching path win (exact > template > base-URL tail), then page order, then order on
     the page. Items with no endpoint of their own count (weakest) on pages that name the resource.
     Notes come from every page that documents the resource.
     """
     method = (method or "GET").upper()
     examples: list[tuple[int, int, int, dict[str, Any], Any]] = []
-    fields: list[tuple[int, int, int, dict[str, Any]]] = []
-    outputs: list[tuple[int, int, int, dict[str, Any]]] = []
+    fields: list[tuple[int, int, int, dict[str, Any], Any]] = []
+    outputs: list[tuple[int, int, int, dict[str, Any], Any]] = []
+    descriptions: list[tuple[int, int, int, str, Any]] = []
     notes: list[dict[str, Any]] = []
 
     def score(item: dict[str, Any], page_names_it: bool) -> int:
@@ -87,31 +98,37 @@ def docs_for(extracts: list[dict[str, Any]], path: str, method: str) -> dict[str
     for p, page in enumerate(extracts):
         if not isinstance(page, dict):
             continue
-        named = [score(e, False) for e in page.get("endpoints") or [] if isinstance(e, dict)]
+        endpoints = [e for e in page.get("endpoints") or [] if isinstance(e, dict)]
+        named = [score(e, False) for e in endpoints]
+        for k, (e, s) in enumerate(zip(endpoints, named, strict=True)):
+            if s > 1 and isinstance(e.get("description"), str) and e["description"]:
+                descriptions.append((-s, p, k, e["description"], page.get("url")))
         items = [e for key in ("examples", "fields", "responses") for e in page.get(key) or [] if isinstance(e, dict)]
         names_it = any(named) or any(score(e, False) for e in items)
         for k, ex in enumerate(e for e in page.get("examples") or [] if isinstance(e, dict)):
-            if (s := score(ex, names_it)) and ex.get("body") is not None:
+            if (s := score(ex, names_it)) and ex.get("body") is not None and not is_message(ex["body"]):
                 examples.append((-s, p, k, ex, page.get("url")))
         for k, field in enumerate(e for e in page.get("fields") or [] if isinstance(e, dict)):
             if s := score(field, names_it):
-                fields.append((-s, p, k, field))
+                fields.append((-s, p, k, field, page.get("url")))
         for k, resp in enumerate(e for e in page.get("responses") or [] if isinstance(e, dict)):
             if (s := score(resp, names_it)) and not resp.get("error"):
-                outputs.append((-s, p, k, resp))
+                outputs.append((-s, p, k, resp, page.get("url")))
         if names_it:
             notes.extend(n for n in page.get("notes") or [] if isinstance(n, dict))
     examples.sort(key=lambda e: e[:3])
     fields.sort(key=lambda e: e[:3])
     outputs.sort(key=lambda e: e[:3])
+    descriptions.sort(key=lambda e: e[:3])
     merged: dict[str, dict[str, Any]] = {}  # first mention of a name wins; later ones fill its gaps
-    for *_, field in fields:
+    for *_, field, _url in fields:
         name = field.get("name")
         if not isinstance(name, str):
             continue
         if name not in merged and len(merged) < MAX_FIELDS:
             merged[name] = {"name": name, "type": field.get("type"), "required": bool(field.get("required")),
-                            "description": field.get("description"), "in": field.get("in")}
+                            "description": field.get("description"), "in": field.get("in"),
+                            **{k: field[k] for k in CONSTRAINT_KEYS if k in field}}
         elif name in merged:
             entry = merged[name]
             for key in ("type", "description", "in"):
@@ -127,6 +144,10 @@ def docs_for(extracts: list[dict[str, Any]], path: str, method: str) -> dict[str
         "example_body": examples[0][3]["body"] if examples else None,
         "example_source_url": examples[0][4] if examples else None,
         "fields": list(merged.values()),
+        "fields_source_url": fields[0][4] if fields else None,
         "output_example": outputs[0][3].get("example") if outputs else None,
+        "output_source_url": outputs[0][4] if outputs else None,
+        "description": descriptions[0][3] if descriptions else None,
+        "description_source_url": descriptions[0][4] if descriptions else None,
         "notes": unique_notes,
     }

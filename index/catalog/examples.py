@@ -8,6 +8,9 @@ Order of trust, first that gives something wins:
 4. `schema`: a minimal value built from the declared input schema (required fields only).
 
 A v1 `outputSchema` carries field descriptions, not values, so it only ever feeds step 4.
+
+An example that holds a docs generator's placeholders (`"content": "string"`) is kept, since its shape
+and its real values (`"model": "gpt-4o"`) still help, and marked `placeholder`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from index.catalog.docs_hints import is_placeholder
 from index.probe.plan import BODY_METHODS, body_schema, query_example, with_query
 from index.probe.samples import sample_from_schema
 
@@ -30,6 +34,7 @@ class Example:
     content_type: str | None
     source: str | None
     null_reason: str | None  # why `body` is None, when it is
+    placeholder: bool = False  # the body holds placeholders (index.catalog.docs_hints.is_placeholder)
 
 
 def _usable(body: Any, hints: dict[str, Any]) -> Any:
@@ -100,4 +105,4 @@ def example_request(url: str, method: str, hints: dict[str, Any], docs_body: Any
     if body is None:
         return Example(method, example_url, None, None, None, NOTHING_REASON)
     content_type = "application/json" if not isinstance(body, str) else None
-    return Example(method, example_url, body, content_type, source, None)
+    return Example(method, example_url, body, content_type, source, None, is_placeholder(body))

@@ -21,7 +21,7 @@ WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("24h", timedelta(hours=24)), ("7d", timedelta(days=7)), ("30d", timedelta(days=30)),
 )
 HISTORY_SPAN = WINDOWS[-1][1]
-NOT_SAMPLES = frozenset({"blocked"})
+NOT_SAMPLES = frozenset({"blocked", "unprobeable"})  # our own refusals; 400/422 to the bodies we had
 UP = "paid"
 
 

@@ -14,9 +14,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.3.0"  # 1.1.0: test_buy.crawl_command, hints.input_schema; 1.2.0: index.json entries carry tags,
-# last_verified; 1.3.0: owner_verified, owner, protocol, other_protocol (records and index.json entries), and
-# index.json entries carry reliability (probes_7d, up_7d, uptime_7d_pct, p50_latency_ms, last_probed_at)
+from index.catalog.record_rules import CAIP2, DIGITS, SLUG, family_rules, network_schema, time_format, url_format
+
+# 1.1.0: test_buy.crawl_command, hints.input_schema; 1.2.0: index.json entries carry tags, last_verified;
+# 1.3.0: owner_verified, owner, protocol, other_protocol (records and index.json entries), and index.json
+# entries carry reliability (probes_7d, up_7d, uptime_7d_pct, p50_latency_ms, last_probed_at);
+# 2.0.0: risk_notes is a list of strings as in the seeds (a published field changed type: major), the
+# coded notes moved to `risks`; summary_source, hints.url/output_source, example_request.placeholder added;
+# the schema enforces digit-string amounts, URL/time formats, networks, address families and slugs.
+SCHEMA_VERSION = "2.0.0"
 UPTIME_MIN_PROBES = 5  # an uptime is published as a percentage only from this many probes in its window
 SCHEMA_ID = "schema/catalog-record.schema.json"  # path within a published build
 
@@ -37,50 +43,57 @@ class Hints(BaseModel):
 
     input: Any = None
     output: Any = None
-    source: str | None = Field(None, description="where the hints came from: bazaar | outputSchema | openapi")
+    source: str | None = Field(None, description="where the hints came from: bazaar | outputSchema | openapi | well_known | "
+                                                 "facilitator | docs (server-declared hints win over docs)")
     input_schema: dict[str, Any] | None = Field(
-        None, description="JSON Schema of `input` as the server declared it (its bazaar schema's input, or built "
-                          "from a v1 outputSchema); `input.body`, `input.queryParams`… under its properties")
+        None, description="JSON Schema of `input` as the source declared it (a bazaar schema's input, built from a v1 "
+                          "outputSchema, an OpenAPI operation, or a docs page's field table); `input.body`, "
+                          "`input.queryParams`… under its properties")
+    url: str | None = Field(None, description="for source docs: the page the hints were read from", json_schema_extra=url_format())
+    output_source: str | None = Field(None, description="set when `output` came from another source than `source` (docs)")
 
 
 class AcceptRecord(_Model):
     """One way to pay, as the seeds spell it, plus what we derive from our registries."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra=family_rules)
+
     scheme: str | None
-    network: str | None = Field(description="network as the server wrote it (v1 name or CAIP-2)")
-    pay_to: str | None
+    network: str | None = Field(description="network as the server wrote it (v1 name or CAIP-2)",
+                                json_schema_extra=network_schema)
+    pay_to: str | None = Field(description="address in the network's family (EVM hex, Solana base58)")
     asset: str | None
-    max_amount_required_atomic: str | None = Field(description="atomic units, digits only")
+    max_amount_required_atomic: str | None = Field(description="atomic units, digits only", json_schema_extra={"pattern": DIGITS})
     max_timeout_seconds: int | None = None
     mime_type: str | None = None
     description: str | None = None
     verified: bool = Field(False, description="true only after a successful test-buy of this exact option")
     hints: Hints = Field(default_factory=Hints)
     # ours
-    network_caip2: str | None = None
+    network_caip2: str | None = Field(None, json_schema_extra={"pattern": CAIP2})
     network_name: str | None = None
     testnet: bool | None = None
     asset_symbol: str | None = Field(None, description="null when the asset is not in our registry")
     asset_decimals: int | None = Field(None, description="null when the asset is not in our registry")
     amount: str | None = Field(None, description="human units of the asset (decimal string); null when decimals unknown")
     price_usd: float | None = Field(None, description="USD, only for known USD stablecoins")
-    verified_at: str | None = None
+    verified_at: str | None = Field(None, json_schema_extra=time_format())
 
 
 class OriginRef(_Model):
-    slug: str
+    slug: str = Field(json_schema_extra={"pattern": SLUG})
     host: str
     title: str | None = None
     description: str | None = None
-    url: str
-    favicon: str | None = None
+    url: str = Field(json_schema_extra=url_format())
+    favicon: str | None = Field(None, json_schema_extra=url_format())
 
 
 class SourceRef(_Model):
     kind: str | None
-    url: str | None
-    first_seen: str | None = None
-    last_seen: str | None = None
+    url: str | None = Field(description="the page read, or where a seed came from (cli:--seed, a seeds file)")
+    first_seen: str | None = Field(None, json_schema_extra=time_format())
+    last_seen: str | None = Field(None, json_schema_extra=time_format())
     declared: dict[str, Any] | None = Field(
         None, description="what this source last claimed (price, terms, hints), compared with the live 402, never trusted over it")
 
@@ -133,19 +146,19 @@ class HealthWindow(_Model):
 
 
 class Health(_Model):
-    window_end: str = Field(description="end of every window: the newest probe time of the build")
+    window_end: str = Field(description="end of every window: the newest probe time of the build", json_schema_extra=time_format())
     windows: list[HealthWindow]
 
 
 class TermsChange(_Model):
-    at: str
+    at: str = Field(json_schema_extra=time_format())
     field: Literal["price", "pay_to"]
     before: list[str]
     after: list[str]
 
 
 class StatusChange(_Model):
-    at: str = Field(description="end of the crawl run that saw it")
+    at: str = Field(description="end of the crawl run that saw it", json_schema_extra=time_format())
     kind: Literal["went_down", "recovered", "removed", "retired"]
     before: str | None = Field(description="status before")
     after: str | None = Field(description="status after")
@@ -153,10 +166,12 @@ class StatusChange(_Model):
 
 class ExampleRequest(_Model):
     method: str
-    url: str = Field(description="the resource URL with example query parameters, if any")
+    url: str = Field(description="the resource URL with example query parameters, if any", json_schema_extra=url_format())
     content_type: str | None = None
     body: Any = None
     source: Literal["bazaar", "docs", "openapi", "schema", "outputSchema", "probe"] | None
+    placeholder: bool = Field(False, description="true when the example holds placeholders (a type name or filler "
+                                                 "such as \"content\": \"string\") rather than real values")
 
 
 class BuyInstructions(_Model):
@@ -202,18 +217,21 @@ class OtherProtocol(_Model):
 
 class CatalogRecord(_Model):
     # the seeds' fields
-    generated_at: str = Field(description="time of the newest observation the build read (not a wall clock)")
-    slug: str
+    generated_at: str = Field(description="time of the newest observation the build read (not a wall clock)",
+                              json_schema_extra=time_format())
+    slug: str = Field(json_schema_extra={"pattern": SLUG})
     title: str
-    url: str
+    url: str = Field(json_schema_extra=url_format())
     category: str
     summary: str
     seo: Seo
-    use_cases: list[str]
+    use_cases: list[str] = Field(description="built from what we measured or read of this resource; empty (with "
+                                             "null_reasons.use_cases) when nothing specific is known")
     ideal_buyer: str | None
-    example_prompt: str | None
+    example_prompt: str | None = Field(description="what a user might ask an agent that leads to this call: the example's "
+                                                   "user message, never a system prompt or a placeholder")
     example_request_body: Any = Field(description="an example body, see example_request.source for where it came from")
-    risk_notes: list[RiskNote]
+    risk_notes: list[str] = Field(description="risk notes as sentences, as the seeds carry them; coded in `risks`")
     pricing_sanity: PricingSanity
     pricing_review_required: bool
     pricing_decimal_suspect: bool
@@ -222,9 +240,15 @@ class CatalogRecord(_Model):
     origin: OriginRef
     json_ld: dict[str, Any]
     axon_deep_link: str | None = Field(
-        None, description="the seeds' test-buy link; ours points at our test-buy instructions (see test_buy)")
+        None, description="the seeds' link that starts a buy; null (see null_reasons) where we have none: our "
+                          "test-buy instructions are under test_buy", json_schema_extra=url_format())
     # ours: identity and derivation
     schema_version: str = SCHEMA_VERSION
+    summary_source: Literal["challenge", "owner", "docs", "openapi", "origin", "template"] | None = Field(
+        None, description="where the summary came from, best first: the 402's description, the verified owner's "
+                          "description of the resource, the docs section that documents the endpoint, its OpenAPI "
+                          "operation, the origin's description, our template")
+    risks: list[RiskNote] = Field(default_factory=list, description="the risk notes, coded (index.catalog.trust.RISKS)")
     method: str = "GET"
     tags: list[str] = Field(default_factory=list)
     trust_reasons: list[str] = Field(default_factory=list, description="why this tier, rule by rule")
@@ -238,13 +262,15 @@ class CatalogRecord(_Model):
     terms_source: str = Field(
         "probe", description="probe: accepts are from our own probe; declared:<kind>: as a source listed them, not confirmed live")
     x402_version: int | None = None
-    networks: list[str] = Field(default_factory=list, description="CAIP-2 ids of every accepted network")
+    networks: list[str] = Field(default_factory=list, description="CAIP-2 ids of every accepted network",
+                                json_schema_extra={"items": {"type": "string", "pattern": CAIP2}})
     price_usd: float | None = Field(None, description="cheapest accept in USD; null when no accept is in a known stablecoin")
-    first_seen: str | None = None
-    last_seen: str | None = Field(None, description="last time the server answered HTTP at all")
-    last_probed_at: str | None = None
-    last_paid_at: str | None = Field(None, description="last time the endpoint answered a usable 402")
-    last_verified: str | None = Field(None, description="last successful test-buy of an accept still offered")
+    first_seen: str | None = Field(None, json_schema_extra=time_format())
+    last_seen: str | None = Field(None, description="last time the server answered HTTP at all", json_schema_extra=time_format())
+    last_probed_at: str | None = Field(None, json_schema_extra=time_format())
+    last_paid_at: str | None = Field(None, description="last time the endpoint answered a usable 402", json_schema_extra=time_format())
+    last_verified: str | None = Field(None, description="last successful test-buy of an accept still offered",
+                                      json_schema_extra=time_format())
     conformance: Conformance | None = None
     health: Health | None = None
     terms_changes: list[TermsChange] = Field(
@@ -252,7 +278,8 @@ class CatalogRecord(_Model):
     status_changes: list[StatusChange] = Field(
         default_factory=list, description="went down, recovered, removed, retired: from the last 30 days of crawl runs")
     retired_at: str | None = Field(
-        None, description="when repeated failures retired it (index.schedule.rules); it stays listed with a notice")
+        None, description="when repeated failures retired it (index.schedule.rules); it stays listed with a notice",
+        json_schema_extra=time_format())
     sources: list[SourceRef] = Field(default_factory=list)
     # ours: sellers and other protocols
     owner_verified: bool = Field(False, description="the origin proved it owns a payTo of this resource (ownership proof)")

@@ -13,7 +13,8 @@ Tiers, first rule that applies wins:
    that does not verify is an error finding.
 6. `live`: a usable 402 that misses one of conformant's conditions.
 
-Risk notes (codes in RISKS) are worded warnings for a buyer; several can apply.
+Risk notes (codes in RISKS) are worded warnings for a buyer; several can apply. A record publishes
+them coded (`risks`) and as sentences (`risk_notes`, the seeds' list of strings: `note_text`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from index.protocol.networks import address_key, namespace_of
 from index.untrusted import iso_z
 
 STALE_AFTER = timedelta(days=7)
@@ -34,7 +36,7 @@ RISKS: dict[str, tuple[str, str]] = {
     "stale": ("warning", "no usable 402 for more than 7 days"),
     "testnet_only": ("info", "every accept is on a testnet: no real money changes hands"),
     "insecure_http": ("warning", "plain http: the payment header crosses the network unencrypted"),
-    "pay_to_differs": ("warning", "the accepts pay different addresses"),
+    "pay_to_differs": ("warning", "accepts on networks of one address family pay different addresses"),
     "price_changed": ("warning", "the price changed in the last 7 days"),
     "pay_to_changed": ("error", "the payTo address changed in the last 30 days"),
     "asset_not_stablecoin": ("warning", "an accept's asset is not a stablecoin we know: its value is unknown"),
@@ -64,7 +66,7 @@ class Facts:
     origin_identified: bool
     error_findings: int
     networks_testnet: list[bool | None] = field(default_factory=list)
-    pay_tos: list[str] = field(default_factory=list)
+    pay_tos: list[str | tuple[str | None, str]] = field(default_factory=list)  # address, or (network CAIP-2, address)
     unknown_assets: int = 0
     changes: list[dict[str, Any]] = field(default_factory=list)  # health.terms_changes rows
     decimal_suspect: list[str] = field(default_factory=list)
@@ -112,8 +114,9 @@ def risk_notes(f: Facts) -> list[dict[str, Any]]:
         notes.append(risk("testnet_only"))
     if f.url.lower().startswith("http://"):
         notes.append(risk("insecure_http"))
-    if len(set(f.pay_tos)) > 1:
-        notes.append(risk("pay_to_differs", ", ".join(sorted(set(f.pay_tos)))))
+    differing = pay_to_differs(f.pay_tos)
+    if differing:
+        notes.append(risk("pay_to_differs", ", ".join(differing)))
     recent = [c for c in f.changes if f.window_end - _parse(c["at"]) <= RECENT_CHANGE]
     price = [c for c in recent if c["field"] == "price"]
     if price:
@@ -132,6 +135,33 @@ def risk_notes(f: Facts) -> list[dict[str, Any]]:
     if f.auth_notes:
         notes.append(risk("other_auth_path", f.auth_notes[0][:300]))
     return notes
+
+
+def pay_to_differs(pay_tos: list[str | tuple[str | None, str]]) -> list[str]:
+    """The payTo addresses of the first address family whose accepts pay more than one address; [] when
+    none does. EVM is compared with EVM (case-insensitively), Solana with Solana: a seller paid at its
+    EVM and its Solana address pays one party, not two."""
+    families: dict[str, dict[str, str]] = {}
+    for entry in pay_tos:
+        network, address = entry if isinstance(entry, tuple) else (None, entry)
+        if not address:
+            continue
+        family = namespace_of(network) or ("eip155" if address.startswith("0x") else "other")
+        families.setdefault(family, {}).setdefault(address_key(address) or address, address)
+    for family in sorted(families):
+        if len(families[family]) > 1:
+            return sorted(families[family].values())
+    return []
+
+
+def note_text(note: dict[str, Any]) -> str:
+    """A coded risk note as one sentence, the seeds' `risk_notes` form."""
+    message = str(note.get("message") or "")
+    text = message[:1].upper() + message[1:]
+    if note.get("detail"):
+        detail = str(note["detail"]).rstrip()
+        return f"{text}: {detail}" + ("" if detail.endswith((".", "!", "?", "…")) else ".")
+    return f"{text}."
 
 
 def price_changed_recently(f: Facts) -> bool:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -181,6 +182,44 @@ def _description_after(doc: Doc, i: int) -> str | None:
     return None
 
 
+_RANGE = re.compile(r"Range\s*(?:(-?\d+(?:\.\d+)?)\s*<=?\s*)?value(?:\s*<=?\s*(-?\d+(?:\.\d+)?))?")
+_ENUM_ITEM = re.compile(r'"([^"\n]{1,100})"')
+
+
+def _scalar(text: str) -> Any:
+    """A constraint value as the page prints it: a JSON scalar when it reads as one, else the text."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, str | int | float | bool) or value is None else text
+
+
+def constraints_after(doc: Doc, i: int) -> dict[str, Any]:
+    """{default, minimum, maximum, enum} from the constraint lines a docs renderer prints under the field
+    on line i (`Range0 <= value <= 2`, `Default1`, `Value in"a" | "b"`), where the page gives them."""
+    out: dict[str, Any] = {}
+    for j in range(i + 1, min(len(doc.lines), i + 6)):
+        line = doc.lines[j].strip()
+        if not line or doc.fenced[j]:
+            continue
+        if _INLINE_FIELD.fullmatch(line) or HEADING.match(line):
+            break
+        if not _CONSTRAINT_LINE.match(line) or len(line) > 300:
+            continue
+        if line.startswith("Default"):
+            out["default"] = _scalar(line[len("Default"):].strip())
+        elif line.startswith("Range") and (m := _RANGE.match(line)):
+            for key, value in (("minimum", m.group(1)), ("maximum", m.group(2))):
+                if value is not None:
+                    out[key] = _scalar(value)
+        elif line.startswith("Value in"):
+            items = _ENUM_ITEM.findall(line)[:50]
+            if items:
+                out["enum"] = items
+    return out
+
+
 _TYPE_ALT = "|".join(sorted(_TYPE_WORDS))
 _FIELD_LINES = re.compile(
     r"\n[ \t]*+(?:"
@@ -233,8 +272,15 @@ def find_fields(doc: Doc) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             cols = _columns(_split_row(line))
             if cols:
                 j = i + 1
-                while (j < n and rows_read < MAX_ROWS_READ and not doc.fenced[j] and "|" in lines[j]
-                       and len(lines[j]) <= MAX_LINE):
+                while j < n and rows_read < MAX_ROWS_READ and not doc.fenced[j] and len(lines[j]) <= MAX_LINE:
+                    if not lines[j].strip():  # a table whose rows were paragraphs (<p> per row): blank lines between
+                        k = doc.next_line(j, 2)
+                        if k is None or doc.fenced[k] or "|" not in lines[k]:
+                            break
+                        j = k
+                        continue
+                    if "|" not in lines[j]:
+                        break
                     if not _SEPARATOR_ROW.fullmatch(lines[j].strip()):
                         add(_row_field(_split_row(lines[j]), cols), j)
                     rows_read += 1
@@ -250,7 +296,8 @@ def find_fields(doc: Doc) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             continue
         m = _INLINE_FIELD.fullmatch(line)
         if m and _type_words(m.group(3)):
-            add(_field(m.group(1), m.group(3), m.group(2) == "*", _description_after(doc, i)), i)
+            add({**_field(m.group(1), m.group(3), m.group(2) == "*", _description_after(doc, i)),
+                 **constraints_after(doc, i)}, i)
             continue
         bullet = _BULLET.match(line)
         if bullet:

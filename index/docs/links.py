@@ -8,6 +8,8 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
+import tldextract
+
 from index.docs.limits import MAX_ANCHORS, MAX_LINKS, MAX_TITLE
 from index.docs.text import MD_LINK, WHITESPACE
 from index.untrusted import clean_text
@@ -72,8 +74,38 @@ def _drop_tracking(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
 
 
+# The Public Suffix List as tldextract ships it: never fetched (no suffix_list_urls), never cached
+# to disk; decides which hosts share a registrable domain (docs.example.co.uk ~ api.example.co.uk).
+_PSL = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+SIBLING_KINDS = frozenset({"docs", "reference", "api", "llms", "openapi"})
+
+
+def registrable_domain(host: str | None) -> str | None:
+    """`example.co.uk` for `docs.example.co.uk`; None for an IP address, a bare suffix or no host."""
+    if not host or len(host) > 253:
+        return None
+    parts = _PSL(host.lower().rstrip("."))
+    if not parts.suffix or not parts.domain:
+        return None
+    return f"{parts.domain}.{parts.suffix}"
+
+
+def is_sibling(url: str, page_url: str) -> bool:
+    """True when `url` is on another host than `page_url` under the same registrable domain (and the
+    same scheme): docs.example.com for api.example.com, not example.com.evil.net."""
+    try:
+        a, b = urlsplit(url), urlsplit(page_url)
+    except ValueError:
+        return False
+    if a.scheme != b.scheme or not a.hostname or a.hostname == b.hostname:
+        return False
+    domain = registrable_domain(a.hostname)
+    return domain is not None and domain == registrable_domain(b.hostname)
+
+
 def find_links(candidates: list[tuple[Any, Any, bool]], base: str | None, page_url: str | None) -> list[dict[str, Any]]:
-    """Same-origin http(s) links, canonical, deduped, junk dropped; best kinds first, capped.
+    """Same-origin http(s) links, canonical, deduped, junk dropped; best kinds first, capped. Links
+    to documentation on a sibling host (is_sibling) are kept too, marked `"sibling": true`.
 
     Each candidate is (href, text, bare): bare URLs found in prose are kept only when their kind
     says they are documentation.
@@ -94,7 +126,8 @@ def find_links(candidates: list[tuple[Any, Any, bool]], base: str | None, page_u
         try:
             url = canonical_url(_drop_tracking(url))
             parts = urlsplit(url)
-            if origin_of(url) != origin:
+            sibling = origin_of(url) != origin
+            if sibling and not is_sibling(url, page_url):
                 continue
         except ValueError:
             continue
@@ -105,18 +138,33 @@ def find_links(candidates: list[tuple[Any, Any, bool]], base: str | None, page_u
             continue
         label = clean_text(WHITESPACE.sub(" ", text) if isinstance(text, str) else None, MAX_TITLE)
         kind = _link_kind(path, label or "")
-        if bare and kind in ("other", "api"):
+        if (bare and kind in ("other", "api")) or (sibling and kind not in SIBLING_KINDS):
             continue
         seen.add(url)
-        ranked.append((LINK_KINDS.index(kind), order, {"url": url, "text": label, "kind": kind}))
+        link = {"url": url, "text": label, "kind": kind, **({"sibling": True} if sibling else {})}
+        ranked.append((LINK_KINDS.index(kind), order, link))
         if len(seen) > 10 * MAX_LINKS:
             break
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [r[2] for r in ranked[:MAX_LINKS]]
 
 
+# API-reference viewers that load an OpenAPI document by URL: Redoc, RapiDoc, Stoplight Elements, and
+# Swagger UI's script (`SwaggerUIBundle({url: "…"})`). Their document is the page's OpenAPI link.
+_SPEC_ELEMENTS = {"redoc": "spec-url", "rapi-doc": "spec-url", "elements-api": "apidescriptionurl"}
+_SWAGGER_UI = re.compile(r"SwaggerUIBundle\s*\(\s*\{[^{}]{0,2000}?\burl\s*:\s*[\"']([^\"'\s]{1,2000})[\"']")
+
+
 def html_link_candidates(root: Any) -> list[tuple[Any, Any, bool]]:
     out: list[tuple[Any, Any, bool]] = []
+    for tag, attr in _SPEC_ELEMENTS.items():
+        for el in root.iter(tag):
+            if el.get(attr):
+                out.append((el.get(attr), "OpenAPI", False))
+    for el in root.iter("script"):
+        m = _SWAGGER_UI.search((el.text or "")[:100_000])
+        if m:
+            out.append((m.group(1), "OpenAPI", False))
     for el in root.iter("a"):
         href = el.get("href")
         if href:
@@ -127,8 +175,17 @@ def html_link_candidates(root: Any) -> list[tuple[Any, Any, bool]]:
     return out
 
 
+# Doc-site includes that embed an OpenAPI document: GitBook `{% openapi src="openapi.yaml" … %}` and its
+# older `{% swagger src=… %}`; the document they name is read as the origin's OpenAPI (same origin only).
+_OPENAPI_INCLUDE = re.compile(r"\{%-?[ \t]*(?:openapi|swagger)[ \t]+[^%\n]{0,500}?\bsrc[ \t]*=[ \t]*[\"']([^\"'\s]{1,2000})[\"']")
+
+
 def text_link_candidates(text: str) -> list[tuple[Any, Any, bool]]:
     out: list[tuple[Any, Any, bool]] = []
+    for m in _OPENAPI_INCLUDE.finditer(text):
+        out.append((m.group(1), "OpenAPI", False))
+        if len(out) >= 20:
+            break
     for m in MD_LINK.finditer(text):
         out.append((m.group(2), m.group(1), False))
         if len(out) >= MAX_ANCHORS:

@@ -256,10 +256,76 @@ def find_endpoints(doc: Doc, examples: list[tuple[int, int, dict[str, Any]]]) ->
             found.append((pos, ex["method"], ex["path"], ex["url"]))
     found.sort(key=lambda f: f[0])
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for _pos, method, path, url in found:
+    # endpoint lines (`## POST /x`, `POST` + `/x`, openapi tags) → the endpoints they state
+    stated: dict[int, set[tuple[str, str]]] = {}
+    for p, (m, pth, _u) in zip(doc.ctx_pos, doc.ctx, strict=True):
+        stated.setdefault(doc.line_of(p), set()).add((m, pth))
+    lines_of = set(stated)
+    starts = sorted(lines_of)
+    tried: set[tuple[str, str]] = set()
+    for pos, method, path, url in found:
         entry = out.get((method, path))
         if entry is None and len(out) < MAX_ENDPOINTS:
-            out[(method, path)] = {"method": method, "path": path, "url": url}
+            entry = out[(method, path)] = {"method": method, "path": path, "url": url, "description": None}
         elif entry is not None and entry["url"] is None:
             entry["url"] = url
+        if entry is not None and entry["description"] is None and (method, path) not in tried:
+            i = doc.line_of(pos)
+            states_it = (method, path) in stated.get(i, ())
+            if states_it or doc.lines[i][:200].lstrip(" #>*-`").startswith(method):  # named first on its line
+                tried.add((method, path))
+                entry["description"] = endpoint_description(doc, i, path, starts, lines_of, whole_section=states_it)
     return list(out.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# the paragraph that documents one endpoint
+
+_MIN_PROSE_WORDS = 6
+_NOT_PROSE = re.compile(r"\s*(?:[|{}\[\]<>$`#\"'\\]|[-*+•]\s|\d+\.\s|(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\b|curl\b)")
+_CODE_HINTS = re.compile(r"\\\s*-[A-Za-z]|\bjson=|=>|\);|\bawait\b")
+_FIELD_DEF = re.compile(r"[\w.$@-]{1,100}\s*\*?\s*\(")  # `city (string, required): …`
+_HEADING_LINE = re.compile(r"\s*#{1,6}\s")
+_SCAN_LINES = 40
+
+
+def _prose(line: str) -> str | None:
+    if re.match(r"\s*[-*+•]\s", line):
+        return None
+    text = plain(line).strip().lstrip(":—–- \t")
+    if (len(text) > MAX_LINE or _FIELD_DEF.match(text) or _NOT_PROSE.match(text) or text.count("|") >= 2 or _CODE_HINTS.search(text)
+            or len(text.split()) < _MIN_PROSE_WORDS or not text[:1].isalpha()):
+        return None
+    return clean_text(WHITESPACE.sub(" ", text), MAX_NOTE * 2)
+
+
+def endpoint_description(doc: Doc, i: int, path: str, starts: list[int], start_set: set[int],
+                         whole_section: bool = True) -> str | None:
+    """The first paragraph of the section that documents the endpoint named on line `i`: prose after
+    its path on the same line (`POST /v1/x Creates…`), else (for an endpoint line) the section's first
+    prose paragraph: after the heading that names it, or from the section's heading (or the previous
+    endpoint) down to it, else the first after it. None when there is none of _MIN_PROSE_WORDS words."""
+    line = doc.lines[i] if i < len(doc.lines) else ""
+    at = line.find(path)
+    if at >= 0 and (rest := _prose(line[at + len(path):])):
+        return rest
+    if not whole_section:
+        return None
+    before: list[int] = []
+    if not _HEADING_LINE.match(line):
+        k = bisect_right(starts, i - 1) - 1
+        top = max(starts[k] + 1 if k >= 0 else 0, i - _SCAN_LINES)
+        for j in range(i - 1, top - 1, -1):
+            if not doc.fenced[j] and _HEADING_LINE.match(doc.lines[j]):
+                top = j + 1
+                break
+        before = list(range(top, i))
+    after: list[int] = []
+    for j in range(i + 1, min(len(doc.lines), i + 1 + _SCAN_LINES)):
+        if j in start_set or (not doc.fenced[j] and _HEADING_LINE.match(doc.lines[j])):
+            break
+        after.append(j)
+    for j in [*before, *after]:
+        if not doc.fenced[j] and (text := _prose(doc.lines[j])):
+            return text
+    return None

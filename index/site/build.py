@@ -47,6 +47,7 @@ from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, index
 from index.site.render import BUILD_VERSION, environment, fingerprint, format_usd, network_name, renderer
 from index.site.files import SCHEMAS, schema_for
 from index.site.origins import facts_of
+from index.site.queryindex import write_query_index
 from index.site.writer import FolderNotOurs, Share, SiteWriter, UnsafePath, atomic_write, check_out_dir, digest, safe_name
 
 __all__ = ["PAGE_ROWS", "SORTS", "FolderNotOurs", "SiteWriter", "UnsafePath", "atomic_write", "build_site", "digest", "dumps",
@@ -396,6 +397,9 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     def write_summaries(_: SiteWriter) -> None:  # a share of its own: beside the aggregates
         atomic_write(root / SUMMARIES_FILE, marshal.dumps({"build": build_id, "summaries": dict(zip(slugs, summaries))}))
 
+    def write_query_file(w: SiteWriter) -> None:  # index.sqlite, beside index.json (index.site.queryindex)
+        write_query_index(w, [s["entry"] for s in summaries], generated_at, SCHEMA_VERSION)
+
     stale_pages = 0
 
     def meanwhile() -> None:
@@ -409,7 +413,7 @@ def _build_site(records: list[CatalogRecord], out_dir: Path, base_url: str,
     # the record hashes are keyed with the build fingerprint, so they also change with templates and base URL
     try:
         _write_aggregates(writer, summaries, generated_at, base_url, removed_log, hashes,
-                          n_workers if parallel else 1, [write_summaries], meanwhile)
+                          n_workers if parallel else 1, [write_summaries, write_query_file], meanwhile)
     except BaseException:
         catalog.abort()
         raise

@@ -1,0 +1,82 @@
+"""A remote build's index.sqlite, downloaded once into a cache folder and revalidated on every use with
+the validators its server gave (ETag → If-None-Match, Last-Modified → If-Modified-Since): a 304 costs
+one small request, and the query reads the local copy.
+
+The cache folder is $X402_INDEX_CACHE, else $XDG_CACHE_HOME/x402-index, else ~/.cache/x402-index; one
+sub-folder per URL. A download is bounded like every remote read (index.query.filters.MAX_REMOTE_BYTES,
+checked while it arrives), written to a temp file, checked to be a query index of this version
+(index.query.sqlindex) and only then renamed over the cached copy. A build without the file (404)
+answers None: the caller reads its index.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+CACHE_ENV = "X402_INDEX_CACHE"
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
+    return Path(base) / "x402-index"
+
+
+def _slot(url: str) -> Path:
+    return cache_dir() / hashlib.sha256(url.encode()).hexdigest()[:32]
+
+
+def cached_file(url: str) -> Path | None:
+    """The local copy of the query file at `url`, fresh as of now; None when the server has none."""
+    import httpx
+
+    from index.query import filters
+    from index.query.sqlindex import NotAQueryIndex, QueryIndex
+
+    slot = _slot(url)
+    data, meta_path = slot / "index.sqlite", slot / "validators.json"
+    headers = {}
+    try:
+        meta = json.loads(meta_path.read_text()) if data.is_file() else {}
+    except (OSError, ValueError):
+        meta = {}
+    if meta.get("etag"):
+        headers["If-None-Match"] = meta["etag"]
+    if meta.get("last_modified"):
+        headers["If-Modified-Since"] = meta["last_modified"]
+    tmp = slot / f".index.sqlite.{os.getpid()}.tmp"
+    try:
+        with httpx.Client(timeout=30, follow_redirects=True, verify=True) as client:
+            with client.stream("GET", url, headers=headers) as resp:
+                if resp.status_code == 304 and headers:
+                    return data
+                if resp.status_code == 404:
+                    return None
+                resp.raise_for_status()
+                slot.mkdir(parents=True, exist_ok=True)
+                size = 0
+                with open(tmp, "wb") as fh:
+                    for chunk in resp.iter_bytes():
+                        size += len(chunk)
+                        if size > filters.MAX_REMOTE_BYTES:
+                            raise ValueError(f"{url}: larger than {filters.MAX_REMOTE_BYTES} bytes")
+                        fh.write(chunk)
+                validators = {"etag": resp.headers.get("etag"), "last_modified": resp.headers.get("last-modified")}
+        try:
+            QueryIndex(tmp).close()
+        except NotAQueryIndex:
+            return None  # not one this version reads: the build's index.json answers
+        os.replace(tmp, data)
+        meta_path.write_text(json.dumps(validators))
+        return data
+    except httpx.HTTPStatusError as exc:
+        raise filters.QueryError(f"cannot read {url}: HTTP {exc.response.status_code}") from None
+    except httpx.HTTPError as exc:
+        raise filters.QueryError(f"cannot read {url}: {type(exc).__name__}: {exc or 'no answer'}") from None
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -151,8 +151,8 @@ def test_a_remote_build_is_queried_and_an_oversized_body_refused(tmp_path: Path,
         base = f"http://127.0.0.1:{server.server_address[1]}/"
         assert slugs(search(base, Query(q="meteo"))) == ["a-example-x"]
         assert get_record(base, "a-example-x")["tags"] == ["meteo"]
-        monkeypatch.setattr(query_module, "MAX_REMOTE_BYTES", 200)  # index.sqlite and index.json are larger
-        (tmp_path / "cache").rename(tmp_path / "cache-old")  # no cached copy: the file is downloaded again
+        monkeypatch.setattr(query_module, "MAX_REMOTE_BYTES", 200)  # the index.json is larger
+        (tmp_path / "index.sqlite").unlink()  # the query file has a cap of its own (tests/test_query_index.py)
         with pytest.raises(ValueError, match="larger than 200 bytes"):
             search(base, Query())
     finally:

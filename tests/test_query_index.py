@@ -257,21 +257,21 @@ def test_a_remote_file_is_downloaded_once_and_revalidated(served: tuple[Path, st
 
 
 def test_a_remote_build_without_the_file_is_read_through_index_json(served: tuple[Path, str]) -> None:
-    from index.query import filters
+    from index.query import remote
 
     folder, base = served
     build_site([_record(i) for i in range(12)], folder)
     (folder / QUERY_FILE).unlink()
     assert search(base, Query(q="chat")) == json_answer(folder, Query(q="chat")) != []
     assert _Counting.statuses == Counter({404: 1})
-    filters_cap = filters.MAX_REMOTE_BYTES
     build_site([_record(i) for i in range(12)], folder)  # the file is back; one larger than the cap is refused
+    cap = remote.MAX_BYTES
     try:
-        filters.MAX_REMOTE_BYTES = 1000
+        remote.MAX_BYTES = 1000
         with pytest.raises(ValueError, match="larger than 1000 bytes"):
             search(base, Query())
     finally:
-        filters.MAX_REMOTE_BYTES = filters_cap
+        remote.MAX_BYTES = cap
 
 
 def test_the_fleet_build_answers_alike_from_both_files(crawled_fleet: dict[str, Any]) -> None:

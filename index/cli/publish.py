@@ -73,10 +73,7 @@ def query(
 
     Example: x402-index query --network eip155:8453 --max-price 0.01 --sort price --format json
     """
-    from rich.table import Table
-
     from index.query.filters import Query, QueryError, search
-    from index.site.build import format_usd
 
     if fmt not in ("table", "json", "jsonl"):
         raise CliError("--format must be table, json or jsonl", code=2)
@@ -92,6 +89,10 @@ def query(
     if fmt == "jsonl":
         sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         return
+    from rich.table import Table
+
+    from index.site.render import format_usd
+
     # The slug and the URL are what one copies: they get the room they need (up to 60 and 80 columns)
     # and fold beyond that; other long cells fold onto more lines too, none is cut with an ellipsis.
     def room(key: str, cap: int) -> int:

@@ -19,13 +19,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 from index.protocol.networks import to_caip2
-from index.catalog.record import IndexEntry
-from index.site.queryindex import QUERY_FILE, search_text, verified_of
+from index.site.queryindex import QUERY_FILE, SORTS, search_text, sort_order, verified_of
 
 # A published index.json is ~630 bytes a resource (63 MB at 100k): room for 400k, and a bound on what a
 # hostile or broken server can make us hold (checked while the body arrives, not after).
 MAX_REMOTE_BYTES = 256 * 1024 * 1024
-SORTS = ("price", "name", "last_verified", "uptime", "latency")
 UNKNOWN_TIER = "unknown"
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,200}")
 
@@ -67,14 +65,15 @@ class QueryError(ValueError):
 
 def check_query(query: Query) -> None:
     """QueryError for a category or trust tier that no build can hold."""
-    from index.catalog.categories import FALLBACK, categories
-    from index.catalog.trust import TIERS
+    if query.category:  # the taxonomy is read only when a query names a category (a cold call's time)
+        from index.catalog.categories import FALLBACK, categories
 
-    if query.category:
         names = [c.name for c in categories()] + [FALLBACK]
         if query.category.lower() not in names:
             raise QueryError(f"unknown category {query.category!r}; one of: {', '.join(dict.fromkeys(names))}", code=2)
     if query.trust_tier:
+        from index.catalog.trust import TIERS
+
         tiers = [*TIERS, UNKNOWN_TIER]
         if query.trust_tier.lower() not in tiers:
             raise QueryError(f"unknown trust tier {query.trust_tier!r}; one of: {', '.join(tiers)}", code=2)
@@ -130,6 +129,8 @@ def record_entry(obj: dict[str, Any]) -> dict[str, Any]:
     """An index entry (as index.json holds it) for one catalog record, with the details index.json
     leaves out: tags, trust tier, verification, and a compact view of the accepts. Fields this code
     does not know (a newer build's) are carried, never refused."""
+    from index.catalog.record import IndexEntry
+
     origin = obj.get("origin") if isinstance(obj.get("origin"), dict) else {}
     slug = obj.get("slug")
     entry = {name: obj.get(name) for name in IndexEntry.model_fields if name not in ("origin", "href", "page")}
@@ -238,24 +239,10 @@ def filter_entries(entries: list[dict[str, Any]], q: str | None = None, category
 
 
 def sort_entries(entries: list[dict[str, Any]], sort: str | None) -> list[dict[str, Any]]:
-    """price: cheapest first; name: by title; last_verified: most recent first; uptime: most reliable
-    first (then most probes answered); latency: fastest median first. Unknown values last."""
+    """`entries` in a sort's order (index.site.queryindex.sort_order); unsorted: as given."""
     if not sort:
         return list(entries)
-    if sort not in SORTS:
-        raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
-    if sort == "price":
-        return sorted(entries, key=lambda e: (e.get("price_usd") is None, e.get("price_usd") or 0, e.get("slug", "")))
-    if sort == "name":
-        return sorted(entries, key=lambda e: (str(e.get("title") or "").casefold(), e.get("slug", "")))
-    if sort == "uptime":
-        return sorted(entries, key=lambda e: (e.get("uptime_7d_pct") is None, -(e.get("uptime_7d_pct") or 0),
-                                              -(e.get("up_7d") or 0), str(e.get("title") or "").casefold(), e.get("slug", "")))
-    if sort == "latency":
-        return sorted(entries, key=lambda e: (e.get("p50_latency_ms") is None, e.get("p50_latency_ms") or 0,
-                                              str(e.get("title") or "").casefold(), e.get("slug", "")))
-    dated = sorted((e for e in entries if e.get("last_verified")), key=lambda e: (e["last_verified"], e.get("slug", "")), reverse=True)
-    return dated + sorted((e for e in entries if not e.get("last_verified")), key=lambda e: e.get("slug", ""))
+    return [entries[i] for i in sort_order(entries, sort)]
 
 
 def _query_index(location: str | Path) -> Any:

@@ -3,8 +3,7 @@ the validators its server gave (ETag → If-None-Match, Last-Modified → If-Mod
 one small request, and the query reads the local copy.
 
 The cache folder is $X402_INDEX_CACHE, else $XDG_CACHE_HOME/x402-index, else ~/.cache/x402-index; one
-sub-folder per URL. A download is bounded like every remote read (index.query.filters.MAX_REMOTE_BYTES,
-checked while it arrives), written to a temp file, checked to be a query index of this version
+sub-folder per URL. A download is bounded (MAX_BYTES, checked while it arrives), written to a temp file, checked to be a query index of this version
 (index.query.sqlindex) and only then renamed over the cached copy. A build without the file (404)
 answers None: the caller reads its index.json.
 """
@@ -17,6 +16,9 @@ import os
 from pathlib import Path
 
 CACHE_ENV = "X402_INDEX_CACHE"
+# index.sqlite is ~1.7 kB a resource (172 MB at 100k: the entries' JSON, the filter columns and the
+# trigram index): room for 600k. Streamed to disk while it arrives, never held in memory.
+MAX_BYTES = 1024 * 1024 * 1024
 
 
 def cache_dir() -> Path:
@@ -63,8 +65,8 @@ def cached_file(url: str) -> Path | None:
                 with open(tmp, "wb") as fh:
                     for chunk in resp.iter_bytes():
                         size += len(chunk)
-                        if size > filters.MAX_REMOTE_BYTES:
-                            raise ValueError(f"{url}: larger than {filters.MAX_REMOTE_BYTES} bytes")
+                        if size > MAX_BYTES:
+                            raise ValueError(f"{url}: larger than {MAX_BYTES} bytes")
                         fh.write(chunk)
                 validators = {"etag": resp.headers.get("etag"), "last_modified": resp.headers.get("last-modified")}
         try:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from index.site.queryindex import DDL, FORMAT, create
+from index.site.queryindex import FORMAT, SORTS, create
 
 
 class NotAQueryIndex(ValueError):
@@ -41,17 +41,7 @@ def expected_schema() -> list[tuple[Any, ...]]:
     return _SCHEMA
 
 
-# price: cheapest first; name: by title; last_verified: most recent first; uptime: most reliable first
-# (then by probes answered); latency: fastest median first. Unknown values last; ties by title, slug.
-ORDER_BY = {
-    None: "r.id",
-    "price": "r.price_usd IS NULL, coalesce(r.price_usd, 0), r.slug",
-    "name": "r.title_key, r.slug",
-    "last_verified": "r.last_verified IS NULL, r.last_verified DESC,"
-                     " CASE WHEN r.last_verified IS NULL THEN r.slug END, r.slug DESC",
-    "uptime": "r.uptime_7d_pct IS NULL, r.uptime_7d_pct DESC, r.up_7d DESC, r.title_key, r.slug",
-    "latency": "r.p50_latency_ms IS NULL, r.p50_latency_ms, r.title_key, r.slug",
-}
+ORDER_BY = {None: "r.id", **{sort: f"r.rank_{sort}" for sort in SORTS}}
 
 
 def _phrase(word: str) -> str:
@@ -100,47 +90,58 @@ class QueryIndex:
     def close(self) -> None:
         self._conn.close()
 
-    def search(self, words: list[str], *, category: str | None = None, network: str | None = None,
-               max_price: float | None = None, status: str | None = None, method: str | None = None,
-               trust_tier: str | None = None, verified_only: bool = False, min_uptime: float | None = None,
-               sort: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def search(self, words: list[str], **filters: Any) -> list[dict[str, Any]]:
         """Entries as index.json holds them. Arguments are already checked and normalized by the
         caller (index.query.filters.search): `words` lower-cased, `network` CAIP-2, `sort` known."""
-        where: list[str] = []
-        args: list[Any] = []
-        long_words = [w for w in words if len(w) >= 3]
-        if long_words:  # trigram phrases: an index lookup, exact for 3+ characters
-            where.append("r.id IN (SELECT rowid FROM words WHERE words MATCH ?)")
-            args.append(" ".join(_phrase(w) for w in long_words))
-        for w in words:
-            if len(w) < 3:  # shorter than a trigram: a scan of the text
-                where.append("instr((SELECT text FROM texts WHERE id = r.id), ?) > 0")
-                args.append(w)
-        for column, value in (("category", category), ("status", status), ("method", method), ("tier", trust_tier)):
-            if value is not None:
-                where.append(f"r.{column} = ?")
-                args.append(value)
-        if network is not None:
-            where.append("r.id IN (SELECT id FROM networks WHERE network = ?)")
-            args.append(network)
-        if max_price is not None:
-            where.append("r.price_usd <= ?")
-            args.append(max_price)
-        if min_uptime is not None:
-            where.append("r.uptime_7d_pct >= ?")
-            args.append(min_uptime)
-        if verified_only:
-            where.append("r.verified = 1")
-        sql = ("SELECT e.json FROM resources r JOIN entries e ON e.id = r.id"
-               + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {ORDER_BY[sort]}")
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(limit)
+        sql, args = statement(words, **filters)
         with self._lock:
-            if verified_only and self._conn.execute("SELECT 1 FROM resources WHERE verified IS NULL LIMIT 1").fetchone():
+            if filters.get("verified_only") and self.meta.get("verified_unknown") != "0":
                 raise ValueError("this index says nothing about verification: --verified needs the build's catalog.jsonl")
             rows = self._conn.execute(sql, args).fetchall()
         return [orjson.loads(j) for (j,) in rows]
+
+    def execute(self, sql: str, args: list[Any]) -> list[tuple[Any, ...]]:
+        """Rows of a plain statement (bench/query.py's floor)."""
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+
+def statement(words: list[str], *, category: str | None = None, network: str | None = None,
+              max_price: float | None = None, status: str | None = None, method: str | None = None,
+              trust_tier: str | None = None, verified_only: bool = False, min_uptime: float | None = None,
+              sort: str | None = None, limit: int | None = None) -> tuple[str, list[Any]]:
+    """The SQL (and its parameters) of one search: the entries' JSON, filtered, sorted and cut."""
+    where: list[str] = []
+    args: list[Any] = []
+    long_words = [w for w in words if len(w) >= 3]
+    if long_words:  # trigram phrases: an index lookup, exact for 3+ characters
+        where.append("r.id IN (SELECT rowid FROM words WHERE words MATCH ?)")
+        args.append(" ".join(_phrase(w) for w in long_words))
+    for w in words:
+        if len(w) < 3:  # shorter than a trigram: a scan of the text
+            where.append("instr((SELECT text FROM texts WHERE id = r.id), ?) > 0")
+            args.append(w)
+    for column, value in (("category", category), ("status", status), ("method", method), ("tier", trust_tier)):
+        if value is not None:
+            where.append(f"r.{column} = ?")
+            args.append(value)
+    if network is not None:
+        where.append("r.id IN (SELECT id FROM networks WHERE network = ?)")
+        args.append(network)
+    if max_price is not None:
+        where.append("r.price_usd <= ?")
+        args.append(max_price)
+    if min_uptime is not None:
+        where.append("r.uptime_7d_pct >= ?")
+        args.append(min_uptime)
+    if verified_only:
+        where.append("r.verified = 1")
+    sql = ("SELECT e.json FROM resources r JOIN entries e ON e.id = r.id"
+           + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {ORDER_BY[sort]}")
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(limit)
+    return sql, args
 
 
 _OPEN: dict[str, QueryIndex] = {}

@@ -20,25 +20,29 @@ import hashlib
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from index.site.writer import SiteWriter
+if TYPE_CHECKING:
+    from index.site.writer import SiteWriter
 
 QUERY_FILE = "index.sqlite"
 # the layout of the file; a reader refuses a file whose layout is not the one it knows (see DDL)
-FORMAT = "x402-index-query/1"
+FORMAT = "x402-index-query/2"
 PAGE_SIZE = 4096
 UNKNOWN_TIER = "unknown"
 TEXT_FIELDS = ("title", "summary", "description", "url", "category", "origin")
+SORTS = ("price", "name", "last_verified", "uptime", "latency")
 
 DDL = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-    # id: the entry's position in index.json (the order of an unsorted answer)
-    "CREATE TABLE resources (id INTEGER PRIMARY KEY, slug TEXT NOT NULL, title_key TEXT NOT NULL, category TEXT,"
-    " status TEXT, method TEXT NOT NULL, tier TEXT NOT NULL, verified INTEGER, price_usd REAL, last_verified TEXT,"
-    " uptime_7d_pct REAL, up_7d INTEGER NOT NULL, p50_latency_ms REAL)",
+    # id: the entry's position in index.json (the order of an unsorted answer); rank_<sort>: its position
+    # in each sort's order (sort_order), indexed, so a sorted answer walks an index and stops at its limit
+    "CREATE TABLE resources (id INTEGER PRIMARY KEY, category TEXT, status TEXT, method TEXT NOT NULL,"
+    " tier TEXT NOT NULL, verified INTEGER, price_usd REAL, uptime_7d_pct REAL, "
+    + ", ".join(f"rank_{s} INTEGER NOT NULL" for s in SORTS) + ")",
+    *(f"CREATE INDEX by_{s} ON resources (rank_{s})" for s in SORTS),
     "CREATE TABLE networks (network TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (network, id)) WITHOUT ROWID",
     "CREATE TABLE texts (id INTEGER PRIMARY KEY, text TEXT NOT NULL)",
     "CREATE TABLE entries (id INTEGER PRIMARY KEY, json TEXT NOT NULL)",
@@ -64,18 +68,58 @@ def verified_of(entry: dict[str, Any]) -> bool | None:
     return None
 
 
-def _row(i: int, e: dict[str, Any]) -> tuple[Any, ...]:
-    verified = verified_of(e)
-    return (i, str(e.get("slug", "")), str(e.get("title") or "").casefold(), e.get("category"), e.get("status"),
-            str(e.get("method") or "").upper(), str(e.get("trust_tier") or UNKNOWN_TIER).lower(),
-            None if verified is None else int(verified), e.get("price_usd"), e.get("last_verified") or None,
-            e.get("uptime_7d_pct"), int(e.get("up_7d") or 0), e.get("p50_latency_ms"))
+def sort_order(entries: list[dict[str, Any]], sort: str) -> list[int]:
+    """Positions of `entries` in `sort`'s order: price: cheapest first; name: by title; last_verified:
+    most recent first; uptime: most reliable first (then most probes answered); latency: fastest
+    median first. Unknown values last; ties by title, then slug. The one definition of the orders:
+    the JSON path sorts with it, the query file stores its ranks."""
+    def title(i: int) -> str:
+        return str(entries[i].get("title") or "").casefold()
+
+    def slug(i: int) -> str:
+        return str(entries[i].get("slug", ""))
+
+    def get(i: int, name: str) -> Any:
+        return entries[i].get(name)
+
+    every = range(len(entries))
+    if sort == "price":
+        return sorted(every, key=lambda i: (get(i, "price_usd") is None, get(i, "price_usd") or 0, slug(i)))
+    if sort == "name":
+        return sorted(every, key=lambda i: (title(i), slug(i)))
+    if sort == "uptime":
+        return sorted(every, key=lambda i: (get(i, "uptime_7d_pct") is None, -(get(i, "uptime_7d_pct") or 0),
+                                            -(get(i, "up_7d") or 0), title(i), slug(i)))
+    if sort == "latency":
+        return sorted(every, key=lambda i: (get(i, "p50_latency_ms") is None, get(i, "p50_latency_ms") or 0, title(i), slug(i)))
+    if sort == "last_verified":
+        dated = sorted((i for i in every if get(i, "last_verified")), key=lambda i: (get(i, "last_verified"), slug(i)),
+                       reverse=True)
+        return dated + sorted((i for i in every if not get(i, "last_verified")), key=slug)
+    raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+
+
+def _rows(entries: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    ranks = []
+    for sort in SORTS:
+        rank = [0] * len(entries)
+        for position, i in enumerate(sort_order(entries, sort)):
+            rank[i] = position
+        ranks.append(rank)
+    rows = []
+    for i, e in enumerate(entries):
+        verified = verified_of(e)
+        rows.append((i, e.get("category"), e.get("status"), str(e.get("method") or "").upper(),
+                     str(e.get("trust_tier") or UNKNOWN_TIER).lower(), None if verified is None else int(verified),
+                     e.get("price_usd"), e.get("uptime_7d_pct"), *(rank[i] for rank in ranks)))
+    return rows
 
 
 def create(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     for statement in DDL:
         conn.execute(statement)
+    conn.execute("ANALYZE")  # its statistics table, empty until the rows are in (the planner's counts)
 
 
 def write_file(path: Path, entries: list[dict[str, Any]], generated_at: str | None, schema_version: str) -> None:
@@ -89,9 +133,9 @@ def write_file(path: Path, entries: list[dict[str, Any]], generated_at: str | No
         conn.execute("BEGIN")
         conn.executemany("INSERT INTO meta VALUES (?, ?)", [
             ("format", FORMAT), ("schema_version", schema_version), ("generated_at", generated_at or ""),
-            ("resources", str(len(entries)))])
-        conn.executemany("INSERT INTO resources VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                         (_row(i, e) for i, e in enumerate(entries)))
+            ("resources", str(len(entries))),
+            ("verified_unknown", str(sum(1 for e in entries if verified_of(e) is None)))])
+        conn.executemany(f"INSERT INTO resources VALUES ({','.join('?' * (8 + len(SORTS)))})", _rows(entries))
         conn.executemany("INSERT OR IGNORE INTO networks VALUES (?, ?)",
                          ((str(n), i) for i, e in enumerate(entries) for n in e.get("networks") or []))
         conn.executemany("INSERT INTO texts VALUES (?, ?)", ((i, search_text(e)) for i, e in enumerate(entries)))
@@ -99,6 +143,7 @@ def write_file(path: Path, entries: list[dict[str, Any]], generated_at: str | No
                          ((i, orjson.dumps(e).decode()) for i, e in enumerate(entries)))
         conn.execute("INSERT INTO words(words) VALUES ('rebuild')")
         conn.execute("INSERT INTO words(words) VALUES ('optimize')")
+        conn.execute("ANALYZE")
         conn.execute("COMMIT")
         conn.execute("VACUUM")
     finally:
@@ -113,7 +158,7 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_query_index(writer: SiteWriter, entries: list[dict[str, Any]], generated_at: str | None,
+def write_query_index(writer: "SiteWriter", entries: list[dict[str, Any]], generated_at: str | None,
                       schema_version: str) -> None:
     """index.sqlite through the build's writer: claimed, hashed and counted like every file it writes;
     not made at all when its inputs are the last build's and the file is there."""

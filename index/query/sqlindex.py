@@ -126,7 +126,7 @@ def statement(words: list[str], *, category: str | None = None, network: str | N
             where.append(f"r.{column} = ?")
             args.append(value)
     if network is not None:
-        where.append("r.id IN (SELECT id FROM networks WHERE network = ?)")
+        where.append("EXISTS (SELECT 1 FROM networks WHERE network = ? AND id = r.id)")  # a key lookup a row
         args.append(network)
     if max_price is not None:
         where.append("r.price_usd <= ?")
@@ -136,12 +136,18 @@ def statement(words: list[str], *, category: str | None = None, network: str | N
         args.append(min_uptime)
     if verified_only:
         where.append("r.verified = 1")
-    sql = ("SELECT e.json FROM resources r JOIN entries e ON e.id = r.id"
-           + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {ORDER_BY[sort]}")
+    key = ORDER_BY[sort]
+    # A sorted page walks the sort's rank index and stops at the limit; the filters are then tests of
+    # each row (a word's matches and a network's members are looked up once, as lists). Left to
+    # itself, the planner reads every match of a common word or network first and sorts them all.
+    walk = f" INDEXED BY by_{sort}" if sort is not None and limit is not None else ""
+    inner = (f"SELECT r.id AS id, {key} AS k FROM resources r{walk}" + (" WHERE " + " AND ".join(where) if where else "")
+             + f" ORDER BY {key}")
     if limit is not None:
-        sql += " LIMIT ?"
+        inner += " LIMIT ?"
         args.append(limit)
-    return sql, args
+    # the entries' JSON is read for the rows of the answer only
+    return f"SELECT e.json FROM ({inner}) AS hit JOIN entries e ON e.id = hit.id ORDER BY hit.k", args
 
 
 _OPEN: dict[str, QueryIndex] = {}

@@ -5,7 +5,8 @@ one small request, and the query reads the local copy.
 The cache folder is $X402_INDEX_CACHE, else $XDG_CACHE_HOME/x402-index, else ~/.cache/x402-index; one
 sub-folder per URL. A download is bounded (MAX_BYTES, checked while it arrives), written to a temp file, checked to be a query index of this version
 (index.query.sqlindex) and only then renamed over the cached copy. A build without the file (404)
-answers None: the caller reads its index.json.
+answers None, and so does a server that cannot be reached or answers an error: the caller reads
+index.json (and reports its failure).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ def cached_file(url: str) -> Path | None:
     """The local copy of the query file at `url`, fresh as of now; None when the server has none."""
     import httpx
 
-    from index.query import filters
     from index.query.sqlindex import NotAQueryIndex, QueryIndex
 
     slot = _slot(url)
@@ -76,9 +76,9 @@ def cached_file(url: str) -> Path | None:
         os.replace(tmp, data)
         meta_path.write_text(json.dumps(validators))
         return data
-    except httpx.HTTPStatusError as exc:
-        raise filters.QueryError(f"cannot read {url}: HTTP {exc.response.status_code}") from None
-    except httpx.HTTPError as exc:
-        raise filters.QueryError(f"cannot read {url}: {type(exc).__name__}: {exc or 'no answer'}") from None
+    except httpx.HTTPError:
+        # no answer, or an error status: the caller reads index.json, whose failure names the index
+        # the user gave (and a server that only fails for this file still answers)
+        return None
     finally:
         tmp.unlink(missing_ok=True)

@@ -124,7 +124,7 @@ def show(
     Example: x402-index show api-example-com-v1-weather
     """
     from index.catalog.build import find_record
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     record = find_record(init_db(database(db)), slug, site_url=base_url)
     if record is None:

@@ -138,6 +138,7 @@ def test_a_remote_build_is_queried_and_an_oversized_body_refused(tmp_path: Path,
     from tests.records import sample_record
 
     build_site([sample_record(tags=["meteo"])], tmp_path)
+    monkeypatch.setenv("X402_INDEX_CACHE", str(tmp_path / "cache"))  # where the remote index.sqlite is kept
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -151,6 +152,7 @@ def test_a_remote_build_is_queried_and_an_oversized_body_refused(tmp_path: Path,
         assert slugs(search(base, Query(q="meteo"))) == ["a-example-x"]
         assert get_record(base, "a-example-x")["tags"] == ["meteo"]
         monkeypatch.setattr(query_module, "MAX_REMOTE_BYTES", 200)  # the index.json is larger
+        (tmp_path / "index.sqlite").unlink()  # the query file has a cap of its own (tests/test_query_index.py)
         with pytest.raises(ValueError, match="larger than 200 bytes"):
             search(base, Query())
     finally:

@@ -8,6 +8,7 @@ modules to register them, so keeping both in app.py would close an import circle
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -58,17 +59,21 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from index.store.migrate import UnversionedDatabase
-
         try:
             return func(*args, **kwargs)
         except CliError as exc:
             say_error(str(exc))
             raise typer.Exit(exc.code) from None
-        except (FileNotFoundError, ValueError, OSError, UnversionedDatabase) as exc:
+        except (FileNotFoundError, ValueError, OSError) as exc:
             say_error(str(exc))
             raise typer.Exit(1) from None
         except Exception as exc:  # noqa: BLE001 - the last line of defence against bare tracebacks
+            # the store's error classes, if the command loaded the store (a `query` does not: no
+            # import of alembic and SQLAlchemy for it)
+            migrate = sys.modules.get("index.store.migrate")
+            if migrate is not None and isinstance(exc, migrate.UnversionedDatabase):
+                say_error(str(exc))
+                raise typer.Exit(1) from None
             from sqlalchemy.exc import SQLAlchemyError
 
             if os.environ.get("X402_INDEX_DEBUG"):

@@ -64,7 +64,8 @@ def query(
     method: Annotated[str | None, typer.Option("--method", help="HTTP method, e.g. POST")] = None,
     trust_tier: Annotated[str | None, typer.Option("--trust-tier", help="trust tier, e.g. verified, conformant; 'unknown' for none")] = None,
     verified: Annotated[bool, typer.Option("--verified", help="only resources with an accept proven by a test-buy")] = False,
-    sort: Annotated[str | None, typer.Option("--sort", help="price | name | last_verified")] = None,
+    min_uptime: Annotated[float | None, typer.Option("--min-uptime", help="least uptime over 7 days, in %, e.g. 99")] = None,
+    sort: Annotated[str | None, typer.Option("--sort", help="price | name | last_verified | uptime | latency")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="at most this many results")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table | json | jsonl")] = "table",
 ) -> None:
@@ -72,16 +73,14 @@ def query(
 
     Example: x402-index query --network eip155:8453 --max-price 0.01 --sort price --format json
     """
-    from rich.table import Table
-
     from index.query.filters import Query, QueryError, search
-    from index.site.render import format_usd
 
     if fmt not in ("table", "json", "jsonl"):
         raise CliError("--format must be table, json or jsonl", code=2)
     try:
         rows = search(index, Query(q=q, category=category, network=network, max_price=max_price, status=status,
-                                   method=method, trust_tier=trust_tier, verified_only=verified, sort=sort, limit=limit))
+                                   method=method, trust_tier=trust_tier, verified_only=verified, min_uptime=min_uptime,
+                                   sort=sort, limit=limit))
     except QueryError as exc:
         raise CliError(str(exc), code=exc.code) from None
     if fmt == "json":
@@ -90,6 +89,10 @@ def query(
     if fmt == "jsonl":
         sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         return
+    from rich.table import Table
+
+    from index.site.render import format_usd
+
     # The slug and the URL are what one copies: they get the room they need (up to 60 and 80 columns)
     # and fold beyond that; other long cells fold onto more lines too, none is cut with an ellipsis.
     def room(key: str, cap: int) -> int:

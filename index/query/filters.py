@@ -19,12 +19,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 from index.protocol.networks import to_caip2
-from index.catalog.record import IndexEntry
+from index.site.queryindex import QUERY_FILE, SORTS, search_text, sort_order, verified_of
 
 # A published index.json is ~630 bytes a resource (63 MB at 100k): room for 400k, and a bound on what a
 # hostile or broken server can make us hold (checked while the body arrives, not after).
 MAX_REMOTE_BYTES = 256 * 1024 * 1024
-SORTS = ("price", "name", "last_verified")
 UNKNOWN_TIER = "unknown"
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,200}")
 
@@ -41,7 +40,8 @@ class Query:
     method: str | None = None
     trust_tier: str | None = None  # e.g. verified, conformant, indexed_external; "unknown" for entries without one
     verified_only: bool = False  # at least one accept proven by a test-buy
-    sort: str | None = None  # price | name | last_verified
+    min_uptime: float | None = None  # % of the last 7 days' probes answered; unknown uptimes never match
+    sort: str | None = None  # price | name | last_verified | uptime | latency
     limit: int | None = None
 
     @property
@@ -65,14 +65,15 @@ class QueryError(ValueError):
 
 def check_query(query: Query) -> None:
     """QueryError for a category or trust tier that no build can hold."""
-    from index.catalog.categories import FALLBACK, categories
-    from index.catalog.trust import TIERS
+    if query.category:  # the taxonomy is read only when a query names a category (a cold call's time)
+        from index.catalog.categories import FALLBACK, categories
 
-    if query.category:
         names = [c.name for c in categories()] + [FALLBACK]
         if query.category.lower() not in names:
             raise QueryError(f"unknown category {query.category!r}; one of: {', '.join(dict.fromkeys(names))}", code=2)
     if query.trust_tier:
+        from index.catalog.trust import TIERS
+
         tiers = [*TIERS, UNKNOWN_TIER]
         if query.trust_tier.lower() not in tiers:
             raise QueryError(f"unknown trust tier {query.trust_tier!r}; one of: {', '.join(tiers)}", code=2)
@@ -128,6 +129,8 @@ def record_entry(obj: dict[str, Any]) -> dict[str, Any]:
     """An index entry (as index.json holds it) for one catalog record, with the details index.json
     leaves out: tags, trust tier, verification, and a compact view of the accepts. Fields this code
     does not know (a newer build's) are carried, never refused."""
+    from index.catalog.record import IndexEntry
+
     origin = obj.get("origin") if isinstance(obj.get("origin"), dict) else {}
     slug = obj.get("slug")
     entry = {name: obj.get(name) for name in IndexEntry.model_fields if name not in ("origin", "href", "page")}
@@ -192,20 +195,14 @@ def load_entries(location: str | Path, details: bool = False) -> list[dict[str, 
     return entries
 
 
-def _verified(entry: dict[str, Any]) -> bool | None:
-    if "verified" in entry:
-        return bool(entry["verified"])
-    if "accepts" in entry:
-        return any(isinstance(a, dict) and a.get("verified") for a in entry["accepts"])
-    return None
-
-
 def filter_entries(entries: list[dict[str, Any]], q: str | None = None, category: str | None = None,
                    network: str | None = None, max_price: float | None = None, status: str | None = None,
-                   method: str | None = None, trust_tier: str | None = None, verified_only: bool = False) -> list[dict[str, Any]]:
+                   method: str | None = None, trust_tier: str | None = None, verified_only: bool = False,
+                   min_uptime: float | None = None) -> list[dict[str, Any]]:
     """Entries matching every given filter. `network` takes CAIP-2 or a v1 name; `max_price` is USD
     and excludes entries whose price in USD is unknown; `trust_tier` "unknown" matches entries that
-    carry none. `verified_only` needs verification data (catalog.jsonl details or a `verified` field)."""
+    carry none. `verified_only` needs verification data (catalog.jsonl details or a `verified` field).
+    `min_uptime` is a percentage of the 7-day window's probes; entries with too few probes never match."""
     words = [w for w in (q or "").lower().split() if w]
     wanted_net = to_caip2(network) if network else None
     if network and wanted_net is None:
@@ -214,8 +211,7 @@ def filter_entries(entries: list[dict[str, Any]], q: str | None = None, category
     out = []
     for e in entries:
         if words:
-            parts = [str(e.get(k) or "") for k in ("title", "summary", "description", "url", "category", "origin")]
-            text = " ".join(parts + [str(t) for t in e.get("tags") or []]).lower()
+            text = search_text(e)
             if not all(w in text for w in words):
                 continue
         if category and e.get("category") != category.lower():
@@ -230,8 +226,10 @@ def filter_entries(entries: list[dict[str, Any]], q: str | None = None, category
             continue
         if tier and str(e.get("trust_tier") or UNKNOWN_TIER).lower() != tier:
             continue
+        if min_uptime is not None and (e.get("uptime_7d_pct") is None or e["uptime_7d_pct"] < min_uptime):
+            continue
         if verified_only:
-            verified = _verified(e)
+            verified = verified_of(e)
             if verified is None:
                 raise ValueError("this index says nothing about verification: --verified needs the build's catalog.jsonl")
             if not verified:
@@ -241,17 +239,35 @@ def filter_entries(entries: list[dict[str, Any]], q: str | None = None, category
 
 
 def sort_entries(entries: list[dict[str, Any]], sort: str | None) -> list[dict[str, Any]]:
-    """price: cheapest first; name: by title; last_verified: most recent first. Unknown values last."""
+    """`entries` in a sort's order (index.site.queryindex.sort_order); unsorted: as given."""
     if not sort:
         return list(entries)
-    if sort not in SORTS:
-        raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
-    if sort == "price":
-        return sorted(entries, key=lambda e: (e.get("price_usd") is None, e.get("price_usd") or 0, e.get("slug", "")))
-    if sort == "name":
-        return sorted(entries, key=lambda e: (str(e.get("title") or "").casefold(), e.get("slug", "")))
-    dated = sorted((e for e in entries if e.get("last_verified")), key=lambda e: (e["last_verified"], e.get("slug", "")), reverse=True)
-    return dated + sorted((e for e in entries if not e.get("last_verified")), key=lambda e: e.get("slug", ""))
+    return [entries[i] for i in sort_order(entries, sort)]
+
+
+def _query_index(location: str | Path) -> Any:
+    """The open index.sqlite of a build (index.query.sqlindex), local or a cached copy of a remote one;
+    None for a build without one (older builds), an unreadable one, or a catalog.jsonl."""
+    from index.query.sqlindex import NotAQueryIndex, open_index
+
+    loc = str(location)
+    if _is_url(loc):
+        if not (loc.endswith("/") or loc.endswith("/index.json")):
+            return None
+        from index.query.remote import cached_file
+
+        path = cached_file(urljoin(loc, QUERY_FILE))
+    else:
+        path = Path(loc)
+        path = path / QUERY_FILE if path.is_dir() else path.parent / QUERY_FILE if path.name == "index.json" else None
+        if path is None or not path.is_file():
+            return None
+    if path is None:
+        return None
+    try:
+        return open_index(path)
+    except NotAQueryIndex:
+        return None
 
 
 def search(location: str | Path, query: Query) -> list[dict[str, Any]]:
@@ -259,12 +275,26 @@ def search(location: str | Path, query: Query) -> list[dict[str, Any]]:
     if query.limit is not None and query.limit < 0:
         raise ValueError("limit must be 0 or more")
     check_query(query)
+    if query.sort is not None and query.sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {query.sort!r}")
+    index = _query_index(location)
+    if index is not None:  # the build's index.sqlite: no index.json parsed
+        wanted_net = to_caip2(query.network) if query.network else None
+        if query.network and wanted_net is None:
+            raise ValueError(f"unknown network {query.network!r}")
+        return index.search([w for w in (query.q or "").lower().split() if w],
+                            category=query.category.lower() if query.category else None, network=wanted_net,
+                            max_price=query.max_price, status=query.status.lower() if query.status else None,
+                            method=query.method.upper() if query.method else None,
+                            trust_tier=query.trust_tier.lower() if query.trust_tier else None,
+                            verified_only=query.verified_only, min_uptime=query.min_uptime, sort=query.sort,
+                            limit=query.limit)
     entries = load_entries(location)
     if query.needs_details and entries and any(f not in entries[0] for f in DETAIL_FIELDS):
         entries = load_entries(location, details=True)  # an older build: its catalog.jsonl has them
     rows = filter_entries(entries, q=query.q, category=query.category, network=query.network, max_price=query.max_price,
                           status=query.status, method=query.method, trust_tier=query.trust_tier,
-                          verified_only=query.verified_only)
+                          verified_only=query.verified_only, min_uptime=query.min_uptime)
     rows = sort_entries(rows, query.sort)
     return rows[:query.limit] if query.limit is not None else rows
 

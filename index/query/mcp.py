@@ -54,18 +54,21 @@ class Tools:
 
     def search_resources(self, q: str | None = None, category: str | None = None, network: str | None = None,
                          max_price_usd: float | None = None, status: str | None = None, method: str | None = None,
-                         trust_tier: str | None = None, verified_only: bool = False, sort: str | None = None,
-                         limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
+                         trust_tier: str | None = None, verified_only: bool = False, min_uptime_pct: float | None = None,
+                         sort: str | None = None, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
         """Find paid x402 endpoints in the catalog. All filters must match. q: words that must all
         appear in title, summary, description, tags or URL; network: CAIP-2 id (eip155:8453) or v1
         name (base); max_price_usd: most USD per call (unknown prices never match); status: latest
         probe outcome (paid…); method: GET, POST…; trust_tier: verified, conformant, indexed_external,
-        unreachable, stale, or unknown; verified_only: only endpoints a test-buy has paid; sort: price,
-        name or last_verified; limit: at most this many (default 20, max 500)."""
+        unreachable, stale, or unknown; verified_only: only endpoints a test-buy has paid;
+        min_uptime_pct: least share of the last 7 days' probes answered, in % (endpoints with too few
+        probes never match); sort: price, name, last_verified, uptime (most reliable first) or latency
+        (fastest first); limit: at most this many (default 20, max 500)."""
         limit = max(0, min(int(limit), MAX_LIMIT))
         rows = search(self.config.index, Query(q=q, category=category, network=network, max_price=max_price_usd,
                                                status=status, method=method, trust_tier=trust_tier,
-                                               verified_only=verified_only, sort=sort, limit=limit))
+                                               verified_only=verified_only, min_uptime=min_uptime_pct, sort=sort,
+                                               limit=limit))
         return {"count": len(rows), "resources": rows}
 
     def get_resource(self, slug: str) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from index.site import feeds, state
 from index.site.files import SCHEMAS, schema_for
 from index.site.layout import dumps, summary_of
 from index.site.pages import write_pages
+from index.site.queryindex import write_query_index
 from index.site.parallel import CatalogFile, Forked, RangeRenderer, RangeResult, adopt, present_pages, ranges
 from index.site.render import environment, fingerprint
 from index.site.writer import Share, SiteWriter, check_out_dir, safe_name
@@ -232,6 +233,9 @@ class SiteBuild:
         def write_summaries(_: SiteWriter) -> None:  # a share of its own: beside the aggregates
             state.save_summaries(self.root, self.build_id, dict(zip(self.slugs, self.summaries)))
 
+        def write_query_file(w: SiteWriter) -> None:  # index.sqlite, beside index.json (index.site.queryindex)
+            write_query_index(w, [s["entry"] for s in self.summaries], self.generated_at, SCHEMA_VERSION)
+
         def meanwhile() -> None:
             """The parent's part while the aggregates' shares run: catalog.jsonl put in place (replacing
             the old one frees its blocks), the range folders and the pages of removed resources deleted."""
@@ -243,7 +247,7 @@ class SiteBuild:
         # the record hashes are keyed with the build fingerprint, so they also change with templates and base URL
         try:
             _write_aggregates(writer, self.summaries, self.generated_at, self.base_url, self.removed_log, self.hashes,
-                              self.workers if self.parallel else 1, [write_summaries], meanwhile)
+                              self.workers if self.parallel else 1, [write_summaries, write_query_file], meanwhile)
         except BaseException:
             self.catalog.abort()
             raise

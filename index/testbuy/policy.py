@@ -19,12 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from index.protocol.networks import DEFAULT_NETWORK, Asset, atomic_to_decimal, format_decimal, lookup_asset, lookup_network, to_caip2
 from index.urls import canonical_url
-from index.protocol.models import Accept, Challenge
+if TYPE_CHECKING:  # annotations only: the CLI reads this module's defaults without loading the models
+    from index.protocol.models import Accept, Challenge
 from index.protocol.networks import is_address, is_burn_address, namespace_of
 
 DEFAULT_MAX_USD = Decimal("0.10")

@@ -31,6 +31,7 @@ from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_fig
 from index.catalog.jsonld import json_ld, site_link
 from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
 from index.protocol.networks import atomic_to_decimal, format_decimal, lookup_asset, lookup_network
+from index.protocol.scripts import mixed_script_findings
 from index.catalog.record import (
     AcceptRecord,
     BuyInstructions,
@@ -218,6 +219,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     buy = BuyInstructions(command=buy_cmd, pay_command=pay_cmd, crawl_command=crawl_cmd, page=f"{page}#test-buy")
     findings = [f for f in (res.findings or []) if isinstance(f, dict)] if ever_paid else []
     findings += owner.findings if owner else []  # proofs that did not verify: errors of every resource of the origin
+    findings += mixed_script_findings({"origin.title": words.get("name") or origin.title,
+                                       "origin.description": words.get("description") or origin.description})
     errors = sum(1 for f in findings if f.get("severity") == "error")
     warnings = sum(1 for f in findings if f.get("severity") == "warning")
     verified_at = [a.verified_at for a in accepts if a.verified and a.verified_at]
@@ -238,6 +241,7 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         owner_verified=bool(owner and owner.verified), other_protocol=(other or {}).get("protocol"),
         networks_testnet=[a.testnet for a in accepts], pay_tos=[a.pay_to for a in accepts if a.pay_to],
         unknown_assets=sum(1 for a in accepts if a.asset_symbol is None), changes=changes, auth_notes=auth_notes,
+        findings=findings,
     )
     null_reasons: dict[str, str] = {}
     if example.body is None and example.null_reason:

@@ -158,9 +158,8 @@ def _repeated_header(values: list[str | bytes], first: dict[str, Any] | None, fi
     distinct = list(dict.fromkeys(values))
     if len(distinct) == 1:
         return
-    terms = [_terms_text(first)]
-    differ = False
-    for value in distinct[1:MAX_HEADER_VALUES]:
+    shown = [f"value 1: {_terms_text(first)}"]
+    for number, value in enumerate(distinct[1:MAX_HEADER_VALUES], start=2):
         try:
             obj: dict[str, Any] | None = decode_header_json(value)
         except ValueError as exc:
@@ -168,13 +167,14 @@ def _repeated_header(values: list[str | bytes], first: dict[str, Any] | None, fi
         else:
             text = _terms_text(obj)
         if obj is None or obj != first:
-            differ = True
-            terms.append(text)
-    if not differ and len(distinct) <= MAX_HEADER_VALUES:
+            shown.append(f"value {number}: {text}")
+    more = len(distinct) - MAX_HEADER_VALUES
+    if len(shown) == 1 and more <= 0:
         return
-    shown = "; ".join(f"value {i + 1}: {t}" for i, t in enumerate(dict.fromkeys(terms)))
-    more = f"; {len(distinct) - MAX_HEADER_VALUES} more not read" if len(distinct) > MAX_HEADER_VALUES else ""
-    findings.append(finding("header_ambiguous", PAYMENT_REQUIRED, f"{len(values)} values: {shown}{more}"[:600]))
+    detail = "; ".join(shown)
+    detail = detail if len(detail) <= 500 else detail[:499] + "…"
+    tail = f"; {more} more not read" if more > 0 else ""
+    findings.append(finding("header_ambiguous", PAYMENT_REQUIRED, f"{len(values)} values: {detail}{tail}"))
 
 
 def _terms_text(obj: Mapping[str, Any] | None) -> str:

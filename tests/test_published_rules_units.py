@@ -161,3 +161,11 @@ def test_an_origin_title_that_mixes_scripts_is_a_finding_of_its_records(db_url: 
     assert [f.where for f in found] == ["origin.title"]
     assert "look_alike_text" in {n.code for n in record.risk_notes}
     dispose_engine(db_url)
+
+
+def test_test_buy_reads_no_challenge_from_joined_disagreeing_lines() -> None:
+    from index.testbuy.run import raw_challenge
+
+    cheap, dear = encode_header_json(challenge(URL)), encode_header_json(challenge(URL, amount="1000000000"))
+    assert raw_challenge({"payment-required": f"{cheap}, {dear}"}, b"{}") is None  # what httpx hands us: nothing to sign
+    assert raw_challenge({"payment-required": cheap}, b"{}") == challenge(URL)

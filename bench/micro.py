@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     from crawler.spiders.probe import ProbeSpider, _flat_headers
     from crawler.storewriter import encode_frame
     from index.store import write as store
+    from index.store.engine import init_db
     from index.probe.netguard import host_block_reason
     from index.urls import canonical_url
     from index.protocol.challenge import parse_challenge
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append((f"  its unpickling in the writer, batch {args.batch}", best_us(
         lambda: pickle.loads(frame), 20) / len(batches[0])))
     with tempfile.TemporaryDirectory() as tmp:
-        engine = store.init_db(f"sqlite:///{tmp}/micro.db")
+        engine = init_db(f"sqlite:///{tmp}/micro.db")
         label = "index.store.write.record_probes (writer process)"
         timings = []
         for batch in batches:  # first crawl: every resource new

@@ -34,7 +34,7 @@ class InProcessWriter:
     def __init__(self, db_url: str, run_id: int | None, mode: str) -> None:
         from twisted.internet.defer import DeferredLock
 
-        from index.store.write import init_db
+        from index.store.engine import init_db
 
         self.engine = init_db(db_url) if mode != "nodb" else None
         self.run_id = run_id

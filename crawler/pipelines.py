@@ -1,4 +1,5 @@
-"""Item pipelines: hand probe results to the database writer process in batches."""
+"""Item pipelines: check each item against the spider-store contract (index.store.items), then hand
+them to the database writer process in batches."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, error, protocol
 from twisted.python.failure import Failure
 
+from crawler import stats
 from crawler.storewriter import encode_frame
+from index.store.items import invalid_fields
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +96,7 @@ class StorePipeline:
 
     A batch the writer could not write is logged as an error and counted in `x402/store/failed`;
     its observations are missing from `x402/store/observations`, so the crawl fails
-    (`crawler.run.crawl_ok`: every attempt stored)."""
+    (`crawler.stats.crawl_ok`: every attempt stored)."""
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -111,14 +115,28 @@ class StorePipeline:
         self.writer = WriterProcess.start(self.db_url, self.run_id)
 
     async def process_item(self, item: Any) -> Any:
+        bad = invalid_fields(item)
+        if bad:
+            self._drop(item, bad)
         self.buffer.append(dict(item))
         if len(self.buffer) >= self.batch_size:
             self._send()
             if len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
-                self.crawler.stats.inc_value("x402/store/waits")  # the database is the bottleneck
+                self.crawler.stats.inc_value(stats.STORE_WAITS)  # the database is the bottleneck
             while len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
                 await maybe_deferred_to_future(self.in_flight[0])
         return item
+
+    def _drop(self, item: Any, bad: list[str]) -> None:
+        """An item that breaks the spider-store contract (index.store.items) is counted per field, logged
+        in one line and dropped: one bad item never fails the batch it would be written in."""
+        for field in bad:
+            self.crawler.stats.inc_value(stats.VALIDATION + field)
+        kind = item.get("kind") if isinstance(item, dict) else type(item).__name__
+        url = item.get("url") if isinstance(item, dict) else None
+        logger.error("dropped an invalid %s item (%s): %.200r", kind, ", ".join(bad), url)
+        # Scrapy's own "Dropped:" line prints the whole item (bodies included): kept for DEBUG only
+        raise DropItem(f"invalid fields: {', '.join(bad)}", log_level="DEBUG")
 
     async def close_spider(self) -> None:
         self._send()
@@ -138,13 +156,13 @@ class StorePipeline:
         d.addBoth(self._done, d)
 
     def _stored(self, counts: dict[str, int]) -> None:
-        stats = self.crawler.stats
-        stats.inc_value("x402/store/observations", counts["observations"])
-        stats.inc_value("x402/store/new_resources", counts["new_resources"])
-        stats.inc_value("x402/store/batches")
+        counter = self.crawler.stats
+        counter.inc_value(stats.STORED, counts["observations"])
+        counter.inc_value(stats.NEW_RESOURCES, counts["new_resources"])
+        counter.inc_value(stats.STORE_BATCHES)
 
     def _failed(self, failure: Failure, size: int) -> None:
-        self.crawler.stats.inc_value("x402/store/failed", size)
+        self.crawler.stats.inc_value(stats.STORE_FAILED, size)
         logger.error("a batch of %d items was not stored: %s", size, failure.getErrorMessage())
 
     def _done(self, result: Any, d: defer.Deferred[Any]) -> None:

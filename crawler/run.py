@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from crawler.discovery import Candidate
+from crawler.stats import crawl_ok, summarize
 from crawler.discovery.seeds import Sources
 from index.gcpolicy import fewer_collections
 
@@ -33,37 +34,6 @@ def crawl_settings(db_url: str, allow_private: bool = False, overrides: dict[str
     values.update(overrides or {})
     settings.setdict(values, priority="cmdline")
     return settings
-
-
-def summarize(stats: dict[str, Any]) -> dict[str, Any]:
-    """The crawl report: counts by outcome and the few numbers the CLI prints."""
-    outcomes = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("x402/outcome/")}
-    probed = sum(outcomes.values())
-    paid = outcomes.get("paid", 0)
-    free = outcomes.get("free", 0)
-    return {
-        "probed": probed,
-        "paid": paid,
-        "free": free,
-        "failed": probed - paid - free,
-        "new": stats.get("x402/store/new_resources", 0),
-        "queued": stats.get("x402/candidates/queued", 0),
-        "attempts": stats.get("x402/attempts", 0),
-        "stored": stats.get("x402/store/observations", 0),
-        "outcomes": dict(sorted(outcomes.items())),
-        "discovery_pages": stats.get("x402/discovery/pages", 0),
-        "discovery_failed": stats.get("x402/discovery/failed", 0),
-        "finish_reason": stats.get("finish_reason"),
-        "errors": stats.get("log_count/ERROR", 0),
-        "spider_exceptions": sum(v for k, v in stats.items() if k.startswith("spider_exceptions/")),
-    }
-
-
-def crawl_ok(summary: dict[str, Any]) -> bool:
-    """A crawl failed only when it did not finish or lost results (every queued candidate ends in one
-    outcome, every attempt in one stored row, no callback crashed); unreachable endpoints are data."""
-    return (summary["finish_reason"] == "finished" and summary["stored"] == summary["attempts"]
-            and summary["probed"] == summary["queued"] and not summary["spider_exceptions"])
 
 
 # After Ctrl-C, how long in-flight downloads may take to finish before the crawl stops without them
@@ -135,9 +105,9 @@ def run_crawl(
     logging.getLogger("scrapy").setLevel(settings.get("LOG_LEVEL"))
     crawler = process.create_crawler("probe")
     if progress is not None:
-        from crawler.progress import progress_snapshot
+        from crawler.extensions import progress_snapshot
 
-        # Connected to the crawler, never put in the settings (Scrapy deep-copies those; see progress.py).
+        # Connected to the crawler, never put in the settings (Scrapy deep-copies those; see extensions.py).
         def on_snapshot(snapshot: dict[str, Any]) -> None:
             progress(snapshot)
 

@@ -61,8 +61,8 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 500,
 }
 EXTENSIONS = {
-    "crawler.progress.ProgressReporter": 500,
-    "crawler.worldlogs.WorldLogs": 0,
+    "crawler.extensions.ProgressReporter": 500,
+    "crawler.extensions.WorldLogs": 0,
 }
 
 # Per-response item work is tiny; a high value only multiplies asyncio tasks (see hardening ref §7).
@@ -100,7 +100,7 @@ X402_DNS_NAMESERVERS: list[str] = []
 X402_DNS_TIMEOUT = 3.0
 # Facilitator discovery page size (the spec allows 1..100).
 X402_DISCOVERY_PAGE_SIZE = 100
-# Seconds between progress reports, sent as the crawler.progress.progress_snapshot signal (0: none).
+# Seconds between progress reports, sent as the crawler.extensions.progress_snapshot signal (0: none).
 X402_PROGRESS_INTERVAL = 1.0
 # Crawl-run id the pipeline stamps on every observation (set by crawler.run).
 X402_CRAWL_RUN_ID = None

@@ -29,13 +29,15 @@ from typing import Any, BinaryIO
 from sqlalchemy.engine import Engine
 
 from index.gcpolicy import fewer_collections
-from index.store.write import init_db, record_origin_pages, record_probes, record_sources
+from index.store.engine import init_db
+from index.store.items import StoreItem
+from index.store.write import record_origin_pages, record_probes, record_sources
 
 _LENGTH = struct.Struct("!Q")
 MAX_ERROR_CHARS = 8000
 
 
-def write_batch(engine: Engine, items: list[dict[str, Any]], run_id: int | None) -> dict[str, int]:
+def write_batch(engine: Engine, items: list[StoreItem], run_id: int | None) -> dict[str, int]:
     """One batch of crawl items: probe attempts, origin pages, late sources (in that order, each kind in
     its own transaction). Returns counts: observations, new_resources."""
     probes = [i for i in items if i.get("kind", "probe") == "probe"]

@@ -3,16 +3,16 @@ catalog and site builds.
 
 CPython starts a young-generation collection every 700 net allocations of container objects, and
 each full collection walks every live object: the crawl's thousands of queued requests, and everything
-imported at start-up. In the probe bench that was about 6 % of the crawl process's CPU. Inside
+imported at start-up: a measurable share of the crawl process's CPU (bench/README.md). Inside
 `fewer_collections()`, what start-up allocated is frozen (never walked again) and young collections
 wait for GEN0_THRESHOLD allocations. Reference counting still frees almost everything at once;
 cyclic garbage waits a little longer, a bounded amount (at most GEN0_THRESHOLD objects).
 
-The builds (`index.catalog.build.build_records`, `index.site.build.build_site`) hold every record at once: millions
-of long-lived objects, plus the decoded rows they are made from, that each full collection would walk
-again and again (bench/catalog.py: 38.6 of 58.5 s at 20,000 records, and growing per record with the
-catalog). Nothing they make is cyclic garbage worth collecting meanwhile, so `no_collections()` turns
-the collector off for the block.
+The builds (`index.catalog.build.build_records`, `index.site.build.build_site`) hold every record at
+once: millions of long-lived objects, plus the decoded rows they are made from, that each full
+collection would walk again and again, most of a build's time, growing per record with the catalog
+(bench/catalog.py; the figures are in bench/README.md). Nothing they make is cyclic garbage worth
+collecting meanwhile, so `no_collections()` turns the collector off for the block.
 """
 
 from __future__ import annotations

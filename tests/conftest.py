@@ -73,7 +73,7 @@ def pg_url(pg_cluster: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        from index.store.write import dispose_engine
+        from index.store.engine import dispose_engine
 
         dispose_engine(url)
         with admin.connect() as conn:

@@ -13,7 +13,8 @@ from sqlmodel import Session, delete, select
 
 from index.store.models import Observation, Origin, PaymentOption, Resource
 from index.probe.outcomes import ANSWERED, Outcome
-from index.store.write import _as_datetime, _declared_findings, _get_origin, _merge_sources, session_scope
+from index.store.engine import session_scope
+from index.store.write import _as_datetime, _declared_findings, _get_origin, _merge_sources
 from index.urls import canonical_url, resource_slug
 
 

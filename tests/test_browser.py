@@ -192,7 +192,6 @@ def test_a_page_with_part_of_the_catalog_sorts_the_whole_catalog(browser: Browse
     from index.site import build as site_module
     from tests.records import sample_record
 
-    monkeypatch.setattr(site_module, "PAGE_ROWS", 4)
     monkeypatch.setattr(pages, "PAGE_ROWS", 4)
     cats = ["weather", "ai", "data"]
     records = [sample_record(slug=f"r-{i:02d}", url=f"https://a.example/{i}", title=f"R {i:02d}", price_usd=0.5 - i * 0.01,

@@ -22,7 +22,7 @@ import pytest
 
 from index.catalog.build import build_records, find_record
 from index.catalog.record import SCHEMA_ID
-from index.store.write import init_db
+from index.store.engine import init_db
 from tests.conftest import run_cli
 
 GOLDEN = Path(__file__).parent / "fixtures" / "records" / "fleet.json"

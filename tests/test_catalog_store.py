@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from index.catalog.build import build_records
 from index.store.models import PaymentOption
-from index.store.write import init_db, record_probes
+from index.store.engine import init_db
+from index.store.write import record_probes
 from index.protocol.challenge import parse_challenge
 from tests.challenge_cases import CASES_DIR, load_response
 
@@ -125,7 +126,7 @@ def test_two_builds_of_one_database_are_byte_identical(engine: Any) -> None:
 def test_records_are_the_same_when_id_lists_are_read_in_small_chunks(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """build_records reads rows by IN lists of ids in chunks (one list of 100k ids would pass the
     bind-parameter limits); chunks of 2 must give the very records one chunk gives."""
-    from index.store import write as store
+    from index.store import engine as store
 
     hosts = ["a", "b", "c", "d", "e"]
     for i, host in enumerate(hosts):

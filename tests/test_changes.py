@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 from index.schedule.changes import State, begin_run, diff, finish_run, probed_in_run, unfinished_run
 from index.store.models import CrawlRun, Resource, ResourceChange
 from index.schedule.rules import DEFAULT_INTERVAL, RETIRE_AFTER_FAILURES
-from index.store.write import init_db, record_probes
+from index.store.engine import init_db
+from index.store.write import record_probes
 from index.protocol.challenge import parse_challenge
 from tests.challenge_cases import CASES_DIR, load_response
 

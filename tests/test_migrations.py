@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from index.store.migrate import UnversionedDatabase, current, head
-from index.store.write import get_engine, init_db
+from index.store.engine import get_engine, init_db
 from tests.conftest import run_cli
 
 
@@ -53,7 +53,7 @@ def test_upgrading_a_populated_database_keeps_its_rows(db_url: str) -> None:
     from sqlalchemy import text
 
     from index.store.migrate import upgrade
-    from index.store.write import get_engine
+    from index.store.engine import get_engine
 
     engine = get_engine(db_url)
     upgrade(engine, "0001")

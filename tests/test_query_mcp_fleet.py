@@ -18,7 +18,7 @@ import pytest
 from index.catalog.build import build_records
 from index.query.filters import Query, search
 from index.site.build import build_site
-from index.store.write import init_db
+from index.store.engine import init_db
 from index.testbuy import BuyRequest, Outcome, TestBuyer
 from index.testbuy.wallet import load_key, new_key_file
 from tests.conftest import ROOT, run_cli

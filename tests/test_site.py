@@ -28,7 +28,9 @@ from index.catalog.record import (
     TermsChange,
 )
 from index.site.render import curl_command, param_rows
-from index.site.build import SiteWriter, UnsafePath, build_site, format_usd, safe_name
+from index.site.build import build_site
+from index.site.render import format_usd
+from index.site.writer import SiteWriter, UnsafePath, safe_name
 from index.site.files import SCHEMAS
 from index.site.svg import bar_chart, log_box_chart
 from tests.records import sample_record

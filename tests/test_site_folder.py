@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from index.site.build import STATE_FILE, FolderNotOurs, build_site
+from index.site.build import build_site
 from index.site.search import build_search_index
+from index.site.state import STATE_FILE
+from index.site.writer import FolderNotOurs
 from tests.conftest import run_cli
 from tests.records import sample_record
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, func, select
 
 from index.catalog.build import build_records
 from index.store.models import Observation, PaymentOption, Resource
-from index.store.write import init_db, record_probes
+from index.store.engine import init_db
+from index.store.write import record_probes
 from index.protocol.challenge import parse_challenge
 from tests.challenge_cases import CASES_DIR, load_response
 

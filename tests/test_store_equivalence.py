@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.schedule import changes
-from index.store import write as store
+from index.store import engine as store_engine, write as store
 from tests import reference_store
 
 USDC_BASE_SEPOLIA = "0x036CbD53842c5426634e7929541eC2318f3dCF7e"
@@ -84,7 +84,7 @@ def _verify_first_options(path: Path) -> None:
 
 
 def _run(writer: Writer, path: Path, batches: list[list[dict[str, Any]]], run_id: bool) -> tuple[list[Any], dict[str, Any]]:
-    engine = store.init_db(f"sqlite:///{path}")
+    engine = store_engine.init_db(f"sqlite:///{path}")
     crawl_run = changes.begin_run(engine, "full") if run_id else None
     results: list[Any] = []
     try:
@@ -97,7 +97,7 @@ def _run(writer: Writer, path: Path, batches: list[list[dict[str, Any]]], run_id
                 results.append(type(exc).__name__)
     finally:
         engine.dispose()
-        store._ENGINES.pop(f"sqlite:///{path}", None)
+        store_engine._ENGINES.pop(f"sqlite:///{path}", None)
     return results, _dump(path)
 
 
@@ -170,6 +170,6 @@ def test_generated_batches_write_the_same_rows(batches: list[list[dict[str, Any]
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 500])
 def test_batches_larger_than_one_in_list(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store, "_IN_CHUNK", chunk)
+    monkeypatch.setattr(store_engine, "_IN_CHUNK", chunk)
     batch = [_probe(f"https://h{i % 4}.example/r/{i % 9}", "paid" if i % 3 else "timeout", i) for i in range(20)]
     assert_same_rows([batch, batch[::-1], BATCHES[1]])

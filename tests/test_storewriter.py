@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from crawler.storewriter import encode_frame, read_frames, serve
-from index.store.write import init_db
+from index.store.engine import init_db
 from tests.writer_harness import probe
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,11 +67,12 @@ def test_the_writer_process_writes_in_order_and_reports_a_bad_batch(tmp_path: Pa
 
 def test_the_pipeline_counts_what_was_stored_and_what_failed(tmp_path: Path) -> None:
     out = _harness("pipeline", tmp_path / "c.db")
-    # batches of 3: [0 1 2] [3 4 5] [6], the second one has the bad item
+    # batches of 3: [0 1 2] [3 5 6] [7]; 4 dropped by the item check, the second batch refused by the writer
     assert out["stats"] == {"x402/store/observations": 4, "x402/store/new_resources": 4, "x402/store/batches": 2,
-                            "x402/store/failed": 3}
+                            "x402/store/failed": 3, "x402/validation/outcome": 1}
     assert "a batch of 3 items was not stored: ValueError" in out["stderr"]
-    assert _observations(tmp_path / "c.db") == [f"https://h.example/r/{i}" for i in (0, 1, 2, 6)]
+    assert "dropped an invalid probe item (outcome)" in out["stderr"]
+    assert _observations(tmp_path / "c.db") == [f"https://h.example/r/{i}" for i in (0, 1, 2, 7)]
 
 
 def test_a_dead_writer_fails_the_batches_instead_of_hanging(tmp_path: Path) -> None:

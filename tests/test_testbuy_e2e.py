@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from index.demo.spec import PAY_TO_CHAIN, PAY_TO_WEATHER
-from index.store.write import init_db
+from index.store.engine import init_db
 from index.testbuy import BuyRequest, Limits, Outcome, TestBuyer
 from index.testbuy.ledger import spent_usd
 from index.testbuy.sign import sign_payment

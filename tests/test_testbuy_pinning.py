@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from index.store.write import init_db
+from index.store.engine import init_db
 from index.testbuy import fetch
 from index.testbuy.policy import Outcome
 from index.testbuy.run import BuyRequest, TestBuyer

@@ -18,12 +18,17 @@ asyncioreactor.install()
 
 from twisted.internet import defer, task  # noqa: E402
 
+from scrapy.exceptions import DropItem  # noqa: E402
+
 from crawler.pipelines import StorePipeline, WriterProcess  # noqa: E402
 
 
 def probe(i: int, outcome: str = "timeout") -> dict[str, Any]:
-    return {"kind": "probe", "url": f"https://h.example/r/{i}", "method": "GET", "outcome": outcome,
-            "observed_at": "2026-11-22T10:00:00+00:00", "sources": [{"kind": "seed", "url": "test"}]}
+    """A probe item as the spider yields it (index.store.items.ProbeItem)."""
+    return {"kind": "probe", "url": f"https://h.example/r/{i}", "method": "GET", "attempt": 0, "attempt_why": "default",
+            "robots": "test", "final_url": None, "observed_at": "2026-11-22T10:00:00+00:00", "outcome": outcome,
+            "http_status": None, "latency_ms": None, "error_code": "timeout", "headers": {}, "body": None,
+            "challenge": None, "sources": [{"kind": "seed", "url": "test"}]}
 
 
 class Stats:
@@ -66,12 +71,20 @@ async def batches(db_url: str) -> dict[str, Any]:
 
 
 async def pipeline(db_url: str) -> dict[str, Any]:
-    """The pipeline over 7 items with batches of 3, one item bad: its batch fails, the rest are stored."""
+    """The pipeline over 8 items with batches of 3: item 4 breaks the item contract (dropped, counted);
+    item 5 fits it but the writer refuses it (a time it cannot read): its batch [3 5 6] fails, the
+    rest are stored."""
     crawler = Crawler(db_url, 3)
     store = StorePipeline.from_crawler(crawler)
     store.open_spider()
-    for i in range(7):
-        await store.process_item(probe(i, "no-such-outcome" if i == 4 else "timeout"))
+    for i in range(8):
+        item = probe(i, "no-such-outcome" if i == 4 else "timeout")
+        if i == 5:
+            item["observed_at"] = "yesterday"
+        try:
+            await store.process_item(item)
+        except DropItem:
+            pass
     await store.close_spider()
     return {"stats": crawler.stats.values, "exit": store.writer.exit_reason if store.writer else None}
 

@@ -2,8 +2,9 @@
 
 For every origin the crawl meets (an origin seed, or the origin of any candidate) we read, once:
 `/.well-known/x402` and its draft twin, `/openapi.json|yaml`, `/llms.txt`, the homepage, and up to
-`X402_DOCS_PAGES` docs pages those point at. Each file becomes a `page` item (stored per origin for
-the normalizer) and its listed endpoints become candidates, confirmed by a live probe like any other.
+`X402_DOCS_PAGES` docs pages those point at. Each file becomes a `page` item (`page_item`, stored per
+origin for the normalizer) and its listed endpoints become candidates, confirmed by a live probe like
+any other.
 Parsing is pure and lives in crawler.discovery and index.docs.page; this mixin only moves data.
 
 robots.txt: obeyed for HTML, OpenAPI and llms.txt; not consulted for `/.well-known/x402`, which
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
+from crawler import stats
 from crawler.discovery import Candidate, Discovered
 from crawler.discovery.dns import discover_domain
 from crawler.discovery.llms import LLMS_PATH, parse_llms_txt
@@ -36,6 +38,7 @@ from crawler.failures import exception_names
 from index.docs.page import extract_page
 from index.probe.budget import capped_finding, docs_budget_finding
 from index.probe.outcomes import classify_failure
+from index.store.items import PageItem
 from index.urls import canonical_url, origin_of
 from index.untrusted import safe_json_loads
 
@@ -68,7 +71,7 @@ class OriginDiscovery:
             return
         self._origins_seen.add(origin)
         self._docs_budget[origin] = self.settings.getint("X402_DOCS_PAGES")
-        self.crawler.stats.inc_value("x402/origins/discovered")
+        self.crawler.stats.inc_value(stats.ORIGINS_DISCOVERED)
         for path in WELL_KNOWN_PATHS:
             req = self._origin_file(origin, path, "well_known", obey_robots=False)
             if path == WELL_KNOWN_PATHS[0] and self.settings.getbool("X402_DNS_DISCOVERY"):
@@ -124,11 +127,9 @@ class OriginDiscovery:
     def parse_origin_file(self, response: Response) -> Iterator[Any]:
         meta = response.meta
         origin, kind = meta["origin"], meta["page_kind"]
-        self.crawler.stats.inc_value(f"x402/origins/files/{kind}/{response.status}")
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")[:200] or None
-        page = {"kind": "page", "origin": origin, "url": response.url, "page_kind": kind,
-                "fetched_at": datetime.now(UTC).isoformat(), "status": response.status, "error_code": None,
-                "content_type": content_type, "extracted": {}}
+        self.crawler.stats.inc_value(f"{stats.ORIGIN_FILES}{kind}/{response.status}")
+        content_type = _content_type(response)
+        page = page_item(origin, response.url, kind, status=response.status, content_type=content_type)
         if response.status != 200:
             yield page
             return
@@ -210,33 +211,43 @@ class OriginDiscovery:
             out.extend(self.origin_requests(pointer.url))
         return out
 
-    def parse_favicon(self, response: Response) -> Iterator[dict[str, Any]]:
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")[:200] or None
+    def parse_favicon(self, response: Response) -> Iterator[PageItem]:
+        content_type = _content_type(response)
         is_image = response.status == 200 and bool(content_type and content_type.startswith("image/")) and len(response.body) > 0
-        yield {"kind": "page", "origin": response.meta["origin"], "url": response.url, "page_kind": "favicon",
-               "fetched_at": datetime.now(UTC).isoformat(), "status": response.status if is_image else None,
-               "error_code": None if is_image else "not_an_image", "content_type": content_type, "extracted": {}}
+        yield page_item(response.meta["origin"], response.url, "favicon", status=response.status if is_image else None,
+                        error_code=None if is_image else "not_an_image", content_type=content_type)
 
-    def origin_file_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+    def origin_file_failed(self, failure: Failure) -> Iterator[PageItem]:
         request = failure.request
         meta = request.meta
         _, code = classify_failure(exception_names(failure), str(failure.value))
-        self.crawler.stats.inc_value(f"x402/origins/failed/{meta.get('page_kind')}")
-        yield {"kind": "page", "origin": meta["origin"], "url": request.url, "page_kind": meta.get("page_kind"),
-               "fetched_at": datetime.now(UTC).isoformat(), "status": None, "error_code": code,
-               "content_type": None, "extracted": {}}
+        self.crawler.stats.inc_value(f"{stats.ORIGINS_FAILED}{meta.get('page_kind')}")
+        yield page_item(meta["origin"], request.url, meta.get("page_kind"), error_code=code)
 
     def _discovered(self, origin: str, candidates: list[Candidate], source_kind: str) -> Iterator[Any]:
         """Probe requests (or late source sightings) for candidates an origin listed itself."""
         for cand in candidates:
             try:
                 if origin_of(cand["url"]) != origin:
-                    self.crawler.stats.inc_value("x402/candidates/cross_origin_dropped")
+                    self.crawler.stats.inc_value(stats.CROSS_ORIGIN_DROPPED)
                     continue
             except (KeyError, ValueError):
                 continue
             cand.setdefault("source", {"kind": source_kind, "url": origin})
             yield from self.candidate_requests([cand])
+
+
+def page_item(origin: str, url: str, page_kind: str, *, status: int | None = None, error_code: str | None = None,
+              content_type: str | None = None, extracted: dict[str, Any] | None = None) -> PageItem:
+    """The one constructor of a page item: a file read from an origin (or not: `status` None, the
+    `error_code` says why), stamped now."""
+    return {"kind": "page", "origin": origin, "url": url, "page_kind": page_kind,
+            "fetched_at": datetime.now(UTC).isoformat(), "status": status, "error_code": error_code,
+            "content_type": content_type, "extracted": extracted if extracted is not None else {}}
+
+
+def _content_type(response: Response) -> str | None:
+    return response.headers.get(b"Content-Type", b"").decode("latin-1")[:200] or None
 
 
 def _docs_candidates(extract: dict[str, Any], page_url: str) -> list[Candidate]:

@@ -1,13 +1,14 @@
 """The probe spider: ask each candidate, unpaid, what it costs. It only moves data.
 
-Every attempt becomes one item (a plain dict) with a coded outcome; parsing is `index.protocol.challenge`.
+Every attempt becomes one item (a `ProbeItem`, index.store.items) with a coded outcome; parsing is
+`index.protocol.challenge`.
 Facilitator discovery pages, and what each origin says about itself (crawler.spiders.origins), are
 read in the same crawl and feed more candidates into it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -18,6 +19,7 @@ from scrapy.http import JsonRequest, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler import stats
 from crawler.discovery import Candidate
 from crawler.discovery.facilitator import MAX_PAGES, discovery_url, parse_discovery_page
 from crawler.discovery.seeds import seed_candidate
@@ -28,6 +30,7 @@ from crawler.spiders.origins import OriginDiscovery
 from index.probe.budget import ListingWalk, listing_page
 from index.probe.outcomes import Outcome, classify_failure, outcome_for_status, unhandled_status
 from index.probe.plan import NO_BODY, Attempt, probe_plan, refused_before_paywall
+from index.store.items import ProbeItem, SourceItem
 from index.urls import canonical_url, origin_of, resource_key
 from index.protocol.challenge import parse_challenge
 from index.protocol.other402 import other_protocol
@@ -91,8 +94,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             elif cand.get("source"):
                 key = resource_key(cand)
                 if key is not None and key in self._finished:
-                    yield {"kind": "source", "url": key[0], "method": key[1], "source": _source_with_claims(cand),
-                           "seen_at": datetime.now(UTC).isoformat()}
+                    yield source_item(key, _source_with_claims(cand) or {})
 
     def _discovery_request(self, facilitator: str, offset: int, page: int = 0) -> Request:
         limit = self.settings.getint("X402_DISCOVERY_PAGE_SIZE")
@@ -108,7 +110,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         try:
             url = canonical_url(cand["url"])
         except ValueError:
-            self.crawler.stats.inc_value("x402/candidates/bad_url")
+            self.crawler.stats.inc_value(stats.BAD_URL)
             return None
         key = (url, (cand.get("method") or "GET").upper())
         if attempt == 0:
@@ -119,10 +121,10 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             if source and source not in self._sources[key]:
                 self._sources[key].append(source)
             if key in self._queued:
-                self.crawler.stats.inc_value("x402/candidates/duplicate")
+                self.crawler.stats.inc_value(stats.DUPLICATE)
                 return None
             self._queued.add(key)
-            self.crawler.stats.inc_value("x402/candidates/queued")
+            self.crawler.stats.inc_value(stats.QUEUED)
         plan = _plan(cand, url)
         if attempt >= len(plan):
             return None
@@ -147,15 +149,15 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     def parse_discovery(self, response: Response) -> Any:
         meta = response.meta
-        self.crawler.stats.inc_value("x402/discovery/pages")
+        self.crawler.stats.inc_value(stats.DISCOVERY_PAGES)
         try:
             obj = safe_json_loads(response.body)
         except ValueError:
-            self.crawler.stats.inc_value("x402/discovery/invalid_json")
+            self.crawler.stats.inc_value(stats.DISCOVERY_INVALID_JSON)
             return
         page = meta.get("page", 0)
         candidates, next_offset = parse_discovery_page(obj, response.url, meta["offset"], meta["limit"], page)
-        self.crawler.stats.inc_value("x402/discovery/items", len(candidates))
+        self.crawler.stats.inc_value(stats.DISCOVERY_ITEMS, len(candidates))
         yield from self.candidate_requests(candidates)
         # a listing ends at its page cap or at a page it served before (index.probe.budget)
         more = next_offset is not None or (page + 1 >= MAX_PAGES and bool(candidates))
@@ -172,7 +174,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         return self._listing_walks[facilitator]
 
     def discovery_failed(self, failure: Failure) -> None:
-        self.crawler.stats.inc_value("x402/discovery/failed")
+        self.crawler.stats.inc_value(stats.DISCOVERY_FAILED)
         self.logger.warning("facilitator discovery failed: %s (%s)", failure.request.url, failure.value)
 
     def parse_probe(self, response: Response) -> Any:
@@ -190,7 +192,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         if refused_before_paywall(status):
             retry = self._probe_request(meta["candidate"], meta["attempt"] + 1, [*meta["prior"], item])
             if retry is not None:
-                self.crawler.stats.inc_value("x402/probe/reattempts")
+                self.crawler.stats.inc_value(stats.REATTEMPTS)
                 yield retry
                 return
             item["outcome"] = Outcome.UNPROBEABLE.value  # every way of asking was refused
@@ -215,13 +217,13 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             item = self._item(request.meta, outcome, error_code=code)
         yield from self._finish(request.meta, item)
 
-    def _finish(self, meta: dict[str, Any], final: dict[str, Any]) -> Any:
+    def _finish(self, meta: dict[str, Any], final: ProbeItem) -> Iterator[ProbeItem]:
         """Yield every attempt of one probe, stamped with the resource they belong to: the method
         that got a real answer when one did, else the first method asked."""
         attempts = [*meta["prior"], final]
         answered = final["outcome"] in _GOOD_ANSWERS
         resource_method = final["method"] if answered else attempts[0]["method"]
-        self.crawler.stats.inc_value(f"x402/outcome/{final['outcome']}")
+        self.crawler.stats.inc_value(stats.OUTCOME + final["outcome"])
         self._finished.add(meta["queue_key"])
         stored_as = (meta["url"], resource_method)
         if stored_as != meta["queue_key"]:  # a GET refused, paid by POST: a later "POST url" is the same resource
@@ -242,9 +244,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     def _item(self, meta: dict[str, Any], outcome: Outcome, *, status: int | None = None,
               headers: dict[str, str | list[str]] | None = None, body: bytes = b"", latency: float | None = None,
-              challenge: Any = None, error_code: str | None = None, final_url: str | None = None) -> dict[str, Any]:
+              challenge: Any = None, error_code: str | None = None, final_url: str | None = None) -> ProbeItem:
         cand, url = meta["candidate"], meta["url"]
-        self.crawler.stats.inc_value("x402/attempts")
+        self.crawler.stats.inc_value(stats.ATTEMPTS)
         limit = self._raw_limit
         return {
             "kind": "probe",
@@ -266,6 +268,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             "challenge": challenge.model_dump() if challenge is not None else None,
             "sources": list(self._sources.get(meta["queue_key"], [])) or ([cand["source"]] if cand.get("source") else []),
         }
+
+
+def source_item(key: tuple[str, str], source: dict[str, Any]) -> SourceItem:
+    """A source seen naming the resource `key` (url, method) after its probe: merged into its sources."""
+    return {"kind": "source", "url": key[0], "method": key[1], "source": source, "seen_at": datetime.now(UTC).isoformat()}
 
 
 def _plan(cand: Candidate, url: str) -> list[Attempt]:

@@ -2,9 +2,9 @@
 
 Every value on a record comes from an observation, a page we fetched, a source's listing (marked as
 such) or our registries; the rules are in docs/methodology.md and the pure modules this one calls:
-describe (words), examples (example request), pricing (sanity), health (windows, terms history),
-trust (tier, risk notes), jsonld. The only clock is the newest probe time in the database, so two
-builds of one database are byte-identical.
+accepts (payment options), describe (words), examples (example request), pricing (sanity), health
+(windows, terms history), trust (tier, risk notes), jsonld. The only clock is the newest probe time
+in the database, so two builds of one database are byte-identical.
 """
 
 from __future__ import annotations
@@ -21,16 +21,15 @@ from sqlmodel import Session, func, select
 
 from index.catalog import describe
 from index.catalog import pricing
+from index.catalog.accepts import declared_accepts, declared_terms, primary_accept, resource_accepts
 from index.catalog.categories import classify_fields
 from index.catalog.docs_match import docs_for
 from index.catalog.owner import PROOF_KINDS, OwnerView, origin_owner
 from index.catalog.examples import example_request
-from index.gcpolicy import no_collections
 from index.untrusted import iso_z
 from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_figures
 from index.catalog.jsonld import json_ld, site_link
 from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
-from index.protocol.networks import atomic_to_decimal, format_decimal, lookup_asset, lookup_network
 from index.protocol.scripts import mixed_script_findings
 from index.catalog.record import (
     AcceptRecord,
@@ -39,17 +38,15 @@ from index.catalog.record import (
     Conformance,
     ExampleRequest,
     Health,
-    Hints,
     OriginRef,
     OtherProtocol,
     PricingSanity,
     SourceRef,
 )
-from index.store.write import chunks
+from index.store.engine import chunks
 from index.catalog.trust import Facts, price_changed_recently, risk_notes, tier
 
 DOC_KINDS = ("docs", "homepage", "parent_homepage")  # pages docs_for reads, best first
-DECLARED_KINDS = ("openapi", "well_known", "facilitator", "llms_txt", "docs", "seed")  # whose declared terms win
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -72,35 +69,6 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-readable_path = describe.readable_path  # kept importable from here
-
-
-def accept_record(opt: Any, hints: dict[str, Any]) -> AcceptRecord:
-    """One payment option (a PaymentOption row, or a declared accept dict) with human amounts, USD
-    only for registered stablecoins."""
-    get = opt.get if isinstance(opt, dict) else (lambda k, d=None: getattr(opt, k, d))
-    caip2, atomic = get("network_caip2"), get("amount_atomic")
-    net = lookup_network(caip2)
-    asset = lookup_asset(caip2, get("asset"))
-    amount = price_usd = None
-    if asset is not None and atomic is not None:
-        human = atomic_to_decimal(int(atomic), asset.decimals)
-        amount = format_decimal(human)
-        price_usd = float(human) if asset.usd_pegged else None
-    verified_at = get("verified_at")
-    return AcceptRecord(
-        scheme=get("scheme"), network=get("network"), network_caip2=caip2,
-        network_name=net.name if net else None, testnet=net.testnet if net else None,
-        pay_to=get("pay_to"), asset=get("asset"), asset_symbol=asset.symbol if asset else None,
-        asset_decimals=asset.decimals if asset else None, max_amount_required_atomic=atomic,
-        amount=amount, price_usd=price_usd, max_timeout_seconds=get("max_timeout_seconds"),
-        mime_type=get("mime_type"), description=get("description"), verified=bool(get("verified", False)),
-        verified_at=_iso(verified_at) if isinstance(verified_at, datetime) else verified_at,
-        hints=Hints(input=hints.get("input"), output=hints.get("output"), source=hints.get("source"),
-                    input_schema=hints.get("input_schema") if isinstance(hints.get("input_schema"), dict) else None),
-    )
-
-
 @dataclass
 class _Draft:
     """A record before the category-wide pricing pass."""
@@ -111,40 +79,6 @@ class _Draft:
     primary_decimals: int | None
     primary_usd: Decimal | None
     finding_codes: list[str] = field(default_factory=list)
-
-
-def _declared(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Sources' declared dicts, the most specific kind first."""
-    rank = {k: i for i, k in enumerate(DECLARED_KINDS)}
-    ordered = sorted((s for s in sources if isinstance(s.get("declared"), dict)),
-                     key=lambda s: (rank.get(str(s.get("kind")), len(rank)), str(s.get("url"))))
-    return [s["declared"] for s in ordered]
-
-
-def _declared_accepts(declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    for d in declared:
-        accepts = [a for a in d.get("accepts") or [] if isinstance(a, dict)]
-        if accepts:
-            return accepts
-    return []
-
-
-def _primary(accepts: list[AcceptRecord]) -> AcceptRecord | None:
-    """The accept a price comparison uses: the cheapest in USD, else the first with known decimals."""
-    priced = [a for a in accepts if a.price_usd is not None and a.max_amount_required_atomic is not None]
-    if priced:
-        return min(priced, key=lambda a: (a.price_usd, a.network_caip2 or ""))
-    return next((a for a in accepts if a.asset_decimals is not None and a.max_amount_required_atomic is not None), None)
-
-
-def _accepts(res: Resource, options: list[PaymentOption], declared: list[dict[str, Any]]) -> tuple[list[AcceptRecord], str]:
-    """A resource's accepts, and where its terms come from: its latest usable 402 once it answered one,
-    else what a source declared."""
-    if res.last_paid_at is not None:
-        return [accept_record(o, res.hints or {}) for o in sorted(options, key=lambda o: o.position)], "probe"
-    sources = res.sources or []
-    kind = next((s.get("kind") for s in sources if (s.get("declared") or {}).get("accepts")), "source")
-    return [accept_record(a, {}) for a in _declared_accepts(declared)], f"declared:{kind}"
 
 
 def _description(res: Resource, accepts: list[AcceptRecord]) -> str | None:
@@ -164,9 +98,9 @@ def _pricing_key(res: Resource, origin: Origin, options: list[PaymentOption],
                  owner: OwnerView | None = None) -> tuple[str, int | None, int | None]:
     """(category, primary atomic price, its decimals) as `_draft` finds them, without the rest of a
     record: what one record's pricing sanity needs of every other resource (`find_record`)."""
-    accepts, _ = _accepts(res, options, _declared(res.sources or []))
+    accepts, _ = resource_accepts(res, options, declared_terms(res.sources or []))
     description = _description(res, accepts)
-    primary = _primary(accepts)
+    primary = primary_accept(accepts)
     owned = owner.words(res.url, res.method).get("category") if owner else None
     return (owned or _category(res, origin, accepts, urlsplit(res.url).path, description), _atomic(primary),
             primary.asset_decimals if primary else None)
@@ -186,9 +120,9 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
            other: dict[str, Any] | None = None) -> _Draft:
     hints = res.hints or {}
     sources = res.sources or []
-    declared = _declared(sources)
+    declared = declared_terms(sources)
     ever_paid = res.last_paid_at is not None
-    accepts, terms_source = _accepts(res, options, declared)
+    accepts, terms_source = resource_accepts(res, options, declared)
     path = urlsplit(res.url).path
     docs = docs_for(extracts, path, res.method) if extracts else {}
     description = _description(res, accepts)
@@ -202,7 +136,7 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     if not description and words.get("resource_description"):
         owner_fields.append("summary")
     example = example_request(res.url, res.method, hints, docs.get("example_body"), declared)
-    primary = _primary(accepts)
+    primary = primary_accept(accepts)
     prices = [a.price_usd for a in accepts if a.price_usd is not None]
     price_usd = min(prices) if prices else None
     network_names = sorted({a.network_name or a.network or "" for a in accepts} - {""})
@@ -333,16 +267,12 @@ def _in_catalog(res: Resource) -> bool:
     """Resources that ever answered a usable 402, those a source listed with terms, and those whose
     latest 402 spoke another payment protocol (L402, MPP)."""
     return (res.last_paid_at is not None or res.status == "other_protocol"
-            or bool(_declared_accepts(_declared(res.sources or []))))
+            or bool(declared_accepts(declared_terms(res.sources or []))))
 
 
 def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -> list[CatalogRecord]:
-    """Every catalog resource (or just the one with `slug`) as records sorted by slug."""
-    with no_collections():  # index.gcpolicy: most of the time at 20k records went to the collector
-        return _build_records(engine, slug, site_url)
-
-
-def _build_records(engine: Engine, slug: str | None, site_url: str) -> list[CatalogRecord]:
+    """Every catalog resource (or just the one with `slug`) as records sorted by slug. A whole catalog
+    is built inside `index.gcpolicy.no_collections()`, which the build pipeline (index.publish) holds."""
     with Session(engine) as session:
         newest = _aware(session.exec(select(func.max(Resource.last_probed_at))).one())
         window_end = newest or datetime(1970, 1, 1, tzinfo=UTC)

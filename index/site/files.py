@@ -101,6 +101,9 @@ class OriginInfo(_Model):
     title: str | None
     description: str | None
     url: str
+    owner_verified: bool = Field(False, description="an ownership proof of the origin verified (methodology: ownership)")
+    owner_label: str | None = Field(None, description="from the owner (verified) or a claim (not verified): index.catalog.owner; "
+                                                      "null when the origin said nothing about itself")
 
 
 class OriginLink(_Model):

@@ -1,5 +1,5 @@
 """The aggregate pages and machine files of a build, made from per-resource summaries
-(`index.site.build.summary_of`): home, list pages, origins, categories, stats, changes, methodology, 404,
+(`index.site.layout.summary_of`): home, list pages, origins, categories, stats, changes, methodology, 404,
 index.json, categories.json, metrics.json, changes.json, the Atom feed, sitemaps, robots.txt, llms.txt.
 Rebuilt on every build; the writer skips files whose content hash did not change."""
 
@@ -23,7 +23,9 @@ from index.catalog import trust
 from index.catalog.categories import titles
 from index.paths import ROOT
 from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION
-from index.site.build import PAGE_ROWS, SORTS, _json, dumps, environment, network_name, rows_markup
+from index.site.layout import PAGE_ROWS, SORTS, dumps, rows_markup
+from index.site.layout import compact_json as _json
+from index.site.render import environment, network_name
 from index.site.files import ORIGIN_SCHEMA, origin_schema
 from index.site.origins import origin_summary
 from index.site.writer import Share, SiteWriter, run_shares, safe_name

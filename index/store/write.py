@@ -1,89 +1,36 @@
-"""The store: engine, sessions, and the one write path for probe results.
+"""The store's one write path: probe results, pages read from origins, late sources.
 
-`record_probes` takes plain dicts (what the crawler's pipeline hands over) and writes a batch of them
+`record_probes` takes probe items (index.store.items, what the crawler's pipeline hands over) and writes a batch of them
 in one transaction: an observation row per attempt, then current state derived from it. A failed
 probe never erases a resource's last good payment options. It is the crawl's hot write path, so it
-works per batch with SQLAlchemy Core statements; the rarer writes (origin pages, late sources,
-crawl runs) use the ORM.
+works per batch with SQLAlchemy Core statements; the rarer writes (origin pages, late sources) use
+the ORM. Engines and transactions are `index.store.engine`'s.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, event, insert, update
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, create_engine, select
+from sqlmodel import Session, select
 
 from index.findings import finding
 from index.probe.storable import storable
-from index.protocol.declared import compare_declared
-from index.store.models import CrawlRun, DocPage, Observation, Origin, PaymentOption, Resource
 from index.probe.outcomes import ANSWERED, Outcome
+from index.protocol.declared import compare_declared
+from index.store.engine import chunks, session_scope
+from index.store.engine import init_db  # noqa: F401 - index.cli and crawler.run still import it from here
+from index.store.items import PageItem, ProbeItem, SourceItem
+from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource
 from index.urls import canonical_url, origin_of, origin_slug, resource_slug
 
 logger = logging.getLogger(__name__)
-_ENGINES: dict[str, Engine] = {}
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
-
-
-def get_engine(url: str) -> Engine:
-    """One engine per URL per process; SQLite files get their folder created and WAL mode."""
-    if url in _ENGINES:
-        return _ENGINES[url]
-    parsed = make_url(url)
-    kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-    engine = create_engine(url, **kwargs)
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    _ENGINES[url] = engine
-    return engine
-
-
-def dispose_engine(url: str) -> None:
-    """Close and forget this process's engine for `url` (its pooled connections)."""
-    engine = _ENGINES.pop(url, None)
-    if engine is not None:
-        engine.dispose()
-
-
-def init_db(url: str) -> Engine:
-    """Engine of a database at the newest schema (migrations applied; idempotent)."""
-    from index.store.migrate import upgrade
-
-    engine = get_engine(url)
-    upgrade(engine)
-    return engine
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A transaction: committed on success, rolled back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def _as_datetime(value: Any) -> datetime:
@@ -146,7 +93,7 @@ def _refresh_declared_findings(session: Session, resource: Resource) -> None:
     resource.findings = kept + _declared_findings(resource.sources or [], accepts)
 
 
-def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id: int | None = None) -> dict[str, int]:
+def record_probes(engine: Engine, probes: Iterable[ProbeItem], crawl_run_id: int | None = None) -> dict[str, int]:
     """Write probe results in one transaction. Returns counts: observations, new_resources, and
     unstorable (probes the database refused, kept as a bare observation with error code
     `store_failed`) and lost (not even that could be written).
@@ -238,13 +185,12 @@ ORIGINS = Origin.__table__
 RESOURCES = Resource.__table__
 OBSERVATIONS = Observation.__table__
 OPTIONS = PaymentOption.__table__
-_IN_CHUNK = 500  # values per IN (...) list
 
 
 class _Attempt(NamedTuple):
-    """One probe dict with what every step needs read once."""
+    """One probe item with what every step needs read once."""
 
-    probe: dict[str, Any]
+    probe: ProbeItem
     url: str
     method: str  # the attempt's method
     resource_key: tuple[str, str]  # (url, method of the resource): a GET refused then paid by POST is POST's
@@ -253,7 +199,7 @@ class _Attempt(NamedTuple):
     outcome: Outcome
 
     @classmethod
-    def of(cls, probe: dict[str, Any]) -> _Attempt:
+    def of(cls, probe: ProbeItem) -> _Attempt:
         url = canonical_url(probe["url"])
         method = (probe.get("method") or "GET").upper()
         resource_method = (probe.get("resource_method") or method).upper()
@@ -271,14 +217,6 @@ class _ResourceRow:
         self.sources = sources
         self.changes: dict[str, Any] = {}
         self.options: list[tuple[list[dict[str, Any]], datetime]] = []  # accepts of each paid final attempt
-
-
-def chunks(values: list[Any], size: int | None = None) -> Iterator[list[Any]]:
-    """`values` in slices of at most `size`: IN (...) lists stay far below the bind-parameter limits
-    of SQLite (250,000 here) and PostgreSQL (65,535), whatever the catalog's size."""
-    size = size or _IN_CHUNK
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def _insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
@@ -471,7 +409,7 @@ def _replace_options(conn: Connection, paid: dict[int, list[tuple[list[dict[str,
         conn.execute(insert(OPTIONS), values)
 
 
-def record_origin_pages(engine: Engine, pages: Iterable[dict[str, Any]]) -> None:
+def record_origin_pages(engine: Engine, pages: Iterable[PageItem]) -> None:
     """Pages read from origins (homepages, docs, discovery files): one DocPage row per URL, latest
     fetch wins; a homepage's title, description and favicon go on its origin. A failed fetch keeps
     the last extracted data. Text passes `index.probe.storable` (a `text_unstorable` finding when it
@@ -543,7 +481,7 @@ def _derive_origin_meta(session: Session, origin: Origin) -> None:
     session.add(origin)
 
 
-def record_sources(engine: Engine, sightings: Iterable[dict[str, Any]]) -> int:
+def record_sources(engine: Engine, sightings: Iterable[SourceItem]) -> int:
     """Sources that named a resource after its probe was already recorded in this crawl: merged into
     the resource with that URL and method (or, failing that, the only resource with that URL)."""
     merged = 0

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from index.store.models import PaymentOption, Resource, TestBuy
-from index.store.write import session_scope
+from index.store.engine import session_scope
 from index.testbuy.policy import BUDGET_WINDOW_HOURS, SPENT_OUTCOMES, Selection
 from index.urls import canonical_url
 

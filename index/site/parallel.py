@@ -1,0 +1,300 @@
+"""Resource pages in ranges of records: rendered in this process or in forked workers.
+
+A range hashes its records, renders and writes the changed ones into a folder of its own, and writes
+its slice of catalog.jsonl straight into place (CatalogFile). Forked workers inherit the records and
+the renderer (nothing is pickled on the way in); only each range's hashes and summaries come back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from index.catalog.record import CatalogRecord
+from index.site.layout import summary_of
+from index.site.render import renderer
+from index.site.writer import SiteWriter, atomic_write, digest
+
+_IOV_MAX = 1024  # buffers per pwritev (Linux's IOV_MAX)
+
+RangeResult = tuple[list[tuple[int, bytes, dict[str, Any] | None]], str, int]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def ranges(n: int, chunks: int) -> list[tuple[int, int, int]]:
+    """(lo, hi, part) of `chunks` ranges of about equal size over n records."""
+    size = max(1, -(-n // chunks)) if n else 1
+    return [(lo, min(lo + size, n), k) for k, lo in enumerate(range(0, n, size))]
+
+
+def range_dir(parts: Path, part: int) -> Path:
+    return parts / f"pages-{part:06d}"
+
+
+def adopt(parts: Path, part: int, dest: Path) -> None:
+    """Move a finished range's pages and twins from its own folder into `dest` (a fresh build's staging
+    folder, or r/, where a changed page replaces its old version)."""
+    src = range_dir(parts, part)
+    for entry in os.scandir(src):
+        os.replace(entry.path, dest / entry.name)
+    os.rmdir(src)
+
+
+def present_pages(rdir: Path) -> tuple[set[str], list[str]]:
+    """(slugs whose page and twin both exist, names of every file in the folder)."""
+    html: set[str] = set()
+    js: set[str] = set()
+    files: list[str] = []
+    if rdir.is_dir():
+        for entry in os.scandir(rdir):
+            if not entry.is_file():
+                continue
+            name = entry.name
+            files.append(name)
+            if name.endswith(".html"):
+                html.add(name[:-5])
+            elif name.endswith(".json"):
+                js.add(name[:-5])
+    return html & js, files
+
+
+def _create(path: Path, data: bytes) -> None:
+    """A new file (never one that exists) with `data`: os.open/os.write, no Python file object."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class RangeRenderer:
+    """Everything a range needs, set before any worker is forked."""
+
+    records: list[CatalogRecord]
+    old: dict[str, bytes]  # slug -> hash of the last build
+    present: set[str] | None  # slugs whose page and twin both exist; None: checked by the parent afterwards
+    fp: str  # the build fingerprint: the key of every record hash
+    parts: Path  # where each range creates its pages
+    ctx: dict[str, Any]  # template context of every resource page
+    catalog: CatalogFile
+
+    def render(self, task: tuple[int, int, int]) -> RangeResult:
+        """Hash records lo..hi; render and write the changed ones; write their catalog.jsonl slice.
+        Returns ([(index, hash, summary or None when unchanged)], slice hash, files written)."""
+        lo, hi, part = task
+        render_page = renderer("resource.html")
+        render_row = renderer("_row.html")
+        to_json = CatalogRecord.__pydantic_serializer__.to_json  # = model_dump_json() as bytes, without the str round trip
+        key = self.fp.encode()[:64]
+        blake2b = hashlib.blake2b
+        old = self.old
+        present = self.present
+        out: list[tuple[int, bytes, dict[str, Any] | None]] = []
+        written = 0
+        # Every range creates its pages in a folder of its own, moved into place by the parent (adopt)
+        # while the workers render the next ranges: two processes creating files in one folder spin on
+        # its lock in the kernel, and replacing a page frees the old one's blocks, which on a disk
+        # mounted with `discard` waits on the device: the parent waits, the workers go on rendering.
+        rdir = range_dir(self.parts, part)
+        rdir.mkdir()
+        records = self.records[lo:hi]
+        lines = [to_json(rec) for rec in records]
+        # the next range's slice starts where this one ends (each line and its newline)
+        self.catalog.publish(part, sum(map(len, lines)) + len(lines))
+        for i, rec, js in zip(range(lo, hi), records, lines):
+            h = blake2b(js, digest_size=16, key=key).digest()
+            slug = rec.slug
+            if old.get(slug) == h and (present is None or slug in present):
+                out.append((i, h, None))
+                continue
+            html = render_page(r=rec, root="../", generated_at=rec.generated_at, **self.ctx).encode()
+            _create(rdir / f"{slug}.json", js + b"\n")
+            _create(rdir / f"{slug}.html", html)
+            written += 2
+            out.append((i, h, summary_of(rec, render_row(r=rec, root="../"))))
+        self.catalog.write(part, lines)
+        # the slice's hash from its records' hashes (already keyed hashes of these very lines): hashing
+        # the slice's bytes again would be a second pass over the whole catalog
+        return out, digest(b"".join(h for _, h, _ in out)), written
+
+    def render_again(self, rec: CatalogRecord, rdir: Path) -> dict[str, Any]:
+        """An unchanged record's page and twin, written again (one of them was missing); its summary."""
+        js = CatalogRecord.__pydantic_serializer__.to_json(rec)
+        atomic_write(rdir / f"{rec.slug}.json", js + b"\n")
+        atomic_write(rdir / f"{rec.slug}.html", renderer("resource.html")(
+            r=rec, root="../", generated_at=rec.generated_at, **self.ctx).encode())
+        return summary_of(rec, renderer("_row.html")(r=rec, root="../"))
+
+
+class Forked(Generic[T, R]):
+    """`work` over `tasks` in `n` processes forked on entering: they inherit `work` and `tasks` (a bound
+    method and its object are never pickled), take the next task in turn, and send each result back,
+    where a thread receives it at once (a worker never waits for the parent to be free). Iterating
+    yields the results in task order. A task's exception is raised here; a worker that dies (killed,
+    out of memory) raises RuntimeError instead of a wait forever. Leaving ends the workers."""
+
+    def __init__(self, work: Callable[[T], R], tasks: list[T], n: int) -> None:
+        self.work, self.tasks, self.n = work, tasks, max(1, min(n, len(tasks)))
+        self.procs: list[Any] = []
+        self.conns: dict[Any, Any] = {}
+        self.results: queue.SimpleQueue[tuple[int, bool, Any] | None] = queue.SimpleQueue()
+        self.receiver: threading.Thread | None = None
+
+    def __enter__(self) -> Forked[T, R]:
+        ctx = multiprocessing.get_context("fork")
+        taken = ctx.Value("q", 0)  # the next task's index, behind its lock
+        for _ in range(self.n):
+            recv, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=self._serve, args=(taken, send), daemon=True)
+            proc.start()
+            send.close()
+            self.procs.append(proc)
+            self.conns[recv] = proc
+        self.receiver = threading.Thread(target=self._receive, daemon=True)
+        self.receiver.start()
+        return self
+
+    def _serve(self, taken: Any, send: Any) -> None:  # in a worker
+        while True:
+            with taken.get_lock():
+                k = taken.value
+                taken.value = k + 1
+            if k >= len(self.tasks):
+                break
+            try:
+                send.send((k, True, self.work(self.tasks[k])))
+            except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent, which raises it
+                try:
+                    send.send((k, False, exc))
+                except Exception:  # noqa: BLE001 - an exception that does not pickle
+                    send.send((k, False, RuntimeError(f"worker failed: {exc!r}")))
+                break
+        send.close()
+
+    def _receive(self) -> None:  # a thread of the parent
+        conns = dict(self.conns)
+        while conns:
+            for conn in wait(list(conns)):
+                try:
+                    self.results.put(conn.recv())
+                except (EOFError, OSError):  # the worker is gone: finished, or died
+                    proc = conns.pop(conn)
+                    proc.join()
+                    if proc.exitcode != 0:
+                        self.results.put((-1, False, RuntimeError(f"a render worker died (exit code {proc.exitcode})")))
+        self.results.put(None)
+
+    def __iter__(self) -> Iterator[R]:
+        done: dict[int, R] = {}
+        for k in range(len(self.tasks)):
+            while k not in done:
+                item = self.results.get()
+                if item is None:
+                    raise RuntimeError("the workers ended before every task was done")
+                j, ok, value = item
+                if not ok:
+                    raise value
+                done[j] = value
+            yield done.pop(k)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in self.procs:
+            proc.join()
+        if self.receiver is not None:
+            self.receiver.join()
+        for conn in self.conns:
+            conn.close()
+
+
+class CatalogFile:
+    """catalog.jsonl, written by the ranges straight into one temp file, each slice at its offset: a
+    range publishes its slice's size as soon as its records are serialized, and writes the slice
+    (pwrite) once the sizes of every range before it are known, which is soon, since ranges start in
+    order. No slice is written twice or copied. Its content hash is the hash of the slices' hashes,
+    each the hash of its records' hashes; a catalog that did not change is not replaced."""
+
+    REL = "catalog.jsonl"
+    WAIT_S = 600  # a range waiting longer for the ranges before it: one of them died
+
+    def __init__(self, writer: SiteWriter, n_parts: int, shared: bool) -> None:
+        self.writer = writer
+        self.target = writer.claim(self.REL)
+        self.tmp = self.target.with_name(f".{self.target.name}.{os.getpid()}.tmp")
+        if shared:  # seen by forked workers
+            ctx = multiprocessing.get_context("fork")
+            self.sizes: Any = ctx.RawArray("q", [-1] * n_parts)
+            self.cond: Any = ctx.Condition()
+        else:
+            self.sizes = [-1] * n_parts
+            self.cond = threading.Condition()
+        self.fd: int | None = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+
+    def publish(self, part: int, size: int) -> None:
+        with self.cond:
+            self.sizes[part] = size
+            self.cond.notify_all()
+
+    def write(self, part: int, lines: list[bytes]) -> None:
+        """The slice: each line and a newline, at its offset (pwritev: no joined copy of the slice)."""
+        with self.cond:
+            while True:
+                before = self.sizes[:part]
+                if min(before, default=0) >= 0:
+                    break
+                if not self.cond.wait(self.WAIT_S):
+                    raise TimeoutError(f"catalog.jsonl: the ranges before {part} never told their sizes")
+        assert self.fd is not None
+        offset = sum(before)
+        buffers: list[bytes] = []
+        for line in lines:
+            buffers += (line, b"\n")
+        for lo in range(0, len(buffers), _IOV_MAX):
+            chunk = buffers[lo:lo + _IOV_MAX]
+            want = sum(map(len, chunk))
+            done = os.pwritev(self.fd, chunk, offset)
+            if done < want:  # a short write (not seen on a regular file): the rest one buffer at a time
+                data = memoryview(b"".join(chunk))[done:]
+                while data:
+                    n = os.pwrite(self.fd, data, offset + done)
+                    data, done = data[n:], done + n
+            offset += want
+
+    def finish(self, part_hashes: list[str]) -> None:
+        h = digest("".join(part_hashes).encode())
+        self.writer.hashes[self.REL] = h
+        if self.writer.old_hashes.get(self.REL) == h and self.target.exists():
+            self.abort()
+            self.writer.unchanged += 1
+            return
+        try:
+            assert self.fd is not None
+            os.ftruncate(self.fd, sum(self.sizes))
+            os.close(self.fd)
+            self.fd = None
+            os.replace(self.tmp, self.target)
+        except BaseException:
+            self.abort()
+            raise
+        self.writer.written += 1
+
+    def abort(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        self.tmp.unlink(missing_ok=True)

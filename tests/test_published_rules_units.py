@@ -10,7 +10,7 @@ from typing import Any
 from scrapy.http import Headers
 
 from crawler.spiders.probe import _flat_headers
-from index.catalog.build import find_record
+from index.catalog.build import build_records, find_record
 from index.catalog.trust import Facts, risk_notes, tier
 from index.demo.hostile2 import OTHER_PAY_TO, SEPOLIA_USDC, challenge
 from index.findings import finding
@@ -20,7 +20,8 @@ from index.protocol.plausible import MAX_STABLE_UNITS, MAX_UNKNOWN_ATOMIC, impla
 from index.protocol.scripts import mixed_script_findings, mixed_words
 from index.protocol.wire import MAX_HEADER_VALUES, encode_header_json
 from index.site.lookalike import mark_scripts
-from index.store.write import dispose_engine, init_db, record_origin_pages, record_probes
+from index.store.engine import dispose_engine, init_db
+from index.store.write import record_origin_pages, record_probes
 from tests.test_store_hostile import _probe
 
 URL = "https://api.example.com/quote"
@@ -154,7 +155,7 @@ def test_an_origin_title_that_mixes_scripts_is_a_finding_of_its_records(db_url: 
     record_probes(engine, [_probe("https://shop.example/x")])
     record_origin_pages(engine, [{"origin": "https://shop.example", "url": "https://shop.example/", "page_kind": "homepage",
                                   "status": 200, "extracted": {"title": "\u0421oinbase \u041efficial", "description": "Prices"}}])
-    [slug] = [r.slug for r in __import__("index.catalog.build", fromlist=["build_records"]).build_records(engine)]
+    [slug] = [r.slug for r in build_records(engine)]
     record = find_record(engine, slug)
     assert record is not None and record.origin.title == "\u0421oinbase \u041efficial"
     found = [f for f in record.conformance.findings if f.code == "text_mixed_script"]

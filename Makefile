@@ -28,11 +28,12 @@ demo: install
 
 # Debian packages the tests need, installed when missing (as root with apt-get, else through
 # passwordless sudo): chromium for the browser tests (never a downloaded browser), postgresql's server
-# binaries for the throwaway PostgreSQL cluster.
+# binaries for the throwaway PostgreSQL cluster, redis-server for the distributed crawl's tests.
 system-deps:
 	@MISSING=""; \
 	command -v chromium >/dev/null 2>&1 || MISSING="$$MISSING chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || MISSING="$$MISSING postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || MISSING="$$MISSING redis-server"; \
 	if [ -z "$$MISSING" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \

@@ -57,7 +57,8 @@ from index.catalog.categories import FALLBACK, categories, classify_fields  # no
 from index.schedule.changes import begin_run, finish_run  # noqa: E402
 from index.docs.page import extract_page  # noqa: E402
 from index.store.engine import dispose_engine, init_db  # noqa: E402
-from index.store.write import record_origin_pages, record_probes  # noqa: E402
+from index.store.pages import record_origin_pages  # noqa: E402
+from index.store.write import record_probes  # noqa: E402
 from index.protocol.challenge import parse_challenge  # noqa: E402
 
 SITE = "https://x402-index.example"

@@ -282,7 +282,7 @@ def run_ours(n: int, ports: list[int], db_path: Path, variant: str = "", cprofil
         main_prof = cProfile.Profile()
         main_prof.enable()
     from index.schedule.changes import begin_run
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     run_id = begin_run(init_db(db_url), "full")
     summary = run_crawl(candidates, [], db_url, run_id=run_id, allow_private=True, overrides=overrides)  # type: ignore[arg-type]

@@ -166,7 +166,7 @@ def crawl_job(db_url: str, sources: Sources, *, everything: bool = False, limit:
     the crawl starts."""
     from index.schedule.rules import DEFAULT_INTERVAL
     from index.schedule.runs import change_lines, finish, prepare
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     every = every or DEFAULT_INTERVAL
     engine = init_db(db_url)

@@ -105,7 +105,7 @@ X402_PROGRESS_INTERVAL = 1.0
 # Crawl-run id the pipeline stamps on every observation (set by crawler.run).
 X402_CRAWL_RUN_ID = None
 
-# The frontier. Crawl requests are plain data (picklable, see tests/test_requests_picklable.py), so a
-# shared frontier on an existing engine replaces this one by configuration alone, e.g. scrapy-redis:
-# SCHEDULER = "scrapy_redis.scheduler.Scheduler"; DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter".
+# The frontier of a single-process crawl. A crawl over many workers (`x402-index worker` and
+# `coordinate`) shares one in Redis instead: crawler/distributed/ sets its own scheduler (scrapy-redis,
+# requests as tagged JSON) and per-host slots for the whole fleet; its settings live there.
 SCHEDULER = "scrapy.core.scheduler.Scheduler"

@@ -31,7 +31,8 @@ from sqlalchemy.engine import Engine
 from index.gcpolicy import fewer_collections
 from index.store.engine import init_db
 from index.store.items import StoreItem
-from index.store.write import record_origin_pages, record_probes, record_sources
+from index.store.pages import record_origin_pages, record_sources
+from index.store.write import record_probes
 
 _LENGTH = struct.Struct("!Q")
 MAX_ERROR_CHARS = 8000

@@ -19,7 +19,7 @@ def build(db_url: str, out_dir: Path, base_url: str = "", *, search: bool = True
     from index.gcpolicy import no_collections
     from index.site.build import build_site
     from index.site.search import build_search_index
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     with no_collections():
         records = build_records(init_db(db_url), site_url=base_url)

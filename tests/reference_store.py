@@ -14,7 +14,8 @@ from sqlmodel import Session, delete, select
 from index.store.models import Observation, Origin, PaymentOption, Resource
 from index.probe.outcomes import ANSWERED, Outcome
 from index.store.engine import session_scope
-from index.store.write import _as_datetime, _declared_findings, _get_origin, _merge_sources
+from index.store.pages import _get_origin
+from index.store.write import as_datetime, declared_findings, merge_sources
 from index.urls import canonical_url, resource_slug
 
 
@@ -57,7 +58,7 @@ def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id
             # The resource an attempt belongs to: a probe may ask GET, be refused, and get its 402 by POST.
             resource_method = (probe.get("resource_method") or method).upper()
             final = probe.get("final", True)
-            seen_at = _as_datetime(probe.get("observed_at"))
+            seen_at = as_datetime(probe.get("observed_at"))
             outcome = Outcome(probe["outcome"])
             origin = _get_origin(session, url, seen_at, origins)
             resource = session.exec(select(Resource).where(Resource.url == url, Resource.method == resource_method)).first()
@@ -80,7 +81,7 @@ def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id
             session.add(obs)
             session.flush()
             counts["observations"] += 1
-            resource.sources = _merge_sources(resource.sources or [], probe.get("sources") or [], seen_at)
+            resource.sources = merge_sources(resource.sources or [], probe.get("sources") or [], seen_at)
             if outcome in ANSWERED:
                 resource.last_seen = seen_at
                 origin.last_seen = seen_at
@@ -99,7 +100,7 @@ def record_probes(engine: Engine, probes: Iterable[dict[str, Any]], crawl_run_id
                 resource.service_name = res.get("service_name")
                 resource.tags = res.get("tags") or []
                 resource.hints = challenge.get("hints") or {}
-                resource.findings = (challenge.get("findings") or []) + _declared_findings(
+                resource.findings = (challenge.get("findings") or []) + declared_findings(
                     resource.sources or [], challenge.get("accepts") or [])
                 resource.last_paid_at = seen_at
                 resource.last_good_observation_id = obs.id

@@ -494,7 +494,6 @@ def test_search_on_a_page_with_part_of_the_catalog_links_the_other_matches(
     from index.site.search import build_search_index
     from tests.records import sample_record
 
-    monkeypatch.setattr(site_module, "PAGE_ROWS", 4)
     monkeypatch.setattr(pages, "PAGE_ROWS", 4)
     records = [sample_record(slug=f"r-{i:02d}", url=f"https://a.example/{i}", title=f"R {i:02d}",
                              summary=f"Quokka census, region {i}" if i % 2 else f"Plain data {i}") for i in range(10)]

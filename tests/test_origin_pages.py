@@ -1,7 +1,7 @@
 """Origin metadata fallbacks: OpenAPI info and an api. subdomain's parent homepage fill what is missing."""
 
 from index.store.engine import init_db
-from index.store.write import record_origin_pages
+from index.store.pages import record_origin_pages
 from index.store.models import Origin
 from sqlmodel import Session, select
 def test_borrow(tmp_path):

@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from index.probe.storable import REPLACEMENT, storable
 from index.store.engine import dispose_engine, init_db
-from index.store.write import record_origin_pages, record_probes
+from index.store.pages import record_origin_pages
+from index.store.write import record_probes
 from index.urls import canonical_url, origin_of
 
 UNSTORABLE = "nul\x00 and \ud800 lone"

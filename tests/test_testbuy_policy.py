@@ -17,8 +17,6 @@ from index.testbuy.policy import (
     budget_refusal,
     catalog_terms,
     check_network_choice,
-    check_signed,
-    classify_answer,
     parse_usd,
     quote_diff,
     select_accept,
@@ -26,6 +24,7 @@ from index.testbuy.policy import (
 )
 from index.testbuy.run import raw_accepts
 from index.testbuy.sign import spend_controls
+from index.testbuy.verify import check_signed, classify_answer
 from index.protocol.challenge import challenge_from_object
 
 URL = "https://api.example.com/v1/thing"

@@ -17,9 +17,10 @@ from solders.keypair import Keypair
 
 from index.protocol.svm_tx import associated_token_account, read_transfer
 from index.protocol.challenge import parse_challenge
-from index.store.write import init_db
+from index.store.engine import init_db
 from index.testbuy import BuyRequest, Limits, Outcome, TestBuyer
-from index.testbuy.policy import Refusal, check_signed, select_accept
+from index.testbuy.policy import Refusal, select_accept
+from index.testbuy.verify import check_signed
 from index.testbuy.sign import sign_payment
 from index.testbuy.svm_wallet import SolanaKey
 from index.testbuy.wallet import WalletError, load_key

@@ -55,11 +55,15 @@ def db_upgrade(db: DbOption = None) -> None:
     Example: x402-index db upgrade --db postgresql+psycopg://user@localhost/x402
     """
     from index.store.migrate import current, head
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     engine = init_db(database(db, create=True))
     out.print(f"database at schema revision {current(engine)} (head {head()})", highlight=False)
 
+
+from index.cli.worker import worker_app  # noqa: E402 - `worker` and `coordinate` (crawl spread over machines)
+
+app.add_typer(worker_app)
 
 if __name__ == "__main__":  # pragma: no cover - `python -m index.cli.app`
     app()

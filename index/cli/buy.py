@@ -75,7 +75,7 @@ def test_buy(
 def _run_test_buy(target: str, pay: bool, max_amount: str, network: str, mainnet: bool, accept_changes: bool,
                   db: str, allow_private: bool, allow_host: list[str] | None, key: Any, method: str | None,
                   daily_budget: str, timeout: float) -> tuple[Any, int]:
-    from index.store.write import init_db
+    from index.store.engine import init_db
     from index.testbuy import BuyRequest, Limits, TestBuyer
     from index.testbuy.policy import parse_usd
     from index.testbuy.report import EXIT_CODES

@@ -134,7 +134,7 @@ def runs_command(
     from rich.table import Table
 
     from index.schedule.runs import runs
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     if fmt not in ("table", "json"):
         raise CliError("--format must be table or json", code=2)

@@ -112,7 +112,7 @@ def _print_next_steps(manifest: dict[str, Any], db: str, out_dir: Path, base_url
     from rich.markup import escape
 
     from index.demo.spec import DEMO_TEST_BUY
-    from index.store.write import init_db
+    from index.store.engine import init_db
     from index.testbuy.ledger import find_entry
     from index.testbuy.wallet import new_key_file
 

@@ -75,7 +75,7 @@ def query(
     from rich.table import Table
 
     from index.query.filters import Query, QueryError, search
-    from index.site.build import format_usd
+    from index.site.render import format_usd
 
     if fmt not in ("table", "json", "jsonl"):
         raise CliError("--format must be table, json or jsonl", code=2)
@@ -121,7 +121,7 @@ def show(
     Example: x402-index show api-example-com-v1-weather
     """
     from index.catalog.build import find_record
-    from index.store.write import init_db
+    from index.store.engine import init_db
 
     record = find_record(init_db(database(db)), slug, site_url=base_url)
     if record is None:

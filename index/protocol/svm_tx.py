@@ -1,6 +1,6 @@
 """The x402 `exact` payment on Solana: read the partially signed transaction and say whether it pays
 exactly what was asked. Pure (solders parses, nothing touches a chain); used by test-buy before it
-sends a payment (`index.testbuy.policy.check_signed`) and by the demo facilitator before it settles.
+sends a payment (`index.testbuy.verify.check_signed`) and by the demo facilitator before it settles.
 
 The shape the official client builds (x402 SVM exact scheme): a v0 message whose fee payer (account
 0, signature 0) is the facilitator's `extra.feePayer`, holding SetComputeUnitLimit and

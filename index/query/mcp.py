@@ -111,7 +111,7 @@ class Tools:
 
     def _engine(self) -> Any:
         """The operator's database; without one, a private in-memory one (nothing written to disk)."""
-        from index.store.write import init_db
+        from index.store.engine import init_db
 
         if self.config.db:
             return init_db(self.config.db)

@@ -41,7 +41,6 @@ from index.site.layout import dumps, summary_of
 from index.site.pages import write_pages
 from index.site.parallel import CatalogFile, Forked, RangeRenderer, RangeResult, adopt, present_pages, ranges
 from index.site.render import environment, fingerprint
-from index.site.render import format_usd  # noqa: F401 - index.cli imports it from here until it imports render
 from index.site.writer import Share, SiteWriter, check_out_dir, safe_name
 
 PARALLEL_MIN = 4000  # records below this render in the parent process

@@ -1,10 +1,9 @@
-"""The store's one write path: probe results, pages read from origins, late sources.
+"""The store's write path for probe results (pages read from origins and late sources: index.store.pages).
 
 `record_probes` takes probe items (index.store.items, what the crawler's pipeline hands over) and writes a batch of them
 in one transaction: an observation row per attempt, then current state derived from it. A failed
 probe never erases a resource's last good payment options. It is the crawl's hot write path, so it
-works per batch with SQLAlchemy Core statements; the rarer writes (origin pages, late sources) use
-the ORM. Engines and transactions are `index.store.engine`'s.
+works per batch with SQLAlchemy Core statements. Engines and transactions are `index.store.engine`'s.
 """
 
 from __future__ import annotations
@@ -15,25 +14,23 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
 
 from index.findings import finding
 from index.probe.storable import storable
 from index.probe.outcomes import ANSWERED, Outcome
 from index.protocol.declared import compare_declared
-from index.store.engine import chunks, session_scope
-from index.store.engine import init_db  # noqa: F401 - index.cli and crawler.run still import it from here
-from index.store.items import PageItem, ProbeItem, SourceItem
-from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource
+from index.store.engine import chunks
+from index.store.items import ProbeItem
+from index.store.models import Observation, Origin, PaymentOption, Resource
 from index.urls import canonical_url, origin_of, origin_slug, resource_slug
 
 logger = logging.getLogger(__name__)
 
 
-def _as_datetime(value: Any) -> datetime:
+def as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, str):
@@ -42,22 +39,7 @@ def _as_datetime(value: Any) -> datetime:
     return datetime.now(UTC)
 
 
-def _get_origin(session: Session, url: str, seen_at: datetime, cache: dict[str, Origin]) -> Origin:
-    base = origin_of(url)
-    if base in cache:
-        return cache[base]
-    origin = session.exec(select(Origin).where(Origin.url == base)).first()
-    if origin is None:
-        host = base.split("://", 1)[1]
-        slug = _new_origin_slugs(session.connection(), [base])[base]
-        origin = Origin(url=base, host=host, slug=slug, first_seen=seen_at)
-        session.add(origin)
-        session.flush()
-    cache[base] = origin
-    return origin
-
-
-def _merge_sources(existing: list[dict[str, Any]], new: Iterable[dict[str, Any]], seen_at: datetime) -> list[dict[str, Any]]:
+def merge_sources(existing: list[dict[str, Any]], new: Iterable[dict[str, Any]], seen_at: datetime) -> list[dict[str, Any]]:
     out = [dict(s) for s in existing]
     stamp = seen_at.isoformat()
     for src in new:
@@ -74,7 +56,7 @@ def _merge_sources(existing: list[dict[str, Any]], new: Iterable[dict[str, Any]]
     return sorted(out, key=lambda s: (str(s.get("kind")), str(s.get("url"))))
 
 
-def _declared_findings(sources: list[dict[str, Any]], accepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def declared_findings(sources: list[dict[str, Any]], accepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Where a source's claims (an OpenAPI price, a registry's terms) disagree with the live 402."""
     out: list[dict[str, Any]] = []
     for src in sources:
@@ -82,15 +64,6 @@ def _declared_findings(sources: list[dict[str, Any]], accepts: list[dict[str, An
             for f in compare_declared(src["declared"], accepts):
                 out.append({**f, "where": f"source:{src.get('kind')}"})
     return out
-
-
-def _refresh_declared_findings(session: Session, resource: Resource) -> None:
-    """Recompute the declared-vs-live findings of a resource from its sources and current terms."""
-    options = session.exec(select(PaymentOption).where(PaymentOption.resource_id == resource.id)).all()
-    accepts = [{"amount_atomic": o.amount_atomic, "network_caip2": o.network_caip2, "asset": o.asset,
-                "pay_to": o.pay_to, "scheme": o.scheme} for o in sorted(options, key=lambda o: o.position)]
-    kept = [f for f in resource.findings or [] if not str(f.get("where", "")).startswith("source:")]
-    resource.findings = kept + _declared_findings(resource.sources or [], accepts)
 
 
 def record_probes(engine: Engine, probes: Iterable[ProbeItem], crawl_run_id: int | None = None) -> dict[str, int]:
@@ -111,14 +84,14 @@ def record_probes(engine: Engine, probes: Iterable[ProbeItem], crawl_run_id: int
     attempts = [_Attempt.of(_storable_probe(probe)) for probe in probes]  # bad input raises before anything is written
     try:
         return _record_batch(engine, attempts, crawl_run_id)
-    except _REFUSED:  # the database refused a row: find it, writing the probes one by one
+    except REFUSED:  # the database refused a row: find it, writing the probes one by one
         if len(attempts) == 1:
             return _record_fallback(engine, attempts[0], crawl_run_id)
     counts = {"observations": 0, "new_resources": 0}
     for attempt in attempts:
         try:
             done = _record_batch(engine, [attempt], crawl_run_id)
-        except _REFUSED:
+        except REFUSED:
             done = _record_fallback(engine, attempt, crawl_run_id)
         for key, value in done.items():
             counts[key] = counts.get(key, 0) + value
@@ -128,7 +101,7 @@ def record_probes(engine: Engine, probes: Iterable[ProbeItem], crawl_run_id: int
 # How a database (or its driver, binding a value) refuses a row: SQLAlchemy wraps the driver's own
 # errors, but lets through what Python raises while binding (an int past 64 bits: OverflowError;
 # text it cannot encode: UnicodeEncodeError, a ValueError).
-_REFUSED = (SQLAlchemyError, ValueError, OverflowError, TypeError)
+REFUSED = (SQLAlchemyError, ValueError, OverflowError, TypeError)
 
 
 def _record_batch(engine: Engine, attempts: list[_Attempt], crawl_run_id: int | None) -> dict[str, int]:
@@ -175,7 +148,7 @@ def _record_fallback(engine: Engine, refused: _Attempt, crawl_run_id: int | None
     }
     try:
         counts = _record_batch(engine, [_Attempt.of(bare)], crawl_run_id)
-    except _REFUSED:
+    except REFUSED:
         logger.exception("the probe of %s could not be stored at all", refused.url[:300])
         return {"observations": 0, "new_resources": 0, "lost": 1}
     return {**counts, "unstorable": 1}
@@ -203,7 +176,7 @@ class _Attempt(NamedTuple):
         url = canonical_url(probe["url"])
         method = (probe.get("method") or "GET").upper()
         resource_method = (probe.get("resource_method") or method).upper()
-        return cls(probe, url, method, (url, resource_method), origin_of(url), _as_datetime(probe.get("observed_at")),
+        return cls(probe, url, method, (url, resource_method), origin_of(url), as_datetime(probe.get("observed_at")),
                    Outcome(probe["outcome"]))
 
 
@@ -247,7 +220,7 @@ def _origin_ids(conn: Connection, attempts: list[_Attempt]) -> dict[str, int]:
     for chunk in chunks(list(first_seen)):
         ids.update((url, oid) for url, oid in conn.execute(select(ORIGINS.c.url, ORIGINS.c.id).where(ORIGINS.c.url.in_(chunk))))
     new = [base for base in first_seen if base not in ids]
-    slugs = _new_origin_slugs(conn, new)
+    slugs = new_origin_slugs(conn, new)
     rows = [{"url": base, "host": base.split("://", 1)[1], "slug": slugs[base], "title": None,
              "description": None, "favicon": None, "first_seen": first_seen[base], "last_seen": None} for base in new]
     ids.update(zip(new, _insert_returning_ids(conn, ORIGINS, rows), strict=True))
@@ -260,7 +233,7 @@ def _origin_slug_candidates(base: str) -> list[str]:
     return [first, f"{first[:71]}-{digest}"]
 
 
-def _new_origin_slugs(conn: Connection, bases: list[str]) -> dict[str, str]:
+def new_origin_slugs(conn: Connection, bases: list[str]) -> dict[str, str]:
     """A unique slug for each new origin: `a.b.example` and `a-b.example` (or `:8080` and `-8080`)
     slugify alike, so the later one gets a hash suffix, as resources do."""
     return _first_free(conn, ORIGINS, {base: _origin_slug_candidates(base) for base in bases})
@@ -342,7 +315,7 @@ def _apply_state(conn: Connection, attempts: list[_Attempt], observation_ids: li
     for a, observation_id in zip(attempts, observation_ids, strict=True):
         res = resources[a.resource_key]
         probe = a.probe
-        res.sources = res.changes["sources"] = _merge_sources(res.sources, probe.get("sources") or [], a.seen_at)
+        res.sources = res.changes["sources"] = merge_sources(res.sources, probe.get("sources") or [], a.seen_at)
         if a.outcome in ANSWERED:
             res.changes["last_seen"] = a.seen_at
             origin_changes[origin_ids[a.origin]] = {"last_seen": a.seen_at}
@@ -358,7 +331,7 @@ def _apply_state(conn: Connection, attempts: list[_Attempt], observation_ids: li
                 x402_version=challenge.get("x402_version"), resource_url=info.get("url"),
                 description=info.get("description"), mime_type=info.get("mime_type"),
                 service_name=info.get("service_name"), tags=info.get("tags") or [], hints=challenge.get("hints") or {},
-                findings=(challenge.get("findings") or []) + _declared_findings(res.sources, accepts),
+                findings=(challenge.get("findings") or []) + declared_findings(res.sources, accepts),
                 last_paid_at=a.seen_at, last_good_observation_id=observation_id,
             )
             res.options.append((accepts, a.seen_at))
@@ -407,93 +380,3 @@ def _replace_options(conn: Connection, paid: dict[int, list[tuple[list[dict[str,
         values.extend(final)
     if values:
         conn.execute(insert(OPTIONS), values)
-
-
-def record_origin_pages(engine: Engine, pages: Iterable[PageItem]) -> None:
-    """Pages read from origins (homepages, docs, discovery files): one DocPage row per URL, latest
-    fetch wins; a homepage's title, description and favicon go on its origin. A failed fetch keeps
-    the last extracted data. Text passes `index.probe.storable` (a `text_unstorable` finding when it
-    had to); a batch the database refuses is written page by page, a refused page skipped."""
-    batch = [_storable_page(page) for page in pages]
-    try:
-        _record_pages(engine, batch)
-    except _REFUSED:  # one refused page must not cost the others
-        for page in batch:
-            try:
-                _record_pages(engine, [page])
-            except _REFUSED:
-                logger.warning("the database refused the page %s; skipped", str(page.get("url"))[:300], exc_info=True)
-
-
-def _storable_page(page: dict[str, Any]) -> dict[str, Any]:
-    clean, changed = storable(page)
-    if changed:
-        extracted = dict(clean.get("extracted") or {})
-        extracted["findings"] = [*(extracted.get("findings") or []), finding("text_unstorable", "page")]
-        clean["extracted"] = extracted
-    return clean
-
-
-def _record_pages(engine: Engine, pages: list[dict[str, Any]]) -> None:
-    with session_scope(engine) as session:
-        origins: dict[str, Origin] = {}
-        touched: dict[int, Origin] = {}
-        for page in pages:
-            seen_at = _as_datetime(page.get("fetched_at"))
-            origin = _get_origin(session, page["origin"], seen_at, origins)
-            url = page.get("url") or origin.url + "/"
-            row = session.exec(select(DocPage).where(DocPage.url == url)).first()
-            extracted = page.get("extracted") or page.get("meta") or {}
-            if row is None:
-                row = DocPage(origin_id=origin.id, url=url, kind=page.get("page_kind") or "homepage")
-            row.fetched_at, row.status, row.error_code = seen_at, page.get("status"), page.get("error_code")
-            row.content_type = page.get("content_type")
-            if extracted or row.extracted is None:
-                row.extracted = extracted
-            session.add(row)
-            session.flush()
-            touched[origin.id] = origin
-        for origin in touched.values():
-            _derive_origin_meta(session, origin)
-
-
-_META_PRIORITY = ("homepage", "parent_homepage", "openapi")
-
-
-def _derive_origin_meta(session: Session, origin: Origin) -> None:
-    """An origin's title, description and favicon from its pages, in order of trust: its homepage,
-    then (for an api. subdomain) its parent domain's homepage, then OpenAPI `info`; a favicon found
-    only at /favicon.ico comes last. A field no page gives keeps its last value."""
-    pages = {p.kind: p for p in session.exec(select(DocPage).where(DocPage.origin_id == origin.id)).all()}
-    for field in ("title", "description", "favicon"):
-        for kind in _META_PRIORITY:
-            page = pages.get(kind)
-            data = (page.extracted or {}) if page else {}
-            data = (data.get("info") or {}) if kind == "openapi" else data
-            value = data.get(field) if isinstance(data, dict) else None
-            if isinstance(value, str) and value.strip():
-                setattr(origin, field, value[:500])
-                break
-        else:
-            icon = pages.get("favicon")
-            if field == "favicon" and icon is not None and icon.status == 200:
-                origin.favicon = icon.url
-    session.add(origin)
-
-
-def record_sources(engine: Engine, sightings: Iterable[SourceItem]) -> int:
-    """Sources that named a resource after its probe was already recorded in this crawl: merged into
-    the resource with that URL and method (or, failing that, the only resource with that URL)."""
-    merged = 0
-    with session_scope(engine) as session:
-        for s in (storable(sighting)[0] for sighting in sightings):
-            url = canonical_url(s["url"])
-            rows = session.exec(select(Resource).where(Resource.url == url)).all()
-            match = [r for r in rows if r.method == (s.get("method") or "GET").upper()] or (rows if len(rows) == 1 else [])
-            for resource in match:
-                resource.sources = _merge_sources(resource.sources or [], [s["source"]], _as_datetime(s.get("seen_at")))
-                if (s["source"] or {}).get("declared") and resource.last_good_observation_id is not None:
-                    _refresh_declared_findings(session, resource)
-                session.add(resource)
-                merged += 1
-    return merged

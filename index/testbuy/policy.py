@@ -11,7 +11,7 @@ Every rule here runs before anything is signed (hardening-and-performance.md §5
   of at most MAX_VALIDITY_SECONDS, and an amount within the cap, checked on the accept actually
   selected (`select_accept`);
 - the daily budget is not exceeded (`budget_refusal`);
-- what the SDK signed is what we selected (`check_signed`).
+- what the SDK signed is what we selected (`index.testbuy.verify.check_signed`).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def check_network_choice(network: str, mainnet: bool) -> str:
 # quote binding
 
 
-def _key(value: str | None) -> str | None:
+def address_key(value: str | None) -> str | None:
     return value.lower() if isinstance(value, str) and value.startswith("0x") else value
 
 
@@ -176,7 +176,7 @@ def quote_diff(catalog: list[dict[str, Any]], catalog_resource_url: str | None, 
             lines.append(f"accepts[{i}]: catalog {_terms_text(was)} → live (none)")
         else:
             for name in ("network", "asset", "payTo", "amount"):
-                if _key(was[name]) != _key(is_[name]):
+                if address_key(was[name]) != address_key(is_[name]):
                     lines.append(f"accepts[{i}].{name}: catalog {was[name]} → live {is_[name]}")
     return lines
 
@@ -332,71 +332,3 @@ def signing_plan(sel: Selection, now: int, payer: str | None) -> dict[str, Any]:
         "network": sel.caip2, "x402_version": sel.version, "accept_index": sel.position,
         "amount": format_decimal(sel.amount), "symbol": sel.symbol, "usd": format_decimal(sel.usd),
     }
-
-
-def check_signed(payload: dict[str, Any], sel: Selection, payer: str, now: int) -> None:
-    """Refuse to send a payload that is not exactly the selection: recipient, value, payer, a window
-    ending by now + MAX_VALIDITY_SECONDS, a 32-byte nonce, and (v2) the accepted terms. On Solana: the
-    transaction's shape, mint, amount, decimals, recipient's token account, fee payer and our signature
-    (index.protocol.svm_tx)."""
-    inner = payload.get("payload") if isinstance(payload.get("payload"), dict) else {}
-    auth = inner.get("authorization") if isinstance(inner.get("authorization"), dict) else {}
-    problems = []
-    if sel.family == "solana":
-        from index.testbuy.svm_policy import svm_problems
-
-        problems += svm_problems(inner, sel, payer)
-    elif _key(str(auth.get("to"))) != _key(sel.pay_to):
-        problems.append("recipient")
-    if sel.family != "solana":
-        problems += _evm_problems(auth, sel, payer, now)
-    if sel.version == 2:
-        acc = payload.get("accepted") if isinstance(payload.get("accepted"), dict) else {}
-        if (acc.get("amount"), _key(acc.get("payTo")), _key(acc.get("asset")), acc.get("network")) != \
-                (str(sel.amount_atomic), _key(sel.pay_to), _key(sel.asset), sel.network):
-            problems.append("accepted terms")
-    elif payload.get("network") != sel.network:
-        problems.append("network")
-    if problems:
-        raise Refusal("signed_mismatch", "the signed payment differs from the selection (" + ", ".join(problems) + "); not sent")
-
-
-def _evm_problems(auth: dict[str, Any], sel: Selection, payer: str, now: int) -> list[str]:
-    problems = []
-    if str(auth.get("value")) != str(sel.amount_atomic):
-        problems.append("value")
-    if _key(str(auth.get("from"))) != _key(payer):
-        problems.append("payer")
-    try:
-        valid_before, valid_after = int(auth.get("validBefore")), int(auth.get("validAfter"))
-    except (TypeError, ValueError):
-        valid_before = valid_after = -1
-    if not (now < valid_before <= now + MAX_VALIDITY_SECONDS) or not (0 <= valid_after <= now):
-        problems.append("validity window")
-    nonce = str(auth.get("nonce", ""))
-    if not (nonce.startswith("0x") and len(nonce) == 66):
-        problems.append("nonce")
-    return problems
-
-
-def classify_answer(status: int | None, receipt: dict[str, Any] | None, sel: Selection, payer: str) -> tuple[Outcome, str | None]:
-    """Outcome of a sent payment from the answer: success needs a 2xx and a receipt saying success on
-    our network, naming a transaction (and our payer when it names one)."""
-    if status is None:
-        return Outcome.UNRECONCILED, "no_answer"
-    if status == 402:
-        reason = (receipt or {}).get("errorReason") if isinstance(receipt, dict) else None
-        return Outcome.REJECTED, str(reason or "payment_refused")[:80]
-    if 300 <= status < 400:
-        return Outcome.UNRECONCILED, "redirect_not_followed"
-    if not 200 <= status < 300:
-        return Outcome.UNRECONCILED, f"http_{status}"
-    if not isinstance(receipt, dict):
-        return Outcome.UNRECONCILED, "no_receipt"
-    if receipt.get("success") is not True or not receipt.get("transaction"):
-        return Outcome.UNRECONCILED, "receipt_not_success"
-    if to_caip2(str(receipt.get("network") or "")) != sel.caip2:
-        return Outcome.UNRECONCILED, "receipt_network_mismatch"
-    if receipt.get("payer") and _key(str(receipt["payer"])) != _key(payer):
-        return Outcome.UNRECONCILED, "receipt_payer_mismatch"
-    return Outcome.SUCCESS, None

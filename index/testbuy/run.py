@@ -28,15 +28,14 @@ from index.testbuy.policy import (
     budget_refusal,
     catalog_terms,
     check_network_choice,
-    check_signed,
     family_of,
     network_label,
-    classify_answer,
     quote_diff,
     select_accept,
     signing_plan,
 )
 from index.testbuy.sign import SignedPayment, sign_payment
+from index.testbuy.verify import check_signed, classify_answer
 from index.urls import canonical_url
 from index.testbuy.wallet import PrivateKey, redact
 from index.protocol.challenge import MAX_ACCEPTS, parse_challenge

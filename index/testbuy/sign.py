@@ -3,7 +3,7 @@
 The SDK client sees a challenge that holds only the accept we selected (so its own selector cannot
 pick another), with spend controls set explicitly to our cap on exactly that asset, a policy that
 keeps only our selection, and a before-payment hook that aborts on anything else. What it returns
-is checked again (`policy.check_signed`) before it may be sent.
+is checked again (`verify.check_signed`) before it may be sent.
 """
 
 from __future__ import annotations

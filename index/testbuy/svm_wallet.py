@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from index.testbuy.wallet import REDACTED, WalletError
+from index.testbuy.secret import REDACTED, WalletError
 
 _BASE58 = re.compile(r"[1-9A-HJ-NP-Za-km-z]{80,90}")
 _JSON_ARRAY = re.compile(r"\[\s*\d{1,3}(?:\s*,\s*\d{1,3}){63}\s*\]")

@@ -14,13 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from index.testbuy.secret import REDACTED, WalletError
+from index.testbuy.svm_wallet import SolanaKey, looks_like_solana_key
+
 KEY_ENV = "X402_PRIVATE_KEY"
 _HEX_KEY = re.compile(r"(?:0x)?([0-9a-fA-F]{64})")
-REDACTED = "[redacted key]"
-
-
-class WalletError(ValueError):
-    """A key that cannot be used; its message never contains the key."""
 
 
 class PrivateKey:
@@ -70,8 +68,6 @@ class PrivateKey:
 
 def parse_key(text: str) -> Any:
     """An EVM PrivateKey (64 hex digits), or a Solana key (index.testbuy.svm_wallet) by its form."""
-    from index.testbuy.svm_wallet import SolanaKey, looks_like_solana_key
-
     return SolanaKey(text) if looks_like_solana_key(text) else PrivateKey(text)
 
 

@@ -21,7 +21,8 @@ from index.protocol.scripts import mixed_script_findings, mixed_words
 from index.protocol.wire import MAX_HEADER_VALUES, encode_header_json
 from index.site.lookalike import mark_scripts
 from index.store.engine import dispose_engine, init_db
-from index.store.write import record_origin_pages, record_probes
+from index.store.pages import record_origin_pages
+from index.store.write import record_probes
 from tests.test_store_hostile import _probe
 
 URL = "https://api.example.com/quote"

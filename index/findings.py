@@ -33,6 +33,7 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "version_fields_mixed": (Severity.WARNING, "accepts use field names of the other x402 version (e.g. maxAmountRequired in a v2 challenge)"),
         "text_unstorable": (Severity.WARNING, "the answer held NUL or lone UTF-16 surrogates, which no database stores; they were replaced by U+FFFD"),
         "store_failed": (Severity.ERROR, "the database refused this answer as sent; only its outcome was kept"),
+        "header_ambiguous": (Severity.ERROR, "PAYMENT-REQUIRED was sent more than once with different values: which terms a client pays is ambiguous; the first is shown"),
     },
     "accepts": {
         "accepts_empty": (Severity.ERROR, "accepts is missing or empty: nothing can be paid"),
@@ -55,6 +56,7 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "svm_fee_payer_missing": (Severity.ERROR, "Solana accept without a valid extra.feePayer: clients cannot build the transaction"),
         "accepts_duplicate": (Severity.WARNING, "two accepts entries are identical in scheme, network, asset, payTo and amount"),
         "testnet_only": (Severity.INFO, "every usable accept is on a testnet: no real money changes hands"),
+        "amount_implausible": (Severity.ERROR, "amount is above any plausible price for its asset (a units mistake, an overflow or a trap)"),
     },
     "resource": {
         "resource_missing": (Severity.WARNING, "challenge does not name its resource URL"),
@@ -65,6 +67,7 @@ _GROUPS: dict[str, dict[str, tuple[Severity, str]]] = {
         "description_too_long": (Severity.WARNING, "description is over 500 characters (the CDP facilitator rejects these)"),
         "mime_type_missing": (Severity.INFO, "no mimeType for the resource"),
         "service_metadata_invalid": (Severity.INFO, "serviceName, tags or iconUrl break the bazaar limits and were dropped"),
+        "text_mixed_script": (Severity.WARNING, "a word mixes letters of different scripts (e.g. Cyrillic in a Latin name): a look-alike of another name"),
     },
     "hints": {
         "bazaar_invalid": (Severity.WARNING, "extensions.bazaar is malformed, or its info does not validate against its schema"),

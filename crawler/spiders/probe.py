@@ -286,7 +286,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         return self.settings.getint("X402_RAW_BODY_LIMIT")
 
     def _item(self, meta: dict[str, Any], outcome: Outcome, *, status: int | None = None,
-              headers: dict[str, str] | None = None, body: bytes = b"", latency: float | None = None,
+              headers: dict[str, str | list[str]] | None = None, body: bytes = b"", latency: float | None = None,
               challenge: Any = None, error_code: str | None = None, final_url: str | None = None) -> ProbeItem:
         cand, url = meta["candidate"], meta["url"]
         self.crawler.stats.inc_value(stats.ATTEMPTS)
@@ -351,11 +351,12 @@ def _split(arg: str) -> list[str]:
     return [part.strip() for part in arg.split(",") if part.strip()]
 
 
-def _flat_headers(headers: Any, limit: int) -> dict[str, str]:
-    """Scrapy's bytes headers as {lower-case name: first value}, each value capped."""
-    out: dict[str, str] = {}
+def _flat_headers(headers: Any, limit: int) -> dict[str, str | list[str]]:
+    """Scrapy's bytes headers as {lower-case name: value}, each value capped; a header sent on several
+    lines keeps every value, as a list (two PAYMENT-REQUIRED that disagree are a finding, not the first)."""
+    out: dict[str, str | list[str]] = {}
     for key, values in headers.items():
         name = key.decode("latin-1").lower()
-        value = values[0] if values else b""
-        out[name] = value[: limit + 1].decode("latin-1")
+        texts = [value[: limit + 1].decode("latin-1") for value in values] or [""]
+        out[name] = texts[0] if len(texts) == 1 else texts
     return out

@@ -31,6 +31,7 @@ from index.untrusted import iso_z
 from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_figures
 from index.catalog.jsonld import site_link
 from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
+from index.protocol.scripts import mixed_script_findings
 from index.catalog.record import (
     AcceptRecord,
     BuyInstructions,
@@ -151,6 +152,8 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         findings = [f for f in findings if f.get("code") != "no_input_schema"]
     findings += hint_findings
     findings += owner.findings if owner else []  # proofs that did not verify: errors of every resource of the origin
+    findings += mixed_script_findings({"origin.title": words.get("name") or origin.title,
+                                       "origin.description": words.get("description") or origin.description})
     errors = sum(1 for f in findings if f.get("severity") == "error")
     warnings = sum(1 for f in findings if f.get("severity") == "warning")
     verified_at = [a.verified_at for a in accepts if a.verified and a.verified_at]
@@ -172,6 +175,7 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
         networks_testnet=[a.testnet for a in accepts],
         pay_tos=[(a.network_caip2 or a.network, a.pay_to) for a in accepts if a.pay_to],
         unknown_assets=sum(1 for a in accepts if a.asset_symbol is None), changes=changes, auth_notes=auth_notes,
+        findings=findings,
     )
     null_reasons: dict[str, str] = {}
     if example.body is None and example.null_reason:

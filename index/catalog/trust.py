@@ -10,7 +10,9 @@ Tiers, first rule that applies wins:
    (The store drops an accept's verification as soon as its terms change.)
 5. `conformant`: a usable 402 with no error-severity conformance finding, from an origin we could
    identify (its pages gave a title or description, or its verified owner did). An ownership proof
-   that does not verify is an error finding.
+   that does not verify is an error finding; so are disagreeing PAYMENT-REQUIRED headers
+   (`header_ambiguous`) and an amount above any plausible price for its asset (`amount_implausible`,
+   bounds in index.protocol.plausible).
 6. `live`: a usable 402 that misses one of conformant's conditions.
 
 Risk notes (codes in RISKS) are worded warnings for a buyer; several can apply. A record publishes
@@ -45,7 +47,13 @@ RISKS: dict[str, tuple[str, str]] = {
     "never_verified": ("info", "no test-buy has confirmed that paying works"),
     "other_auth_path": ("info", "the docs mention another way in (API key, account or subscription)"),
     "other_protocol": ("info", "paid through another protocol than x402 (L402, MPP): x402 clients and our test-buy cannot pay it"),
+    "terms_ambiguous": ("error", "the 402 sent two different sets of terms: the price shown may not be the price charged"),
+    "amount_implausible": ("error", "an amount is above any plausible price for its asset: do not pay it"),
+    "look_alike_text": ("warning", "a name or description mixes look-alike scripts (e.g. Cyrillic letters in a Latin name)"),
 }
+# finding code (index.findings) -> the risk note it raises, with the finding's detail
+FINDING_RISKS = {"header_ambiguous": "terms_ambiguous", "amount_implausible": "amount_implausible",
+                 "text_mixed_script": "look_alike_text"}
 
 
 def risk(code: str, detail: str | None = None) -> dict[str, Any]:
@@ -73,6 +81,7 @@ class Facts:
     auth_notes: list[str] = field(default_factory=list)
     owner_verified: bool = False  # an ownership proof of the origin verified (index.protocol.ownership)
     other_protocol: str | None = None  # l402 | mpp: the latest 402 spoke another payment protocol
+    findings: list[dict[str, Any]] = field(default_factory=list)  # the record's conformance findings
 
 
 def tier(f: Facts) -> tuple[str, list[str]]:
@@ -134,6 +143,13 @@ def risk_notes(f: Facts) -> list[dict[str, Any]]:
         notes.append(risk("never_verified"))
     if f.auth_notes:
         notes.append(risk("other_auth_path", f.auth_notes[0][:300]))
+    raised: dict[str, list[str]] = {}
+    for found in f.findings:
+        code = FINDING_RISKS.get(str(found.get("code")))
+        if code:
+            raised.setdefault(code, []).append(" ".join(filter(None, [found.get("where"), found.get("detail")])))
+    for code in (c for c in RISKS if c in raised):
+        notes.append(risk(code, "; ".join(raised[code])[:300] or None))
     return notes
 
 

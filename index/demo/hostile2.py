@@ -61,7 +61,17 @@ CASES: tuple[Case, ...] = (
     Case("/brotli-bomb", "Content-Encoding: br: a small answer that decodes to 256 MiB", "too_large", "too_large"),
     Case("/deflate-bomb", "Content-Encoding: deflate: 256 KB that decode to 256 MiB", "too_large", "too_large"),
     Case("/zstd-bomb", "Content-Encoding: zstd: a small answer that decodes to 256 MiB", "too_large", "too_large"),
+    # rules we publish: the catalog once showed the first header's 0.001 USDC, called 2^256 − 1 USDC
+    # conformant, and printed a Cyrillic look-alike name as if it were the Latin one
+    Case("/two-challenges", "Two PAYMENT-REQUIRED headers: 0.001 USDC to one address, 1,000 USDC to another",
+         "paid", None, ("header_ambiguous",)),
+    Case("/max-amount", "A v2 challenge asking 2^256 − 1 atomic USDC", "paid", None, ("amount_implausible",)),
+    Case("/look-alike", "A challenge whose description is the look-alike \"Сoinbase Оfficial\" (Cyrillic С, О)",
+         "paid", None, ("text_mixed_script",)),
 )
+OTHER_PAY_TO = "0x3333333333333333333333333333333333333333"  # the second header's payee
+MAX_UINT256 = 2**256 - 1
+LOOK_ALIKE = "\u0421oinbase \u041efficial price feed"  # С, О: Cyrillic capitals ES and O
 
 
 # Discovery without end. Facilitator listings, read with `--facilitator ORIGIN/same` and `ORIGIN/endless`:
@@ -168,6 +178,7 @@ class HostileOrigin2(_BoundedServer):
             "/header-flood": self.header_flood, "/folded-header": self.folded_header,
             "/continue-flood": self.continue_flood, "/tiny-chunks": self.tiny_chunks, "/slow-head": self.slow_head,
             "/corrupt-gzip": self.corrupt_gzip, "/status-999": self.status_999, "/nul-text": self.nul_text,
+            "/two-challenges": self.two_challenges, "/max-amount": self.max_amount, "/look-alike": self.look_alike,
             "/robots.txt": self.robots, "/": self.home, "/llms.txt": self.llms, "/openapi.json": self.openapi,
             "/__hits": self.hit_counts, "/.well-known/x402": self.well_known,
             SAME_PAGE_LISTING + "/discovery/resources": self.same_page, ENDLESS_LISTING + "/discovery/resources": self.endless,
@@ -251,6 +262,22 @@ class HostileOrigin2(_BoundedServer):
         # json.dumps writes \u0000 and \ud800 escapes: valid JSON that decodes to unstorable text
         body = json.dumps(obj).encode()
         await send(writer, 402, [(PAYMENT_REQUIRED, encode_header_json(obj)), _JSON, ("X-Note", "nul\\u0000")], body)
+
+    # -- answers that parse, and must not be believed --------------------------------------------
+
+    async def two_challenges(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
+        url = self.url("/two-challenges")
+        cheap, dear = challenge(url), challenge(url, amount="1000000000", payTo=OTHER_PAY_TO)
+        await send(writer, 402, [(PAYMENT_REQUIRED, encode_header_json(cheap)), (PAYMENT_REQUIRED, encode_header_json(dear)),
+                                 _JSON], b"{}")
+
+    async def max_amount(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
+        obj = challenge(self.url("/max-amount"), amount=str(MAX_UINT256))
+        await send(writer, 402, [(PAYMENT_REQUIRED, encode_header_json(obj)), _JSON], b"{}")
+
+    async def look_alike(self, _: HttpRequest, writer: asyncio.StreamWriter) -> None:
+        obj = challenge(self.url("/look-alike"), LOOK_ALIKE)
+        await send(writer, 402, [(PAYMENT_REQUIRED, encode_header_json(obj)), _JSON], b"{}")
 
     # -- what discovery reads -------------------------------------------------------------------
 

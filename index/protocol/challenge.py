@@ -17,7 +17,8 @@ from index.protocol.hints import extract_hints
 from index.protocol.models import Accept, Challenge, ResourceInfo
 from index.protocol.networks import address_key, lookup_network, to_caip2
 from index.protocol.normalize import MAX_SHORT_TEXT, description_text, json_text, normalize_accept, resource_url
-from index.protocol.wire import PAYMENT_REQUIRED, decode_header_json, header_value
+from index.protocol.scripts import mixed_script_findings
+from index.protocol.wire import MAX_HEADER_VALUES, PAYMENT_REQUIRED, decode_header_json, header_values
 from index.untrusted import clean_text, safe_json_loads
 from index.urls import MAX_URL, canonical_url
 
@@ -36,12 +37,14 @@ def parse_challenge(status: int, headers: Mapping[str, Any], body: bytes, probed
     """
     findings: list[dict[str, Any]] = []
     header_obj: dict[str, Any] | None = None
-    raw_header = header_value(headers, PAYMENT_REQUIRED)
-    if raw_header:
+    values = header_values(headers, PAYMENT_REQUIRED)
+    if values:
         try:
-            header_obj = decode_header_json(raw_header, findings)
+            header_obj = decode_header_json(values[0], findings)
         except ValueError as exc:
             findings.append(finding(str(exc), PAYMENT_REQUIRED))
+        if len(values) > 1:
+            _repeated_header(values, header_obj, findings)
     body_obj = _body_json(body, findings)
     body_is_challenge = isinstance(body_obj, dict) and "x402Version" in body_obj and "accepts" in body_obj
 
@@ -87,6 +90,7 @@ def challenge_from_object(obj: Mapping[str, Any], source: str, findings: list[di
             _check_resource_url(url, probed_url, "resource.url", findings)
     if not resource.description:
         findings.append(finding("description_missing"))
+    findings.extend(mixed_script_findings(_shown_text(obj, resource, accepts)))
     if not resource.mime_type:
         findings.append(finding("mime_type_missing"))
     usable = [a for a in accepts if a.usable]
@@ -104,6 +108,18 @@ def challenge_from_object(obj: Mapping[str, Any], source: str, findings: list[di
         hints=extract_hints(extensions, raw_accepts, findings),
         findings=findings,
     )
+
+
+def _shown_text(obj: Mapping[str, Any], resource: ResourceInfo, accepts: list[Accept]) -> dict[str, Any]:
+    """The challenge's text a catalog shows as names and descriptions, by where it was found."""
+    texts: dict[str, Any] = {"resource.description": resource.description, "error": clean_text(obj.get("error"), MAX_SHORT_TEXT)}
+    for i, acc in enumerate(accepts):
+        if acc.description and acc.description != resource.description:
+            texts[f"accepts[{i}].description"] = acc.description
+        name = acc.extra.get("name")
+        if isinstance(name, str):
+            texts[f"accepts[{i}].extra.name"] = name[:MAX_SHORT_TEXT]
+    return texts
 
 
 def _with_resource_text(accepts: list[Accept], resource: ResourceInfo) -> list[Accept]:
@@ -132,6 +148,44 @@ def _body_json(body: bytes, findings: list[dict[str, Any]]) -> Any:
     except ValueError:
         findings.append(finding("body_invalid_json", "body"))
         return None
+
+
+def _repeated_header(values: list[str | bytes], first: dict[str, Any] | None, findings: list[dict[str, Any]]) -> None:
+    """PAYMENT-REQUIRED sent more than once. Copies of one challenge (the same JSON, however encoded)
+    are harmless; values that say different things, or do not decode, make the challenge ambiguous:
+    a client pays whichever it reads (reference clients join the lines and read neither), and we could
+    show one price while the server asks another. We keep the first value's terms and flag the rest."""
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) == 1:
+        return
+    shown = [f"value 1: {_terms_text(first)}"]
+    for number, value in enumerate(distinct[1:MAX_HEADER_VALUES], start=2):
+        try:
+            obj: dict[str, Any] | None = decode_header_json(value)
+        except ValueError as exc:
+            obj, text = None, f"not a challenge ({exc})"
+        else:
+            text = _terms_text(obj)
+        if obj is None or obj != first:
+            shown.append(f"value {number}: {text}")
+    more = len(distinct) - MAX_HEADER_VALUES
+    if len(shown) == 1 and more <= 0:
+        return
+    detail = "; ".join(shown)
+    detail = detail if len(detail) <= 500 else detail[:499] + "…"
+    tail = f"; {more} more not read" if more > 0 else ""
+    findings.append(finding("header_ambiguous", PAYMENT_REQUIRED, f"{len(values)} values: {detail}{tail}"))
+
+
+def _terms_text(obj: Mapping[str, Any] | None) -> str:
+    """What a challenge asks, in a finding's words: amount, asset, payTo of each accept (first three)."""
+    if obj is None:
+        return "not a challenge"
+    rows = _comparable(obj) if isinstance(obj.get("accepts"), list) else []
+    if not rows:
+        return "no accepts"
+    parts = [f"{amount[:80]} of {asset[:44]} on {network[:40]} to {pay_to[:64]}" for network, amount, pay_to, asset in rows[:3]]
+    return ", ".join(parts) + (f" (+{len(rows) - 3} accepts)" if len(rows) > 3 else "")
 
 
 def _comparable(obj: Mapping[str, Any]) -> list[tuple[str, ...]]:

@@ -14,6 +14,7 @@ from typing import Any
 from index.findings import finding
 from index.protocol.models import Accept
 from index.protocol.networks import is_address, is_burn_address, lookup_asset, lookup_network, namespace_of, to_caip2
+from index.protocol.plausible import implausible
 from index.untrusted import clean_text
 from index.urls import MAX_URL
 
@@ -63,6 +64,9 @@ def normalize_accept(entry: Any, index: int, version: int | None, findings: list
         findings.append(finding("asset_not_address", where, asset[:80]))
     elif caip2 and asset and lookup_asset(caip2, asset) is None:
         findings.append(finding("asset_unknown", where, asset[:80]))
+    too_much = implausible(amount, caip2, asset)
+    if too_much:
+        findings.append(finding("amount_implausible", where, too_much))
     pay_to = clean_text(entry.get("payTo"), MAX_SHORT_TEXT)
     if pay_to and is_address(namespace, pay_to) is False:
         findings.append(finding("pay_to_invalid", where, pay_to[:80]))

@@ -24,19 +24,31 @@ PAYMENT_RESPONSE = "PAYMENT-RESPONSE"
 X_PAYMENT = "X-PAYMENT"
 X_PAYMENT_RESPONSE = "X-PAYMENT-RESPONSE"
 MAX_HEADER_BYTES = 64 * 1024
+MAX_HEADER_VALUES = 8  # values of one repeated header we decode and compare; the rest are counted
 _WHITESPACE = re.compile(rb"\s+")
 
 
-def header_value(headers: Mapping[str, Any], name: str) -> str | bytes | None:
-    """The first value of header `name` (any case; str or bytes keys, single or listed values), or None."""
+def header_values(headers: Mapping[str, Any], name: str) -> list[str | bytes]:
+    """Every value of header `name` (any case; str or bytes keys, single or listed values), in order.
+
+    A header sent on several lines reaches us as a list (Scrapy) or joined by ", " (httpx, RFC 9110
+    §5.3). Base64 has no comma, so a joined value of a base64 header is split back into its values.
+    """
     lname = name.lower()
+    out: list[str | bytes] = []
     for key, value in headers.items():
         k = key.decode("latin-1") if isinstance(key, bytes) else str(key)
-        if k.lower() == lname:
-            if isinstance(value, list | tuple):
-                value = value[0] if value else None
-            return value
-    return None
+        if k.lower() != lname:
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if not isinstance(item, str | bytes):
+                continue
+            comma = b"," if isinstance(item, bytes) else ","
+            if comma in item:  # type: ignore[operator]
+                out.extend(part.strip() for part in item.split(comma) if part.strip())  # type: ignore[arg-type]
+            elif item.strip():
+                out.append(item)  # as sent: decode_header_json flags whitespace it had to remove
+    return out
 
 
 def _lenient_base64(raw: bytes) -> bytes:

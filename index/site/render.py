@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - another markupsafe: escape() then str(
 
 from index.catalog.categories import titles
 from index.catalog.describe import agent_prompt
+from index.site.lookalike import mark_scripts
 from index.site.words import STATUS_WORDS, TIER_WORDS, terms_from, tier_label
 from index.protocol.networks import lookup_network
 from index.probe.plan import input_part_schema
@@ -173,6 +174,7 @@ def environment() -> Environment:
     env.globals["terms_from"] = terms_from
     env.filters["tier_label"] = tier_label
     env.filters["ms"] = milliseconds
+    env.filters["scripts"] = mark_scripts
     env.globals["week_health"] = week_health
     env.globals["uptime_text"] = uptime_text
     env.globals["uptime_min_probes"] = UPTIME_MIN_PROBES

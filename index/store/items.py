@@ -33,7 +33,7 @@ class ProbeItem(TypedDict):
     http_status: int | None
     latency_ms: float | None
     error_code: str | None
-    headers: dict[str, str]  # lower-case name -> first value, capped
+    headers: dict[str, str | list[str]]  # lower-case name -> value, capped; a repeated header: every value
     body: str | None  # capped at X402_RAW_BODY_LIMIT
     challenge: dict[str, Any] | None  # index.protocol.x402.Challenge.model_dump(mode="json")
     sources: list[dict[str, Any]]  # [{kind, url, declared?}]

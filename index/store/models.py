@@ -133,7 +133,7 @@ class Observation(SQLModel, table=True):
     latency_ms: float | None = None
     error_code: str | None = None
     x402_version: int | None = None
-    raw_headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSONType))
+    raw_headers: dict[str, str | list[str]] = Field(default_factory=dict, sa_column=Column(JSONType))  # a repeated header: every value
     raw_body: str | None = Field(default=None, sa_column=Column(Text))
     parsed: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     findings: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType))

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8402
 
-.PHONY: demo test install install-test clean bench bench-build bench-catalog system-deps
+.PHONY: demo test test-fast install install-test clean bench bench-build bench-catalog system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ system-deps:
 ## make test: install with test extras (chromium, postgresql) and run the whole suite
 test: install-test system-deps
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -q
+
+## make test-fast: the edit-test loop, without the end-to-end, browser and PostgreSQL tests (make test runs all)
+test-fast: install-test
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -q -m "not e2e and not browser and not postgres"
 
 ## make bench: loopback probe throughput, ours vs a bare Scrapy spider (bench/README.md)
 bench: install

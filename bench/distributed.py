@@ -4,7 +4,7 @@ whose answers take ~100 ms, the same resources each time, side by side in one ru
     .venv/bin/python bench/distributed.py --n 3000 --workers 1,2,4
 
 Parts, all real and on this machine: a redis-server (private port, no persistence), a throwaway
-PostgreSQL cluster (tests/pgcluster.py; a fresh database per round), the slow fleet in its own process
+PostgreSQL cluster (tests/support/pgcluster.py; a fresh database per round), the slow fleet in its own process
 (every answer a v2 402 written `--delay` seconds after its request, hosts 127.0.0.1…127.0.0.H on one
 port: per-host limits stay out of the way), `x402-index worker --once` processes and the coordinator
 (crawler.distributed.coordinator) in this process.
@@ -201,7 +201,7 @@ def run_round(workers: int, urls: list[str], redis_url: str, redis_pid: int, clu
 
 
 def bench(args: argparse.Namespace) -> int:
-    from tests.pgcluster import find_bin_dir, throwaway_cluster
+    from tests.support.pgcluster import find_bin_dir, throwaway_cluster
 
     counts = [int(x) for x in args.workers.split(",")]
     server = subprocess.Popen([sys.executable, __file__, "--serve", "--n", str(args.n), "--hosts", str(args.hosts),

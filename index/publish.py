@@ -13,8 +13,9 @@ from typing import Any
 
 
 def build(db_url: str, out_dir: Path, base_url: str = "", *, search: bool = True,
-          progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Build the catalog from the database at `db_url` into `out_dir`; the site writer's counts."""
+          progress: Callable[[int, int], None] | None = None, force: bool = False) -> dict[str, Any]:
+    """Build the catalog from the database at `db_url` into `out_dir`; the site writer's counts.
+    `force` writes into a non-empty folder no build of ours wrote (index.site.writer.check_out_dir)."""
     from index.catalog.build import build_records
     from index.gcpolicy import no_collections
     from index.site.build import build_site
@@ -23,7 +24,7 @@ def build(db_url: str, out_dir: Path, base_url: str = "", *, search: bool = True
 
     with no_collections():
         records = build_records(init_db(db_url), site_url=base_url)
-        counts = build_site(records, out_dir, base_url, progress=progress)
+        counts = build_site(records, out_dir, base_url, progress=progress, force=force)
     if search:
         build_search_index(out_dir)
     return counts

@@ -30,7 +30,7 @@ MAX_JSON_DEPTH = 128  # nesting beyond this is refused before parsing (the C sca
 # overrides, zero-width characters…), Cs (surrogates) and Co (private use), tab and newline excepted,
 # plus the unassigned rest of the tag block and the noncharacters of the private-use planes.
 # Written out as code-point ranges (Unicode 14) because a regex removes them about ten times faster
-# than a per-character category lookup; tests/test_untrusted.py checks it against unicodedata.
+# than a per-character category lookup; tests/protocol/test_untrusted.py checks it against unicodedata.
 INVISIBLE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
     "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ud800-\uf8ff\ufeff\ufff9-\ufffb"

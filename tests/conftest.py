@@ -47,9 +47,9 @@ def crawled_fleet(fleet: dict[str, Any], tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[str]:
-    """A throwaway PostgreSQL server for the session (tests/pgcluster.py); skipped, saying why, only
+    """A throwaway PostgreSQL server for the session (tests/support/pgcluster.py); skipped, saying why, only
     where no PostgreSQL binaries exist (`make test` installs them on Debian)."""
-    from tests.pgcluster import find_bin_dir, throwaway_cluster
+    from tests.support.pgcluster import find_bin_dir, throwaway_cluster
 
     bin_dir = find_bin_dir()
     if bin_dir is None:
@@ -99,3 +99,21 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = True, timeout: fl
     if check and proc.returncode != 0:
         raise AssertionError(f"x402-index {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc
+
+
+# Markers for the fast lane (`make test-fast` deselects them; `make test` runs everything): by folder
+# (tests/e2e, tests/browser) and by what a test starts (the fleet, PostgreSQL, Redis).
+_E2E_FIXTURES = {"fleet", "crawled_fleet", "redis_server"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = Path(str(item.fspath)).parent.name
+        names = set(getattr(item, "fixturenames", ()))
+        if folder == "e2e" or names & _E2E_FIXTURES:
+            item.add_marker(pytest.mark.e2e)
+        if folder == "browser":
+            item.add_marker(pytest.mark.browser)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "pg_cluster" in names or "pg_url" in names or "postgresql" in params.values():
+            item.add_marker(pytest.mark.postgres)

@@ -35,7 +35,7 @@ MAX_SHORT = 200
 MAX_SMALL_BYTES = 4096  # a parameter schema or example small enough to fold one into the other
 
 # the operations of an OpenAPI path item, read in the order the specification lists them (the set is
-# networks.HTTP_METHODS; tests/test_facts_parsing.py checks it)
+# networks.HTTP_METHODS; tests/protocol/test_facts_parsing.py checks it)
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _PATH_VARIABLE = re.compile(r"\{([^{}/]{1,100})\}")
 _SERVER_VARIABLE = re.compile(r"\{([^{}]{1,100})\}")

@@ -1,7 +1,7 @@
 """The frontier's serializer: Scrapy request dicts as tagged JSON, never pickle.
 
 scrapy-redis pickles requests by default, so anyone who can write to Redis could run code in every
-worker. Our requests are plain data (tests/test_requests_picklable.py), so JSON with four tags is
+worker. Our requests are plain data (tests/crawler/test_requests_picklable.py), so JSON with four tags is
 enough: bytes, tuples, sets (frozensets come back as frozensets) and dicts whose keys are not
 strings (Scrapy's headers: bytes names). A module with `dumps` and `loads`, the shape scrapy-redis'
 SCHEDULER_SERIALIZER expects.

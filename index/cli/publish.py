@@ -18,7 +18,8 @@ from index.paths import DEFAULT_OUT_DIR
 BaseUrlOption = Annotated[str, typer.Option("--base-url", help="public URL the site will be served from")]
 
 
-def build_and_report(db: str, out_dir: Path, base_url: str, quiet: bool, search: bool = True) -> dict[str, Any]:
+def build_and_report(db: str, out_dir: Path, base_url: str, quiet: bool, search: bool = True,
+                     force: bool = False) -> dict[str, Any]:
     """index.publish.build with a page counter on stderr (unless quiet)."""
     from index.publish import build as publish
 
@@ -26,7 +27,7 @@ def build_and_report(db: str, out_dir: Path, base_url: str, quiet: bool, search:
         if not quiet:
             err.print(f"pages: {done}/{total}", highlight=False)
 
-    return publish(db, out_dir, base_url, search=search, progress=progress)
+    return publish(db, out_dir, base_url, search=search, progress=progress, force=force)
 
 
 @friendly_errors
@@ -36,12 +37,14 @@ def build(
     base_url: BaseUrlOption = "",
     no_search: Annotated[bool, typer.Option("--no-search", help="skip the search index (pagefind)")] = False,
     quiet: QuietOption = False,
+    force: Annotated[bool, typer.Option("--force", help="write into a non-empty folder that no build of ours wrote "
+                                        "(its files stay; only files a build wrote are ever deleted)")] = False,
 ) -> None:
     """Write the static site, its JSON files and its search index from the database.
 
     Example: x402-index build --out public --base-url https://x402-index.example
     """
-    counts = build_and_report(database(db), out_dir, base_url, quiet, search=not no_search)
+    counts = build_and_report(database(db), out_dir, base_url, quiet, search=not no_search, force=force)
     out.print(f"built {counts['resources']} resources into {out_dir}/ · {counts['written']} files written, "
               f"{counts['unchanged']} unchanged, {counts['removed']} removed", highlight=False, markup=False)
     if not base_url and not quiet:

@@ -1,4 +1,4 @@
-"""Markup bait on the hostile origin, for the site's XSS tests (tests/test_browser.py).
+"""Markup bait on the hostile origin, for the site's XSS tests (tests/browser/test_browser.py).
 
 The hostile origin's homepage title and description, and the `tags` of its /bait-tags challenge,
 carry `</script>`, `<img onerror>` and `javascript:` URLs. The crawler stores them as text; the site

@@ -1,6 +1,6 @@
 """Queries answered from a build's index.sqlite (index.site.queryindex) instead of its index.json: the
 same filters, sorts and limit as index.query.filters, in SQL over columns the build normalized, so
-the answer is the JSON path's, row for row (tests/test_query_index.py compares both on every filter).
+the answer is the JSON path's, row for row (tests/query/test_query_index.py compares both on every filter).
 
 A file is opened read-only, with SQLite's defences for files one did not make (no schema functions,
 cell size checks), and only if its schema is exactly the one this code creates: a file from

@@ -119,7 +119,7 @@ def escape_output(value: Any) -> Any:
 
 class _OutputCodeGenerator(CodeGenerator):
     """Jinja's code generator, with `{{ … }}` in an autoescaped template compiled to escape_output(…)
-    instead of escape(…): the same bytes (tests/test_site.py renders both ways), a sixth less time
+    instead of escape(…): the same bytes (tests/site/test_site.py renders both ways), a sixth less time
     for a resource page, whose ~150 outputs each built a Markup object only to be joined."""
 
     def _output_child_pre(self, node: Any, frame: Any, finalize: Any) -> None:

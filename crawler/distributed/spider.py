@@ -23,6 +23,7 @@ from crawler.distributed.frontier import (CLAIMED, DOCS_CAPPED, DOCS_CAPPED_FIRS
 from crawler.spiders.origins import HTML_ACCEPT
 from crawler.stats import OUTCOME
 from crawler.spiders.probe import _GOOD_ANSWERS, ProbeSpider, _source_with_claims
+from index.docs.links import is_sibling
 from index.probe.budget import docs_budget_finding
 from index.urls import canonical_url, origin_of, resource_key
 
@@ -185,16 +186,19 @@ class DistributedProbeSpider(ProbeSpider):
         yield from super().origin_requests(url)
         self._docs_budget.pop(origin, None)  # the budget is the fleet's (claim_docs)
 
-    def _docs_requests(self, origin: str, links: list[str], findings: list[dict[str, Any]]) -> list[Request]:
-        """OriginDiscovery's, with the origin's docs budget (and its one `discovery_capped` finding)
-        kept for the fleet."""
+    def _docs_requests(self, origin: str, links: list[str] | list[tuple[str, str, bool]],
+                       findings: list[dict[str, Any]]) -> list[Request]:
+        """OriginDiscovery's (URLs, or (URL, kind, sibling_ok)), with the origin's docs budget (and
+        its one `discovery_capped` finding) kept for the fleet."""
         out = []
-        for link in links:
+        for entry in links:
+            link, kind, sibling_ok = entry if isinstance(entry, tuple) else (entry, "docs", False)
             try:
                 url = canonical_url(link)
-                if origin_of(url) != origin:
-                    continue
             except ValueError:
+                continue
+            off_origin = origin_of(url) != origin
+            if off_origin and not (sibling_ok and kind == "docs" and is_sibling(url, origin)):
                 continue
             verdict = self.frontier.claim_docs(origin, url)
             if verdict in (DOCS_CAPPED_FIRST, DOCS_CAPPED):
@@ -202,17 +206,18 @@ class DistributedProbeSpider(ProbeSpider):
                     findings.append(docs_budget_finding(origin, self.settings.getint("X402_DOCS_PAGES")))
                 break
             if verdict == DOCS_CLAIMED:
-                out.append(self._docs_page(origin, url))
+                out.append(self._docs_page(origin, url, kind, off_origin))
         return out
 
-    def _docs_request(self, origin: str, url: str) -> Request | None:
-        found = self._docs_requests(origin, [url], [])
+    def _docs_request(self, origin: str, url: str, kind: str = "docs", sibling_ok: bool = False) -> Request | None:
+        found = self._docs_requests(origin, [(url, kind, sibling_ok)], [])
         return found[0] if found else None
 
-    def _docs_page(self, origin: str, url: str) -> Request:
+    def _docs_page(self, origin: str, url: str, kind: str = "docs", sibling: bool = False) -> Request:
+        accept = HTML_ACCEPT if kind == "docs" else "application/json, application/yaml;q=0.9, text/plain;q=0.8"
         return Request(url, callback=self.parse_origin_file, errback=self.origin_file_failed,
-                       headers={"Accept": HTML_ACCEPT}, dont_filter=True,
-                       meta={"origin": origin, "page_kind": "docs", "handle_httpstatus_all": True})
+                       headers={"Accept": accept}, dont_filter=True,
+                       meta={"origin": origin, "page_kind": kind, "handle_httpstatus_all": True, "sibling": sibling})
 
     def _finish(self, meta: dict[str, Any], final: dict[str, Any]) -> Iterator[dict[str, Any]]:
         attempts = [*meta["prior"], final]

@@ -161,7 +161,7 @@ def test_an_origin_title_that_mixes_scripts_is_a_finding_of_its_records(db_url: 
     assert record is not None and record.origin.title == "\u0421oinbase \u041efficial"
     found = [f for f in record.conformance.findings if f.code == "text_mixed_script"]
     assert [f.where for f in found] == ["origin.title"]
-    assert "look_alike_text" in {n.code for n in record.risk_notes}
+    assert "look_alike_text" in {n.code for n in record.risks}
     dispose_engine(db_url)
 
 

@@ -62,14 +62,14 @@ def test_parse_store_record_and_page(db_url: str, servers: dict[str, str], tmp_p
     assert record["trust_tier"] == "live" and record["conformance"]["grade"] == "C"
     [found] = [f for f in record["conformance"]["findings"] if f["code"] == "header_ambiguous"]
     assert "1000000000" in found["detail"] and OTHER_PAY_TO in found["detail"] and PAY_TO in found["detail"]
-    assert "terms_ambiguous" in {n["code"] for n in record["risk_notes"]}
+    assert "terms_ambiguous" in {n["code"] for n in record["risks"]}
 
     # 2^256 − 1 USDC: an error finding, never conformant, a risk note for the buyer
     huge = stored["/max-amount"]
     assert huge["outcome"] == "paid" and "amount_implausible" in huge["codes"]
     record = records["/max-amount"]
     assert record["accepts"][0]["max_amount_required_atomic"] == str(MAX_UINT256)
-    assert record["trust_tier"] == "live" and "amount_implausible" in {n["code"] for n in record["risk_notes"]}
+    assert record["trust_tier"] == "live" and "amount_implausible" in {n["code"] for n in record["risks"]}
 
     # the look-alike: a warning (so it alone does not cost `conformant`: the control for the two
     # above, on the same origin), and the page marks the Cyrillic letters with a badge
@@ -78,7 +78,7 @@ def test_parse_store_record_and_page(db_url: str, servers: dict[str, str], tmp_p
     record = records["/look-alike"]
     assert record["summary"].startswith(LOOK_ALIKE)
     assert record["trust_tier"] == "conformant"
-    assert "look_alike_text" in {n["code"] for n in record["risk_notes"]}
+    assert "look_alike_text" in {n["code"] for n in record["risks"]}
     page = (out / "r" / f"{record['slug']}.html").read_text()
     assert '<mark class="confusable" title="U+0421 Cyrillic">\u0421</mark>oinbase' in page
     assert '<mark class="confusable" title="U+041E Cyrillic">\u041e</mark>fficial' in page

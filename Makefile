@@ -46,9 +46,9 @@ system-deps:
 test: install-test system-deps
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -q
 
-## make test-fast: the edit-test loop, without the end-to-end, browser and PostgreSQL tests (make test runs all)
+## make test-fast: the edit-test loop, without the end-to-end, browser, PostgreSQL and slow property tests (make test runs all)
 test-fast: install-test
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -q -m "not e2e and not browser and not postgres"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -q -m "not e2e and not browser and not postgres and not slow"
 
 ## make bench: loopback probe throughput, ours vs a bare Scrapy spider (bench/README.md)
 bench: install

@@ -248,6 +248,7 @@ def test_test_buy_defaults_have_one_home() -> None:
     assert str(policy.DEFAULT_MAX_USD) == "0.10" and str(policy.DEFAULT_DAILY_BUDGET_USD) == "1.00"
 
 
+@cache
 def _defined_names(name: str) -> set[str]:
     """Names a module defines or imports at its top level (what `from module import x` may take)."""
     tree = ast.parse(modules()[name].read_text())

@@ -162,6 +162,7 @@ def probes(draw: st.DrawFn) -> dict[str, Any]:
     return probe
 
 
+@pytest.mark.slow  # 60 pairs of SQLite files: make test runs it, make test-fast does not
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batches=st.lists(st.lists(probes(), max_size=8), min_size=1, max_size=4))
 def test_generated_batches_write_the_same_rows(batches: list[list[dict[str, Any]]]) -> None:

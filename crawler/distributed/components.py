@@ -28,12 +28,13 @@ from twisted.python.failure import Failure
 from crawler.distributed import codec
 from crawler.distributed.spider import ITEM_LEASE, LEASE
 from crawler.pipelines import MAX_BATCHES_IN_FLIGHT, StorePipeline
+from index.store.engine import lost_a_race
 
 logger = logging.getLogger(__name__)
 
 # A batch that lost a race with another worker's writer (the same new origin or slug, inserted
-# twice) is written again: its transaction was rolled back whole, and the second time the row exists.
-RACE_MARKERS = ("IntegrityError", "UniqueViolation", "deadlock detected", "SerializationFailure")
+# twice) is written again: record_probes already does (index.store.engine.RACE_MARKERS); this catches
+# the rare batch that lost every one of its tries there.
 STORE_TRIES = 4
 
 
@@ -197,7 +198,7 @@ class FrontierStorePipeline(StorePipeline):
 
         def failed(failure: Failure) -> None:
             message = failure.getErrorMessage()
-            if attempt < STORE_TRIES and any(m in message for m in RACE_MARKERS):
+            if attempt < STORE_TRIES and lost_a_race(message):
                 self.crawler.stats.inc_value("x402/store/rewritten")
                 self._submit(batch, leases, attempt + 1, done)
                 return

@@ -76,3 +76,16 @@ def chunks(values: list[Any], size: int | None = None) -> Iterator[list[Any]]:
     size = size or _IN_CHUNK
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+# How a transaction loses a race with another writer (two workers inserting the same new origin,
+# resource or slug; PostgreSQL's deadlock and serialization aborts): rolled back whole, and the same
+# write succeeds when tried again (the row now exists). Not a refusal of the probe: a probe is never
+# kept as `store_failed` for it. index.store.write and crawler.distributed's writer write such a batch again.
+RACE_MARKERS = ("UniqueViolation", "duplicate key value", "UNIQUE constraint failed", "deadlock detected",
+                "SerializationFailure", "could not serialize access")
+RACE_TRIES = 4
+
+
+def lost_a_race(error: BaseException | str) -> bool:
+    return any(marker in str(error) for marker in RACE_MARKERS)

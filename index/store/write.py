@@ -22,7 +22,7 @@ from index.findings import finding
 from index.probe.storable import storable
 from index.probe.outcomes import ANSWERED, Outcome
 from index.protocol.declared import compare_declared
-from index.store.engine import chunks
+from index.store.engine import RACE_TRIES, chunks, lost_a_race
 from index.store.items import ProbeItem
 from index.store.models import Observation, Origin, PaymentOption, Resource
 from index.urls import canonical_url, origin_of, origin_slug, resource_slug
@@ -83,14 +83,14 @@ def record_probes(engine: Engine, probes: Iterable[ProbeItem], crawl_run_id: int
     """
     attempts = [_Attempt.of(_storable_probe(probe)) for probe in probes]  # bad input raises before anything is written
     try:
-        return _record_batch(engine, attempts, crawl_run_id)
+        return _record_racing(engine, attempts, crawl_run_id)
     except REFUSED:  # the database refused a row: find it, writing the probes one by one
         if len(attempts) == 1:
             return _record_fallback(engine, attempts[0], crawl_run_id)
     counts = {"observations": 0, "new_resources": 0}
     for attempt in attempts:
         try:
-            done = _record_batch(engine, [attempt], crawl_run_id)
+            done = _record_racing(engine, [attempt], crawl_run_id)
         except REFUSED:
             done = _record_fallback(engine, attempt, crawl_run_id)
         for key, value in done.items():
@@ -102,6 +102,18 @@ def record_probes(engine: Engine, probes: Iterable[ProbeItem], crawl_run_id: int
 # errors, but lets through what Python raises while binding (an int past 64 bits: OverflowError;
 # text it cannot encode: UnicodeEncodeError, a ValueError).
 REFUSED = (SQLAlchemyError, ValueError, OverflowError, TypeError)
+
+
+def _record_racing(engine: Engine, attempts: list[_Attempt], crawl_run_id: int | None) -> dict[str, int]:
+    """_record_batch, written again when it lost a race with another writer."""
+    for tries in range(1, RACE_TRIES + 1):
+        try:
+            return _record_batch(engine, attempts, crawl_run_id)
+        except SQLAlchemyError as exc:
+            if tries == RACE_TRIES or not lost_a_race(exc):
+                raise
+            logger.info("a batch lost a race with another writer; writing it again (%d)", tries)
+    raise AssertionError("unreachable")
 
 
 def _record_batch(engine: Engine, attempts: list[_Attempt], crawl_run_id: int | None) -> dict[str, int]:
@@ -147,7 +159,7 @@ def _record_fallback(engine: Engine, refused: _Attempt, crawl_run_id: int | None
         "error_code": "store_failed", "findings": [finding("store_failed", "answer")],
     }
     try:
-        counts = _record_batch(engine, [_Attempt.of(bare)], crawl_run_id)
+        counts = _record_racing(engine, [_Attempt.of(bare)], crawl_run_id)
     except REFUSED:
         logger.exception("the probe of %s could not be stored at all", refused.url[:300])
         return {"observations": 0, "new_resources": 0, "lost": 1}

@@ -156,3 +156,31 @@ def test_storable_replaces_only_what_no_database_stores() -> None:
     assert changed and clean == {f"k{REPLACEMENT}": ["a", (f"b{REPLACEMENT}",), {"ok": "caf\u00e9 \U0001f600"}], "n": 1, "f": None}
     same = {"a": ["b", {"c": "\U0001f600"}]}
     assert storable(same) == (same, False) and storable(same)[0] is same
+
+
+def test_a_batch_that_loses_a_race_with_another_writer_is_written_again(pg_url: str) -> None:
+    """Two workers' writers insert the same new origin at once (a distributed crawl): the loser's
+    transaction fails on the unique index. That is a race, not a refusal of its probes: the batch is
+    written again and stored whole, never kept as `store_failed`. Made deterministic on a real
+    PostgreSQL: another transaction holds the origin's row uncommitted while record_probes inserts it."""
+    import threading
+
+    engine = init_db(pg_url)
+    url = "https://race.example/r/1"
+    other = engine.connect()
+    tx = other.begin()
+    other.execute(text("INSERT INTO origins (url, host, slug, first_seen) VALUES (:u, 'race.example', 'race-example', now())"),
+                  {"u": origin_of(url)})
+    result: dict[str, Any] = {}
+    writer = threading.Thread(target=lambda: result.update(record_probes(engine, [_probe(url)])))
+    writer.start()
+    writer.join(1.0)
+    assert writer.is_alive()  # waiting on the other transaction's row
+    tx.commit()
+    other.close()
+    writer.join(30)
+    assert result == {"observations": 1, "new_resources": 1}
+    rows = _rows(pg_url, "SELECT o.outcome, o.error_code FROM observations o")
+    assert [(r.outcome, r.error_code) for r in rows] == [("paid", None)]
+    assert _rows(pg_url, "SELECT count(*) AS n FROM origins")[0].n == 1
+    dispose_engine(pg_url)

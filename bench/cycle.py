@@ -63,7 +63,7 @@ print(json.dumps({"wall_s": wall, "cpu_s": (e.user + e.system) - (c.user + c.sys
                   "children_cpu_s": (e.children_user + e.children_system) - (c.children_user + c.children_system),
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-                  "counts": {k: v for k, v in counts.items() if isinstance(v, (int, float, dict))}}))
+                  "counts": {k: v for k, v in counts.items() if isinstance(v, (int, float, dict, str))}}))
 """
 
 

@@ -59,18 +59,23 @@ def _unit(ms: float) -> str:
 
 def page_view(rec: CatalogRecord) -> CatalogRecord:
     """The record as its page shows it: times as days, uptime to one decimal, latencies as their band's
-    lower edge (the templates print the band), probe counts capped at UPTIME_MIN_PROBES (pages say
-    whether there are enough probes for a percentage, never the count itself). Rendered and hashed, never
-    published."""
+    lower edge (the templates print the band). Counts are not shown, only whether a window has enough
+    probes (UPTIME_MIN_PROBES) for figures: a window with fewer says so and shows none (the
+    twin has them). Rendered and hashed, never published: its counts are 0, 1 (some, too few) or
+    UPTIME_MIN_PROBES (enough)."""
     update: dict[str, Any] = {k: day(getattr(rec, k)) for k in ("generated_at", "last_seen", "last_probed_at", "last_paid_at")}
     if rec.health is not None:
         windows = []
         for w in rec.health.windows:
-            enough = w.samples >= UPTIME_MIN_PROBES
-            windows.append(w.model_copy(update={
-                "samples": UPTIME_MIN_PROBES if enough else w.samples, "up": 0 if enough else w.up,
-                "uptime_pct": None if w.uptime_pct is None else round(w.uptime_pct, 1),
-                "p50_latency_ms": band_floor(w.p50_latency_ms), "p95_latency_ms": band_floor(w.p95_latency_ms)}))
+            if w.samples >= UPTIME_MIN_PROBES:
+                windows.append(w.model_copy(update={
+                    "samples": UPTIME_MIN_PROBES, "up": 0,
+                    "uptime_pct": None if w.uptime_pct is None else round(w.uptime_pct, 1),
+                    "p50_latency_ms": band_floor(w.p50_latency_ms), "p95_latency_ms": band_floor(w.p95_latency_ms)}))
+            else:
+                windows.append(w.model_copy(update={
+                    "samples": min(w.samples, 1), "up": 0, "uptime_pct": None, "p50_latency_ms": None,
+                    "p95_latency_ms": None, "reason": w.reason if not w.samples else None}))
         update["health"] = rec.health.model_copy(update={"window_end": day(rec.health.window_end), "windows": windows})
     if rec.sources:
         update["sources"] = [s.model_copy(update={"last_seen": day(s.last_seen)}) for s in rec.sources]

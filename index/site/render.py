@@ -79,13 +79,14 @@ def readable_time(stamp: Any) -> Markup | None:
 
 
 def uptime_text(week: tuple[int, int, float | None, float | None]) -> str:
-    """A 7-day uptime as the table shows it: a percentage from UPTIME_MIN_PROBES probes, else the
-    counts themselves ("3 probes, 3 up"), "—" without a probe."""
-    probes, up, pct, _ = week
+    """A 7-day uptime as the table shows it: a percentage from UPTIME_MIN_PROBES probes, else "< 5
+    probes" (the counts are in the machine files: a page does not change with each probe), "—"
+    without a probe."""
+    probes, _, pct, _ = week
     if pct is not None:
         return f"{plain_number(pct)} %"
     if probes:
-        return f"{probes} probe{'s' if probes != 1 else ''}, {up} up"
+        return f"< {UPTIME_MIN_PROBES} probes"
     return "—"
 
 

@@ -80,3 +80,14 @@ def page_view(rec: CatalogRecord) -> CatalogRecord:
     if rec.sources:
         update["sources"] = [s.model_copy(update={"last_seen": day(s.last_seen)}) for s in rec.sources]
     return rec.model_copy(update=update)
+
+
+def origin_view(info: dict[str, Any]) -> dict[str, Any]:
+    """An origin page's facts (index.site.origins.origin_summary) as the page shows them: its 7-day
+    uptime to one decimal, the day of the last check, no probe counts (its twin has them)."""
+    h = info["health"]
+    probes = h["probes_7d"]
+    pct = h["uptime_7d_pct"]
+    health = {**h, "probes_7d": UPTIME_MIN_PROBES if probes >= UPTIME_MIN_PROBES else min(probes, 1), "up_7d": 0,
+              "uptime_7d_pct": None if pct is None else round(pct, 1), "last_checked": day(h["last_checked"])}
+    return {**info, "health": health, "generated_at": day(info.get("generated_at")), "resources": None}

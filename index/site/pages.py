@@ -23,7 +23,7 @@ from index.catalog import trust
 from index.catalog.categories import titles
 from index.paths import ROOT
 from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION
-from index.site.coarse import day
+from index.site.coarse import day, origin_view
 from index.site.layout import PAGE_ROWS, SORTS, dumps, rows_markup
 from index.site.layout import compact_json as _json
 from index.site.render import environment, network_name
@@ -170,8 +170,9 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
                 info = origin_summary(members, generated_at)  # cheap beside rendering; the twin needs it anyway
                 doc = {"schema_version": SCHEMA_VERSION, **info}
                 write(w, f"o/{slug}.json", members, ("json", generated_at), lambda: _json(doc), exact=True)
-                write(w, f"o/{slug}.html", members, None, exact=True, make=lambda: tpl.render(
-                    root="../", origin=info["origin"], info=info, slug=slug,
+                shown = origin_view(info)  # the page: coarse health (index.site.coarse), keyed on it and the rows
+                write(w, f"o/{slug}.html", members, shown["health"], lambda: tpl.render(
+                    root="../", origin=info["origin"], info=shown, slug=slug,
                     rows=rows_markup((s["row"] for s in members), 1), n=len(members), cat_titles=cat_titles, **base))
         return share
 

@@ -120,11 +120,13 @@ def test_a_quiet_rebuild_rewrites_twins_not_pages(tmp_path: Path) -> None:
     first = build_site(records, tmp_path, "https://x402-index.example")
     before = _files(tmp_path)
     list_page = (tmp_path / "list" / "title-1.html").stat().st_ino
+    origin_page = (tmp_path / "o" / "a-example.html").stat().st_ino
     quiet = build_site([_moved(r, sources=[]) for r in records], tmp_path, "https://x402-index.example")
     after = _files(tmp_path)
     assert all(after[f"a-example-x{i}.html"] == before[f"a-example-x{i}.html"] for i in range(5))
     assert all(after[f"a-example-x{i}.json"] != before[f"a-example-x{i}.json"] for i in range(5))
     assert (tmp_path / "list" / "title-1.html").stat().st_ino == list_page
+    assert (tmp_path / "o" / "a-example.html").stat().st_ino == origin_page  # its twin has the exact figures
     assert quiet["search_key"] == first["search_key"]
     retitled = build_site([_moved(r, sources=[], title="Y") if i == 0 else _moved(r, sources=[])
                            for i, r in enumerate(records)], tmp_path, "https://x402-index.example")

@@ -19,12 +19,19 @@ def build(db_url: str, out_dir: Path, base_url: str = "", *, search: bool = True
     from index.catalog.build import build_records
     from index.gcpolicy import no_collections
     from index.site.build import build_site
-    from index.site.search import build_search_index
+    from index.site.search import build_search_index, search_is_current
     from index.store.engine import init_db
 
     with no_collections():
         records = build_records(init_db(db_url), site_url=base_url)
         counts = build_site(records, out_dir, base_url, progress=progress, force=force)
     if search:
-        build_search_index(out_dir)
+        # pagefind reads only the searchable text of the resource pages (index.site.coarse): when its key is
+        # the one the served bundle was built from, a run would write the same index
+        key = counts.get("search_key")
+        if search_is_current(out_dir, key):
+            counts["search"] = "unchanged"
+        else:
+            counts["search"] = "built"
+            counts["search_s"] = round(build_search_index(out_dir, key=key), 3)
     return counts

@@ -7,10 +7,12 @@ categories.json, metrics.json, changes.json, changes.atom, sitemaps, robots.txt,
 
 Incremental: `.build-state` (marshal) in the output folder keeps, per resource, a 16-byte blake2b of its
 record's compact JSON keyed with the build fingerprint (templates, base URL, the builder's version), and
-the content hash of every file; `.build-summaries` (marshal) keeps the small summary per resource the
-aggregates are made from, read by the parent while the workers hash and render. A record whose hash is
-unchanged and whose two files exist is not rendered again; list, origin and category pages whose
-members' hashes and context are unchanged are not rendered again either; pages of resources no longer
+a second one of its page view (what its page shows: health at a coarse resolution, `coarse`), the
+search key of the pages, and the content hash of every file; `.build-summaries` (marshal) keeps the
+small summary per resource the aggregates are made from, read by the parent while the workers hash and
+render. A twin whose record hash is unchanged is not written again, a page whose view hash is
+unchanged is not rendered again (after a crawl that changed nothing: every twin, few pages); list,
+origin and category pages whose members' hashes and context are unchanged are not rendered again; pages of resources no longer
 in the catalog are deleted. Every write is atomic (a temp file renamed over the target), lands inside
 the output folder, and happens at most once per path and build. Resource pages are created in a folder
 per range of records, then renamed into place: into a staging folder renamed to r/ once (a fresh
@@ -25,6 +27,7 @@ the methods of `SiteBuild`; the build state between builds is `state`'s.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -36,6 +39,7 @@ from typing import Any
 from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION, CatalogRecord, json_schema
 from index.paths import TEMPLATES_DIR
 from index.site import feeds, state
+from index.site.coarse import page_view
 from index.site.files import SCHEMAS, schema_for
 from index.site.layout import dumps, summary_of
 from index.site.pages import write_pages
@@ -97,7 +101,8 @@ class SiteBuild:
         phases = {"pages": pages, "results": results, "aggregates": aggregates, "state": saved}
         w = self.writer
         return {"resources": self.n, "rendered": self.rendered, "written": w.written, "unchanged": w.unchanged,
-                "removed": self.removed, "phases_s": {k: round(v, 3) for k, v in phases.items()}}
+                "removed": self.removed, "phases_s": {k: round(v, 3) for k, v in phases.items()},
+                "search_key": self.search_key}
 
     def prepare(self) -> None:
         """The last build's state, the writer, the folders pages are made in, the ranges."""
@@ -114,7 +119,8 @@ class SiteBuild:
         cut_off = running.exists()
         running.touch()
         same_fp = self.state.get("fingerprint") == fp and not cut_off
-        self.old_hashes: dict[str, bytes] = self.state.get("records") or {}
+        self.old_hashes: dict[str, bytes] = self.state.get("records") or {}  # twins
+        self.old_pages: dict[str, bytes] = self.state.get("pages") or {}  # pages (index.site.coarse)
         self.writer = SiteWriter(root, self.state.get("files") if same_fp else None,
                                  self.state.get("keys") if same_fp else None, state.owned(root))
         self.slugs = [safe_name(r.slug) for r in self.records]
@@ -137,7 +143,8 @@ class SiteBuild:
         for name in ("resource.html", "_row.html"):  # compiled before the fork, shared by the workers
             environment().get_template(name)
         self.catalog = CatalogFile(self.writer, len(self.ranges), self.parallel)
-        self.renderer = RangeRenderer(self.records, self.old_hashes if same_fp else {}, None, fp, self.parts,
+        self.renderer = RangeRenderer(self.records, self.old_hashes if same_fp else {},
+                                      self.old_pages if same_fp else {}, None, fp, self.parts,
                                       {"base_url": self.base_url, "schema_version": SCHEMA_VERSION}, self.catalog)
         self.old_summaries: dict[str, dict[str, Any]] = {}
 
@@ -185,15 +192,21 @@ class SiteBuild:
         """Each record's hash and summary from the ranges' results (a summary the ranges did not make
         comes from the last build's, or is made again)."""
         self.hashes: list[bytes] = [b""] * self.n
+        self.page_hashes: list[bytes] = [b""] * self.n
+        search = hashlib.blake2b(self.renderer.fp.encode(), digest_size=16)
         self.summaries: list[dict[str, Any]] = [{}] * self.n
         writer = self.writer
         row_tpl = None
+        old, old_pages = self.renderer.old, self.renderer.old_pages
         for items, _, written in self.results:
             writer.written += written
-            for i, h, summ in items:
+            for i, h, ph, sk, summ in items:
                 slug = self.slugs[i]
-                self.hashes[i] = h
-                if summ is None and slug not in self.present:  # its page or twin was deleted since the last build
+                self.hashes[i], self.page_hashes[i] = h, ph
+                search.update(slug.encode() + b"\0" + sk)
+                if (self.renderer.present is None and slug not in self.present
+                        and (old.get(slug) == h or old_pages.get(slug) == ph)):
+                    # its page or twin was deleted since the last build, and the range kept the other one
                     summ = self.renderer.render_again(self.records[i], self.rdir)
                     writer.written += 2
                 if summ is None:
@@ -201,10 +214,11 @@ class SiteBuild:
                     summ = self.old_summaries.get(slug)
                     if summ is None:  # the summaries file was lost or is not this state's: make it again
                         row_tpl = row_tpl or environment().get_template("_row.html")
-                        summ = summary_of(self.records[i], row_tpl.render(r=self.records[i], root="../"))
+                        summ = summary_of(self.records[i], row_tpl.render(r=page_view(self.records[i]), root="../"))
                 else:
                     self.rendered += 1
                 self.summaries[i] = summ
+        self.search_key = search.hexdigest()
 
     def _removed_log(self) -> list[dict[str, Any]]:
         """The recently removed resources, newest first: the last build's log and this build's removals."""
@@ -246,8 +260,9 @@ class SiteBuild:
 
         # the record hashes are keyed with the build fingerprint, so they also change with templates and base URL
         try:
-            _write_aggregates(writer, self.summaries, self.generated_at, self.base_url, self.removed_log, self.hashes,
-                              self.workers if self.parallel else 1, [write_summaries, write_query_file], meanwhile)
+            _write_aggregates(writer, self.summaries, self.generated_at, self.base_url, self.removed_log,
+                              (self.page_hashes, self.hashes), self.workers if self.parallel else 1,
+                              [write_summaries, write_query_file], meanwhile)
         except BaseException:
             self.catalog.abort()
             raise
@@ -258,11 +273,13 @@ class SiteBuild:
         w = self.writer
         state.save_state(self.root, {"fingerprint": self.renderer.fp, "build": self.build_id, "files": w.hashes,
                                      "keys": w.keys, "removed": self.removed_log,
-                                     "records": dict(zip(self.slugs, self.hashes))})
+                                     "records": dict(zip(self.slugs, self.hashes)),
+                                     "pages": dict(zip(self.slugs, self.page_hashes)), "search": self.search_key})
 
 
 def _write_aggregates(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None,
-                      base_url: str, removed_log: list[dict[str, Any]], keys: list[bytes] | None = None,
+                      base_url: str, removed_log: list[dict[str, Any]],
+                      keys: tuple[list[bytes], list[bytes]] | None = None,
                       workers: int = 1, extra: list[Share] | None = None,
                       meanwhile: Callable[[], None] | None = None) -> None:
     def schemas_and_static(w: SiteWriter) -> None:

@@ -23,6 +23,7 @@ from index.catalog import trust
 from index.catalog.categories import titles
 from index.paths import ROOT
 from index.catalog.record import SCHEMA_ID, SCHEMA_VERSION
+from index.site.coarse import day, origin_view
 from index.site.layout import PAGE_ROWS, SORTS, dumps, rows_markup
 from index.site.layout import compact_json as _json
 from index.site.render import environment, network_name
@@ -81,11 +82,13 @@ def methodology_html(path: Path | None = None) -> Markup:
 
 
 def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_at: str | None, base_url: str,
-                removed_log: list[dict[str, Any]], keys: list[bytes] | None = None, workers: int = 1,
-                extra: list[Share] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
-    """`keys`, when given, are one hash per summary that changes whenever the summary does (the record's
-    hash and the build fingerprint): list, origin and category pages whose members' keys and context are
-    the last build's are then not rendered again (SiteWriter.write_keyed).
+                removed_log: list[dict[str, Any]], keys: tuple[list[bytes], list[bytes]] | None = None,
+                workers: int = 1, extra: list[Share] | None = None, meanwhile: Callable[[], None] | None = None) -> None:
+    """`keys`, when given, are two hashes per summary, keyed with the build fingerprint: the hash of what
+    its row shows (the record's page view, index.site.coarse) and the hash of its record. List and
+    category pages (made of rows) whose members' row keys and context are the last build's, and origin
+    pages and twins (exact aggregates) whose members' record keys and context are, are then not
+    rendered again (SiteWriter.write_keyed). HTML pages show the build's day, machine files its time.
 
     The work is cut into shares (category pages with categories.json and stats, each sort order's list
     pages, home with index.json, origin pages in slices, changes and the small pages, sitemaps) that
@@ -94,11 +97,15 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
     env = environment()
     counts = counts_of(summaries)
     cat_titles = titles()
-    base = {"base_url": base_url, "generated_at": generated_at, "schema_version": SCHEMA_VERSION}
-    key_of = {id(s): k for s, k in zip(summaries, keys)} if keys is not None and len(keys) == len(summaries) else None
+    base = {"base_url": base_url, "generated_at": day(generated_at), "schema_version": SCHEMA_VERSION}
+    ok = keys is not None and all(len(k) == len(summaries) for k in keys)
+    row_key = {id(s): k for s, k in zip(summaries, keys[0])} if keys is not None and ok else None
+    record_key = {id(s): k for s, k in zip(summaries, keys[1])} if keys is not None and ok else None
     context = repr((sorted(base.items()), sorted(cat_titles.items()), PAGE_ROWS)).encode()
 
-    def write(w: SiteWriter, rel: str, members: list[dict[str, Any]], extra: Any, make: Callable[[], str]) -> None:
+    def write(w: SiteWriter, rel: str, members: list[dict[str, Any]], extra: Any, make: Callable[[], str],
+              exact: bool = False) -> None:
+        key_of = record_key if exact else row_key
         if key_of is None:
             w.write(rel, make())
             return
@@ -162,9 +169,10 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
                 members = origins[slug]
                 info = origin_summary(members, generated_at)  # cheap beside rendering; the twin needs it anyway
                 doc = {"schema_version": SCHEMA_VERSION, **info}
-                write(w, f"o/{slug}.json", members, "json", lambda: _json(doc))
-                write(w, f"o/{slug}.html", members, None, lambda: tpl.render(
-                    root="../", origin=info["origin"], info=info, slug=slug,
+                write(w, f"o/{slug}.json", members, ("json", generated_at), lambda: _json(doc), exact=True)
+                shown = origin_view(info)  # the page: coarse health (index.site.coarse), keyed on it and the rows
+                write(w, f"o/{slug}.html", members, shown["health"], lambda: tpl.render(
+                    root="../", origin=info["origin"], info=shown, slug=slug,
                     rows=rows_markup((s["row"] for s in members), 1), n=len(members), cat_titles=cat_titles, **base))
         return share
 
@@ -216,7 +224,8 @@ def write_pages(writer: SiteWriter, summaries: list[dict[str, Any]], generated_a
             changes=changes[: feeds.MAX_FEED], feed_url=feeds.site_url(base_url, "changes.atom"),
             # an Atom id is an absolute IRI: the feed's URL when the build knows it, else a URN
             feed_id=feeds.site_url(base_url, "changes.atom") if base_url else "urn:x402-index:changes",
-            home=feeds.site_url(base_url, "index.html"), link=lambda p: feeds.site_url(base_url, p), **base))
+            home=feeds.site_url(base_url, "index.html"), link=lambda p: feeds.site_url(base_url, p),
+            **{**base, "generated_at": generated_at}))  # a feed's <updated> is the exact time
         w.write("changes.html", env.get_template("changes.html").render(root="", changes=changes, **base))
         w.write("methodology.html", env.get_template("methodology.html").render(
             root="", body=methodology_html(), findings=findings.table(), risks=trust.RISKS, tiers=trust.TIERS,

@@ -20,13 +20,15 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from index.catalog.record import CatalogRecord
+from index.site.coarse import SEARCH_EXCLUDE, page_view
 from index.site.layout import summary_of
 from index.site.render import renderer
 from index.site.writer import SiteWriter, atomic_write, digest
 
 _IOV_MAX = 1024  # buffers per pwritev (Linux's IOV_MAX)
 
-RangeResult = tuple[list[tuple[int, bytes, dict[str, Any] | None]], str, int]
+# per record: (index, twin hash, page hash, search key, summary or None when neither file changed)
+RangeResult = tuple[list[tuple[int, bytes, bytes, bytes, dict[str, Any] | None]], str, int]
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -84,7 +86,8 @@ class RangeRenderer:
     """Everything a range needs, set before any worker is forked."""
 
     records: list[CatalogRecord]
-    old: dict[str, bytes]  # slug -> hash of the last build
+    old: dict[str, bytes]  # slug -> hash of the last build's twin (the record)
+    old_pages: dict[str, bytes]  # slug -> hash of the last build's page (the record's page view)
     present: set[str] | None  # slugs whose page and twin both exist; None: checked by the parent afterwards
     fp: str  # the build fingerprint: the key of every record hash
     parts: Path  # where each range creates its pages
@@ -92,17 +95,18 @@ class RangeRenderer:
     catalog: CatalogFile
 
     def render(self, task: tuple[int, int, int]) -> RangeResult:
-        """Hash records lo..hi; render and write the changed ones; write their catalog.jsonl slice.
-        Returns ([(index, hash, summary or None when unchanged)], slice hash, files written)."""
+        """Hash records lo..hi; write the twins that changed and render the pages whose view changed
+        (index.site.coarse); write their catalog.jsonl slice. Returns ([(index, twin hash, page hash,
+        search key, summary or None when unchanged)], slice hash, files written)."""
         lo, hi, part = task
         render_page = renderer("resource.html")
         render_row = renderer("_row.html")
         to_json = CatalogRecord.__pydantic_serializer__.to_json  # = model_dump_json() as bytes, without the str round trip
         key = self.fp.encode()[:64]
         blake2b = hashlib.blake2b
-        old = self.old
+        old, old_pages = self.old, self.old_pages
         present = self.present
-        out: list[tuple[int, bytes, dict[str, Any] | None]] = []
+        out: list[tuple[int, bytes, bytes, bytes, dict[str, Any] | None]] = []
         written = 0
         # Every range creates its pages in a folder of its own, moved into place by the parent (adopt)
         # while the workers render the next ranges: two processes creating files in one folder spin on
@@ -116,27 +120,36 @@ class RangeRenderer:
         self.catalog.publish(part, sum(map(len, lines)) + len(lines))
         for i, rec, js in zip(range(lo, hi), records, lines):
             h = blake2b(js, digest_size=16, key=key).digest()
+            view = page_view(rec)
+            ph = blake2b(to_json(view), digest_size=16, key=key).digest()
+            sk = blake2b(to_json(rec, exclude=SEARCH_EXCLUDE), digest_size=16, key=key).digest()
             slug = rec.slug
-            if old.get(slug) == h and (present is None or slug in present):
-                out.append((i, h, None))
+            here = present is None or slug in present
+            twin_same, page_same = here and old.get(slug) == h, here and old_pages.get(slug) == ph
+            if twin_same and page_same:
+                out.append((i, h, ph, sk, None))
                 continue
-            html = render_page(r=rec, root="../", generated_at=rec.generated_at, **self.ctx).encode()
-            _create(rdir / f"{slug}.json", js + b"\n")
-            _create(rdir / f"{slug}.html", html)
-            written += 2
-            out.append((i, h, summary_of(rec, render_row(r=rec, root="../"))))
+            if not twin_same:
+                _create(rdir / f"{slug}.json", js + b"\n")
+                written += 1
+            if not page_same:
+                _create(rdir / f"{slug}.html", render_page(r=view, root="../", generated_at=view.generated_at,
+                                                           **self.ctx).encode())
+                written += 1
+            out.append((i, h, ph, sk, summary_of(rec, render_row(r=view, root="../"))))
         self.catalog.write(part, lines)
         # the slice's hash from its records' hashes (already keyed hashes of these very lines): hashing
         # the slice's bytes again would be a second pass over the whole catalog
-        return out, digest(b"".join(h for _, h, _ in out)), written
+        return out, digest(b"".join(h for _, h, _, _, _ in out)), written
 
     def render_again(self, rec: CatalogRecord, rdir: Path) -> dict[str, Any]:
         """An unchanged record's page and twin, written again (one of them was missing); its summary."""
         js = CatalogRecord.__pydantic_serializer__.to_json(rec)
+        view = page_view(rec)
         atomic_write(rdir / f"{rec.slug}.json", js + b"\n")
         atomic_write(rdir / f"{rec.slug}.html", renderer("resource.html")(
-            r=rec, root="../", generated_at=rec.generated_at, **self.ctx).encode())
-        return summary_of(rec, renderer("_row.html")(r=rec, root="../"))
+            r=view, root="../", generated_at=view.generated_at, **self.ctx).encode())
+        return summary_of(rec, renderer("_row.html")(r=view, root="../"))
 
 
 class Forked(Generic[T, R]):

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - another markupsafe: escape() then str(
 from index.catalog.categories import titles
 from index.catalog.describe import agent_prompt
 from index.site.lookalike import mark_scripts
+from index.site.coarse import band_text
 from index.site.words import STATUS_WORDS, TIER_WORDS, terms_from, tier_label
 from index.protocol.networks import lookup_network
 from index.probe.plan import input_part_schema
@@ -33,7 +34,7 @@ from index.paths import TEMPLATES_DIR
 from index.catalog.record import SCHEMA_VERSION, UPTIME_MIN_PROBES, week_health
 from index.urls import is_http_url
 
-BUILD_VERSION = "site-4"  # bump when the builder changes what it writes for the same input
+BUILD_VERSION = "site-5"  # bump when the builder changes what it writes for the same input
 
 
 def format_usd(value: float | None) -> str:
@@ -55,6 +56,8 @@ def when_text(stamp: Any) -> str | None:
     no time; text that is not a time, as it is."""
     if not stamp:
         return None
+    if isinstance(stamp, str) and len(stamp) == 10 and stamp[4:5] == "-":  # a day (index.site.coarse): as it is
+        return stamp
     try:
         moment = datetime.fromisoformat(str(stamp))
     except ValueError:
@@ -76,13 +79,14 @@ def readable_time(stamp: Any) -> Markup | None:
 
 
 def uptime_text(week: tuple[int, int, float | None, float | None]) -> str:
-    """A 7-day uptime as the table shows it: a percentage from UPTIME_MIN_PROBES probes, else the
-    counts themselves ("3 probes, 3 up"), "—" without a probe."""
-    probes, up, pct, _ = week
+    """A 7-day uptime as the table shows it: a percentage from UPTIME_MIN_PROBES probes, else "< 5
+    probes" (the counts are in the machine files: a page does not change with each probe), "—"
+    without a probe."""
+    probes, _, pct, _ = week
     if pct is not None:
         return f"{plain_number(pct)} %"
     if probes:
-        return f"{probes} probe{'s' if probes != 1 else ''}, {up} up"
+        return f"< {UPTIME_MIN_PROBES} probes"
     return "—"
 
 
@@ -174,6 +178,7 @@ def environment() -> Environment:
     env.globals["terms_from"] = terms_from
     env.filters["tier_label"] = tier_label
     env.filters["ms"] = milliseconds
+    env.filters["band"] = band_text
     env.filters["scripts"] = mark_scripts
     env.globals["week_health"] = week_health
     env.globals["uptime_text"] = uptime_text

@@ -40,24 +40,51 @@ def pagefind_binary() -> str:
 
 
 BUNDLE = "pagefind"  # the folder pagefind writes in the site
+KEY_FILE = ".x402-search-key"  # in the bundle: the key of the pages it was built from (index.site.coarse)
 
 
-def build_search_index(site: Path, timeout: float = 1800) -> float:
-    """Index `site` in place; returns the seconds it took. A site without resource pages (an empty
-    catalog) has nothing to index: pagefind would fail on it, so it is not run, and the bundle of an
-    earlier build is removed (the pages hide search without it)."""
+def search_is_current(site: Path, key: str | None) -> bool:
+    """The bundle in `site` was built from pages whose searchable text had this key: running pagefind
+    again would write the same index (health-only changes leave the key alone)."""
+    if not key:
+        return False
+    bundle = Path(site) / BUNDLE
+    try:
+        return (bundle / "pagefind.js").is_file() and (bundle / KEY_FILE).read_text() == key
+    except OSError:
+        return False
+
+
+def build_search_index(site: Path, timeout: float = 1800, key: str | None = None) -> float:
+    """Index `site`; returns the seconds it took. pagefind writes a new bundle beside the served one,
+    which then takes its place (two renames), so no fragment of an older index is left behind and a
+    reader never sees a half-written bundle; `key` (the build's search key) is kept in it. A site
+    without resource pages (an empty catalog) has nothing to index: pagefind would fail on it, so it is
+    not run, and the bundle of an earlier build is removed (the pages hide search without it)."""
     start = time.perf_counter()
-    if not any(Path(site).glob(SEARCHED)):
-        bundle = Path(site) / BUNDLE
+    site = Path(site)
+    bundle = site / BUNDLE
+    if not any(site.glob(SEARCHED)):
         if (bundle / "pagefind.js").is_file():  # ours: pagefind's entry point is in it
             shutil.rmtree(bundle)
         return time.perf_counter() - start
+    new, old = site / f".{BUNDLE}-new", site / f".{BUNDLE}-old"
+    shutil.rmtree(new, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
     try:
-        proc = subprocess.run([pagefind_binary(), "--site", str(site), "--glob", SEARCHED, "--quiet"], capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        proc = subprocess.run([pagefind_binary(), "--site", str(site), "--glob", SEARCHED, "--output-path", str(new),
+                               "--quiet"], capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
+        shutil.rmtree(new, ignore_errors=True)
         raise SearchIndexError(f"pagefind failed: {exc}") from exc
     if proc.returncode != 0:
+        shutil.rmtree(new, ignore_errors=True)
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise SearchIndexError("pagefind failed: " + " / ".join(tail))
+    if key:
+        (new / KEY_FILE).write_text(key)
+    if bundle.exists():
+        os.rename(bundle, old)
+    os.rename(new, bundle)
+    shutil.rmtree(old, ignore_errors=True)
     return time.perf_counter() - start

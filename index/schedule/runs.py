@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from index.schedule.changes import KINDS, begin_run, finish_run, probed_in_run, unfinished_run
 from index.schedule.due import _candidate, discovery_due, plan
@@ -125,20 +125,27 @@ def finish(engine: Engine, crawl_plan: CrawlPlan, summary: dict[str, Any],
 
 
 def change_lines(engine: Engine, run_id: int, limit: int = 50) -> list[str]:
-    """One line per change of a run: `kind  METHOD url  before → after`."""
+    """One line per change of a run: `kind  METHOD url  before → after`, the first `limit` of them and
+    a count of the rest (read as `limit` rows and a count: a first crawl adds every resource)."""
+    where = ResourceChange.crawl_run_id == run_id
     with Session(engine) as session:
-        rows = session.exec(select(ResourceChange, Resource).join(Resource, Resource.id == ResourceChange.resource_id)
-                            .where(ResourceChange.crawl_run_id == run_id).order_by(ResourceChange.id)).all()
+        rows = session.exec(select(  # type: ignore[call-overload]
+            ResourceChange.kind, ResourceChange.before, ResourceChange.after, Resource.method, Resource.url)
+            .join(Resource, Resource.id == ResourceChange.resource_id)
+            .where(where).order_by(ResourceChange.id).limit(limit)).all()
+        total = len(rows) if len(rows) < limit else session.exec(  # type: ignore[call-overload]
+            select(func.count()).select_from(ResourceChange).join(Resource, Resource.id == ResourceChange.resource_id)
+            .where(where)).one()
     lines = []
-    for change, res in rows[:limit]:
+    for kind, before, after, method, url in rows:
         detail = ""
-        if change.kind in ("price_changed", "pay_to_changed"):
-            detail = f"  {'; '.join(change.before or [])} → {'; '.join(change.after or [])}"
-        elif change.kind in ("went_down", "removed", "recovered"):
-            detail = f"  {change.before} → {change.after}"
-        lines.append(f"{change.kind:<15} {res.method} {res.url}{detail}")
-    if len(rows) > limit:
-        lines.append(f"… and {len(rows) - limit} more (x402-index runs --format json)")
+        if kind in ("price_changed", "pay_to_changed"):
+            detail = f"  {'; '.join(before or [])} → {'; '.join(after or [])}"
+        elif kind in ("went_down", "removed", "recovered"):
+            detail = f"  {before} → {after}"
+        lines.append(f"{kind:<15} {method} {url}{detail}")
+    if total > limit:
+        lines.append(f"… and {total - limit} more (x402-index runs --format json)")
     return lines
 
 

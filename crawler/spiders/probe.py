@@ -8,9 +8,10 @@ read in the same crawl and feed more candidates into it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
+from itertools import chain
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,11 +53,13 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     name = "probe"
 
-    def __init__(self, candidates: list[Candidate] | None = None, facilitators: list[str] | None = None,
+    def __init__(self, candidates: Iterable[Candidate] | None = None, facilitators: list[str] | None = None,
                  origins: list[str] | None = None, seed: str = "", facilitator: str = "", origin: str = "",
                  known: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.candidates = list(candidates or []) + [seed_candidate(s, "scrapy:-a seed") for s in _split(seed)]
+        # iterated once, by start(): a crawl's due resources are read from the store as they are needed
+        self.candidates: Iterable[Candidate] = chain(
+            candidates if candidates is not None else (), [seed_candidate(s, "scrapy:-a seed") for s in _split(seed)])
         self.facilitators = list(facilitators or []) + _split(facilitator)
         self.origins = list(origins or []) + _split(origin)
         self._queued: set[tuple[str, str]] = set()
@@ -88,7 +91,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         for item in self.candidate_requests(self.candidates):
             yield item
 
-    def candidate_requests(self, candidates: list[Candidate]) -> Any:
+    def candidate_requests(self, candidates: Iterable[Candidate]) -> Any:
         """Probe requests for new candidates; for one already probed in this crawl, a `source` item
         so its provenance still lands on the resource; and the discovery of each new origin."""
         for cand in candidates:

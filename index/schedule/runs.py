@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from index.schedule.changes import KINDS, begin_run, finish_run, probed_in_run, unfinished_run
-from index.schedule.due import _candidate, discovery_due, plan
+from index.schedule.due import Candidates, discovery_due, due_ids
 from index.store.models import CrawlRun, Resource, ResourceChange
 from index.schedule.rules import DEFAULT_INTERVAL
 from index.urls import resource_key
@@ -30,7 +30,7 @@ class CrawlPlan:
     run_id: int
     resumed: bool
     already_probed: int
-    candidates: list[dict[str, Any]]
+    candidates: Candidates  # sized and iterable; the due resources read from the store as it is iterated
     facilitators: list[str]
     origins: list[str]
     known: list[tuple[str, str]]
@@ -59,25 +59,23 @@ def prepare(engine: Engine, *, seeds: list[dict[str, Any]], facilitators: list[s
         done = probed_in_run(engine, run_id)
     else:
         run_id = begin_run(engine, "full" if everything else "incremental")
-    due, known = plan(engine, now, limit=limit, everything=everything, done=done)
+    ids, due_keys, known = due_ids(engine, now, limit=limit, everything=everything, done=done)
     discover = everything or explicit or discovery_due(engine, now)
-    candidates = list(due)
-    if discover:
-        candidates += seeds
-    else:
-        facilitators, origins = [], []
+    if not discover:
+        seeds, facilitators, origins = [], [], []
     # what the run being resumed already probed stays done, whoever names it again
-    candidates = [c for c in candidates if resource_key(c) not in done]
-    wanted = {k for k in map(resource_key, candidates) if k is not None}
+    seeds = [c for c in seeds if resource_key(c) not in done]
+    wanted = {k for k in map(resource_key, seeds) if k is not None}
     known = [k for k in known if k not in wanted]
     if resume is None:
-        due_keys = {(c["url"], c["method"]) for c in due}
+        due_set = set(due_keys)
         _save_frontier(engine, run_id, {
-            "due": sorted([u, m] for u, m in due_keys),
-            "seeds": [c for c in candidates if (c["url"], c.get("method")) not in due_keys],
+            "due": sorted([u, m] for u, m in due_set),
+            "seeds": [c for c in seeds if (c["url"], c.get("method")) not in due_set],
             "facilitators": list(facilitators), "origins": list(origins), "discovery": discover})
-    return CrawlPlan(run_id, resume is not None, len(done), candidates, list(facilitators), list(origins),
-                     known, discover, due=len(due))
+        del due_set
+    return CrawlPlan(run_id, resume is not None, len(done), Candidates(engine, ids, seeds), list(facilitators),
+                     list(origins), known, discover, due=len(ids))
 
 
 def _save_frontier(engine: Engine, run_id: int, frontier: dict[str, Any]) -> None:
@@ -100,22 +98,19 @@ def _resume(engine: Engine, run: CrawlRun, seeds: list[dict[str, Any]], facilita
     due_keys = {(u, m) for u, m in frontier.get("due") or []} - done
     with Session(engine) as session:
         keys = session.exec(select(Resource.id, Resource.url, Resource.method)).all()  # type: ignore[call-overload]
-        ids = [rid for rid, u, m in keys if (u, m) in due_keys]
-        due = [_candidate(r) for chunk in range(0, len(ids), 500)
-               for r in session.exec(select(Resource).where(Resource.id.in_(ids[chunk:chunk + 500]))  # type: ignore[union-attr]
-                                     .order_by(Resource.id)).all()]
-    candidates, wanted = list(due), {(c["url"], c["method"]) for c in due}
+    ids = sorted(rid for rid, u, m in keys if (u, m) in due_keys)
+    extra, wanted = [], {(u, m) for _, u, m in keys if (u, m) in due_keys}
     for cand in [*(frontier.get("seeds") or []), *seeds]:
         key = resource_key(cand)
         if key not in done and key not in wanted:
-            candidates.append(cand)
+            extra.append(cand)
             if key is not None:
                 wanted.add(key)
     known = sorted((u, m) for _, u, m in keys if (u, m) not in wanted)
     facilitators = list(dict.fromkeys([*(frontier.get("facilitators") or []), *facilitators]))
     origins = list(dict.fromkeys([*(frontier.get("origins") or []), *origins]))
-    return CrawlPlan(run_id, True, len(done), candidates, facilitators, origins, known,
-                     bool(frontier.get("discovery")), due=len(due))
+    return CrawlPlan(run_id, True, len(done), Candidates(engine, ids, extra), facilitators, origins, known,
+                     bool(frontier.get("discovery")), due=len(ids))
 
 
 def finish(engine: Engine, crawl_plan: CrawlPlan, summary: dict[str, Any],

@@ -43,6 +43,8 @@ ROBOTS_POLICY = "not_consulted:listed_endpoint"
 # Statuses the probe callback handles itself; 3xx are left to Scrapy's redirect middleware. A set:
 # Scrapy's HttpError and Redirect middlewares test every response's status against it.
 NON_REDIRECT_STATUSES = frozenset(range(100, 600)) - {301, 302, 303, 307, 308}
+# Distinct flat sources shared between the resources they name (bounded: discovery pages are many).
+SOURCE_POOL = 10_000
 # Final outcomes that show which method the resource answers to.
 _GOOD_ANSWERS = frozenset({Outcome.PAID.value, Outcome.PAID_INVALID.value, Outcome.OTHER_PROTOCOL.value, Outcome.FREE.value, Outcome.AUTH_REQUIRED.value})
 
@@ -64,7 +66,10 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         self.origins = list(origins or []) + _split(origin)
         self._queued: set[tuple[str, str]] = set()
         self._finished: set[tuple[str, str]] = set()
-        self._sources: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # the sources naming each resource (a tuple: most have one), each source dict shared by every
+        # resource it names (_pooled): per-resource state is most of a large crawl's memory
+        self._sources: dict[tuple[str, str], tuple[dict[str, Any], ...]] = {}
+        self._source_pool: dict[Any, dict[str, Any]] = {}
         # Validate-first endpoints (400/422 to every body we had): a body that arrives later in the
         # same crawl (docs example, OpenAPI schema, listing) earns one more probe with it.
         self._unprobeable: set[tuple[str, str]] = set()
@@ -76,7 +81,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             key = (url, method.upper())
             self._queued.add(key)
             self._finished.add(key)
-            self._sources.setdefault(key, [])
+            self._sources.setdefault(key, ())
         self._init_origins()
         self._listing_walks: dict[str, ListingWalk] = {}
 
@@ -133,7 +138,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             return None
         key = (url, (cand.get("method") or "GET").upper())
         if attempt == 0 and fresh:
-            source = _source_with_claims(cand)
+            source = self._pooled(_source_with_claims(cand))
             if _brings_body(cand) and key not in self._reprobed:
                 if key in self._unprobeable:  # refused our bodies so far: ask again with this one
                     return self._reprobe(cand, key, source)
@@ -141,9 +146,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
                     self._body_later.setdefault(key, cand)  # in flight: used if that probe ends unprobeable
             if source and key in self._sources and source not in self._sources[key] and key in self._finished:
                 return None  # already probed: the caller records this source as a sighting
-            self._sources.setdefault(key, [])
-            if source and source not in self._sources[key]:
-                self._sources[key].append(source)
+            sources = self._sources.setdefault(key, ())
+            if source and source not in sources:
+                self._sources[key] = (*sources, source)
             if key in self._queued:
                 self.crawler.stats.inc_value(stats.DUPLICATE)
                 return None
@@ -173,11 +178,23 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         """A validate-first endpoint probed again, in the same crawl, with the body a later source gave."""
         self._reprobed.add(key)
         self._unprobeable.discard(key)
-        sources = self._sources.setdefault(key, [])
+        sources = self._sources.setdefault(key, ())
         if source and source not in sources:
-            sources.append(source)
+            self._sources[key] = (*sources, source)
         self.crawler.stats.inc_value(stats.REPROBED)
         return self._probe_request(cand, 0, [], fresh=False)
+
+    def _pooled(self, source: dict[str, Any] | None) -> dict[str, Any] | None:
+        """One shared dict for equal flat sources (a seed file, a listing page: thousands of resources
+        name the same one). Sources with nested claims, and any beyond SOURCE_POOL, stay as they are."""
+        if not source:
+            return source
+        try:
+            key = tuple(source.items())
+            return self._source_pool.setdefault(key, source) if len(self._source_pool) < SOURCE_POOL else \
+                self._source_pool.get(key, source)
+        except TypeError:  # unhashable: a source carrying declared terms
+            return source
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -271,7 +288,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         if stored_as != meta["queue_key"]:  # a GET refused, paid by POST: a later "POST url" is the same resource
             self._queued.add(stored_as)
             self._finished.add(stored_as)
-            self._sources.setdefault(stored_as, [])
+            self._sources.setdefault(stored_as, ())
         for item in attempts:
             item["resource_method"] = resource_method
             item["final"] = item is final
@@ -312,7 +329,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             # python mode: JSON values already; a lone surrogate from the server would make mode="json"
             # raise here, and the store replaces it (index.probe.storable)
             "challenge": challenge.model_dump() if challenge is not None else None,
-            "sources": list(self._sources.get(meta["queue_key"], [])) or ([cand["source"]] if cand.get("source") else []),
+            "sources": list(self._sources.get(meta["queue_key"], ())) or ([cand["source"]] if cand.get("source") else []),
         }
 
 

@@ -172,7 +172,6 @@ def _rsswatch() -> dict[str, Any]:
     waiting in the scheduler (printed at exit, with the peak): how memory grows, without
     tracemalloc's own overhead."""
     import atexit
-    import gc
     import threading
     import time
     from pathlib import Path
@@ -187,11 +186,17 @@ def _rsswatch() -> dict[str, Any]:
                 return int(line.split()[1]) / 1024
         return 0.0
 
-    def queued() -> int:
-        if not found:
-            from scrapy.crawler import Crawler
+    from scrapy.crawler import Crawler
 
-            found.extend(o for o in gc.get_objects() if isinstance(o, Crawler))
+    original_init = Crawler.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:  # the crawler, seen as it is made (gc.get_objects
+        original_init(self, *args, **kwargs)  # misses what the crawl's GC policy froze)
+        found.append(self)
+
+    Crawler.__init__ = init  # type: ignore[method-assign]
+
+    def queued() -> int:
         engine = getattr(found[0], "engine", None) if found else None
         slot = getattr(engine, "_slot", None)
         return len(slot.scheduler) if slot is not None and slot.scheduler is not None else -1

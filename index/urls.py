@@ -33,7 +33,8 @@ def _canonical(url: str) -> str:
     netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
     path = parts.path or "/"
     query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
-    return urlunsplit((scheme, netloc, path, query, ""))
+    out = urlunsplit((scheme, netloc, path, query, ""))
+    return url if out == url else out  # the same object when already canonical: a crawl keeps one per resource
 
 
 # A crawl canonicalizes each URL about five times (the request, the challenge's resource checks, the

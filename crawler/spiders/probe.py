@@ -8,6 +8,7 @@ read in the same crawl and feed more candidates into it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
@@ -136,7 +137,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         except ValueError:
             self.crawler.stats.inc_value(stats.BAD_URL)
             return None
-        key = (url, (cand.get("method") or "GET").upper())
+        key = (url, sys.intern((cand.get("method") or "GET").upper()))  # one str per method, not per resource
         if attempt == 0 and fresh:
             source = self._pooled(_source_with_claims(cand))
             if _brings_body(cand) and key not in self._reprobed:

@@ -133,8 +133,10 @@ def begin_run(engine: Engine, kind: str) -> int:
     with Session(engine) as session:
         run = CrawlRun(kind=kind, before=dump_states(snapshot(session)))
         session.add(run)
-        session.commit()
-        return int(run.id)  # type: ignore[arg-type]
+        session.flush()
+        run_id = int(run.id)  # type: ignore[arg-type]
+        session.commit()  # (reading run.id after the commit would load the row again, states and all)
+        return run_id
 
 
 def unfinished_run(engine: Engine) -> CrawlRun | None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import defer
 from sqlmodel import Session, func, select
 
 from index.schedule.changes import KINDS, begin_run, finish_run, probed_in_run, unfinished_run
@@ -82,7 +83,7 @@ def _save_frontier(engine: Engine, run_id: int, frontier: dict[str, Any]) -> Non
     """Keep what run `run_id` sets out to probe: due resources by key (their candidates are rebuilt
     from the store: hints can be large), the other candidates whole, and the discovery sources."""
     with Session(engine) as session:
-        run = session.get(CrawlRun, run_id)
+        run = session.get(CrawlRun, run_id, options=[defer(CrawlRun.before)])  # type: ignore[arg-type]
         assert run is not None
         run.frontier = frontier
         session.add(run)

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import JsonRequest, Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from crawler import stats
@@ -29,6 +28,7 @@ from crawler.discovery.seeds import seed_candidate
 from crawler.failures import exception_names
 from crawler.middlewares import BlockedRequest
 from crawler.resolver import blocked_reason
+from crawler.spiders.bounds import SourcePool, backlog_room
 from crawler.spiders.origins import OriginDiscovery
 from index.probe.budget import ListingWalk, listing_page
 from index.probe.outcomes import Outcome, classify_failure, outcome_for_status, unhandled_status
@@ -45,12 +45,6 @@ ROBOTS_POLICY = "not_consulted:listed_endpoint"
 # Statuses the probe callback handles itself; 3xx are left to Scrapy's redirect middleware. A set:
 # Scrapy's HttpError and Redirect middlewares test every response's status against it.
 NON_REDIRECT_STATUSES = frozenset(range(100, 600)) - {301, 302, 303, 307, 308}
-# Requests from start() waiting in the scheduler before start() waits for room (_backlog_room), and
-# how often it looks again: at 1,000 probes/s the backlog lasts 0.25 s, five looks.
-START_BACKLOG = 256
-START_POLL_S = 0.05
-# Distinct flat sources shared between the resources they name (bounded: discovery pages are many).
-SOURCE_POOL = 10_000
 # Final outcomes that show which method the resource answers to.
 _GOOD_ANSWERS = frozenset({Outcome.PAID.value, Outcome.PAID_INVALID.value, Outcome.OTHER_PROTOCOL.value, Outcome.FREE.value, Outcome.AUTH_REQUIRED.value})
 
@@ -73,9 +67,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         self._queued: set[tuple[str, str]] = set()
         self._finished: set[tuple[str, str]] = set()
         # the sources naming each resource (a tuple: most have one), each source dict shared by every
-        # resource it names (_pooled): per-resource state is most of a large crawl's memory
+        # resource it names (crawler.spiders.bounds): per-resource state is a large crawl's memory
         self._sources: dict[tuple[str, str], tuple[dict[str, Any], ...]] = {}
-        self._source_pool: dict[Any, dict[str, Any]] = {}
+        self._pooled = SourcePool()
         # Validate-first endpoints (400/422 to every body we had): a body that arrives later in the
         # same crawl (docs example, OpenAPI schema, listing) earns one more probe with it.
         self._unprobeable: set[tuple[str, str]] = set()
@@ -101,24 +95,8 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
                 yield req
         for item in self.candidate_requests(self.candidates):
             if isinstance(item, Request):
-                await self._backlog_room()
+                await backlog_room(self.crawler)
             yield item
-
-    async def _backlog_room(self) -> None:
-        """Wait while START_BACKLOG requests already wait in the scheduler. Scrapy keeps reading
-        start() while its downloader is full, so without this every candidate becomes a queued
-        request (with its meta and hints) in the first seconds of a crawl: 800 MB at 100k due
-        resources. Checked every START_POLL_S seconds: the backlog lasts longer than that."""
-        try:
-            scheduler = self.crawler.engine._slot.scheduler
-            len(scheduler)
-        except (AttributeError, RuntimeError, TypeError):  # no engine (a spider driven by hand), or a
-            return  # scheduler that cannot say how much it holds
-        while len(scheduler) >= START_BACKLOG:
-            from twisted.internet import reactor
-            from twisted.internet.task import deferLater
-
-            await maybe_deferred_to_future(deferLater(reactor, START_POLL_S, lambda: None))
 
     def candidate_requests(self, candidates: Iterable[Candidate]) -> Any:
         """Probe requests for new candidates; for one already probed in this crawl, a `source` item
@@ -207,18 +185,6 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             self._sources[key] = (*sources, source)
         self.crawler.stats.inc_value(stats.REPROBED)
         return self._probe_request(cand, 0, [], fresh=False)
-
-    def _pooled(self, source: dict[str, Any] | None) -> dict[str, Any] | None:
-        """One shared dict for equal flat sources (a seed file, a listing page: thousands of resources
-        name the same one). Sources with nested claims, and any beyond SOURCE_POOL, stay as they are."""
-        if not source:
-            return source
-        try:
-            key = tuple(source.items())
-            return self._source_pool.setdefault(key, source) if len(self._source_pool) < SOURCE_POOL else \
-                self._source_pool.get(key, source)
-        except TypeError:  # unhashable: a source carrying declared terms
-            return source
 
     # -- callbacks ----------------------------------------------------------------------------
 

@@ -116,6 +116,114 @@ def _gctime() -> dict[str, Any]:
     return {}
 
 
+def _memtrace() -> dict[str, Any]:
+    """Diagnostic: where the crawl process's memory is (tracemalloc, 1 frame), sampled every 2 s;
+    at exit, the RSS timeline and the largest allocation sites of the sample with the most traced
+    memory, plus the live Request objects then (printed to stderr). Slows the crawl ~2×."""
+    import atexit
+    import gc
+    import threading
+    import time
+    import tracemalloc
+    from pathlib import Path
+
+    tracemalloc.start(1)
+    best: list[Any] = [0, None, 0]  # traced bytes, snapshot, live requests
+    timeline: list[str] = []
+    started = time.monotonic()
+
+    def rss() -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def sample() -> None:
+        current, _ = tracemalloc.get_traced_memory()
+        timeline.append(f"{time.monotonic() - started:5.0f}s rss {rss():6.0f} MiB traced {current / 2**20:6.0f} MiB")
+        if current > best[0]:
+            from scrapy import Request
+
+            best[:] = [current, tracemalloc.take_snapshot(),
+                       sum(isinstance(o, Request) for o in gc.get_objects())]
+
+    def loop() -> None:  # a daemon thread: the samples hold the GIL while they run, like the collector
+        while True:
+            time.sleep(2.0)
+            sample()
+
+    def report() -> None:
+        print("memtrace timeline:\n  " + "\n  ".join(timeline), file=sys.stderr)
+        if best[1] is None:
+            return
+        print(f"memtrace peak sample: traced {best[0] / 2**20:.0f} MiB, live Requests {best[2]}", file=sys.stderr)
+        for stat in best[1].statistics("lineno")[:25]:
+            frame = stat.traceback[0]
+            print(f"  {stat.size / 2**20:7.1f} MiB {stat.count:8d} blocks  {frame.filename}:{frame.lineno}",
+                  file=sys.stderr)
+
+    threading.Thread(target=loop, daemon=True).start()
+    atexit.register(report)
+    return {}
+
+
+def _rsswatch() -> dict[str, Any]:
+    """Diagnostic: every 0.5 s, the crawl process's RSS, Python's allocated blocks and the requests
+    waiting in the scheduler (printed at exit, with the peak): how memory grows, without
+    tracemalloc's own overhead."""
+    import atexit
+    import threading
+    import time
+    from pathlib import Path
+
+    rows: list[tuple[float, float, int, int]] = []
+    started = time.monotonic()
+    found: list[Any] = []
+
+    def rss() -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    from scrapy.crawler import Crawler
+
+    original_init = Crawler.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:  # the crawler, seen as it is made (gc.get_objects
+        original_init(self, *args, **kwargs)  # misses what the crawl's GC policy froze)
+        found.append(self)
+
+    Crawler.__init__ = init  # type: ignore[method-assign]
+
+    def queued() -> int:
+        engine = getattr(found[0], "engine", None) if found else None
+        slot = getattr(engine, "_slot", None)
+        return len(slot.scheduler) if slot is not None and slot.scheduler is not None else -1
+
+    def loop() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                rows.append((time.monotonic() - started, rss(), sys.getallocatedblocks(), queued()))
+            except Exception:  # noqa: BLE001 - a diagnostic never fails the crawl
+                pass
+
+    def report() -> None:
+        step = max(1, len(rows) // 40)
+        print("rsswatch: seconds, RSS MiB, allocated blocks, scheduler queue", file=sys.stderr)
+        for t, r, b, q in rows[::step]:
+            print(f"  {t:6.1f} {r:7.1f} {b:10d} {q:7d}", file=sys.stderr)
+        if rows:
+            top = max(rows, key=lambda row: row[1])
+            print(f"rsswatch peak: {top[1]:.1f} MiB at {top[0]:.1f} s, blocks {top[2]}, queue {top[3]}; "
+                  f"max queue {max(row[3] for row in rows)}", file=sys.stderr)
+
+    threading.Thread(target=loop, daemon=True).start()
+    atexit.register(report)
+    return {}
+
+
 def _switch() -> dict[str, Any]:
     """Shorter GIL switch interval (0.5 ms instead of 5 ms)."""
     sys.setswitchinterval(0.0005)
@@ -129,6 +237,9 @@ VARIANTS: dict[str, Variant] = {
     "nodb": Variant("no database writes at all (upper bound, not a fix)", _writer("nodb"), stores=False),
     "noparse": Variant("diagnostic: a challenge parsed once per distinct header, then reused", _noparse),
     "gctime": Variant("diagnostic: CPU in the garbage collector (printed at exit)", _gctime),
+    "memtrace": Variant("diagnostic: tracemalloc samples; the peak's allocation sites (printed at exit)", _memtrace),
+    "rsswatch": Variant("diagnostic: RSS, allocated blocks and scheduler queue every 0.5 s (printed at exit)",
+                        _rsswatch),
     "switch": Variant("sys.setswitchinterval(0.0005)", _switch),
     "asis": Variant("ours as is, as a named variant (to check for order effects in --variants)", lambda: {}),
     "batch200": Variant("X402_STORE_BATCH=200 (the default before)", lambda: {"X402_STORE_BATCH": 200}),

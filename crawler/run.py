@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -77,7 +77,7 @@ def _interruptible_process(settings: Any, on_stop: Callable[[], None] | None) ->
 
 
 def run_crawl(
-    candidates: list[Candidate],
+    candidates: Iterable[Candidate],
     facilitators: list[str],
     db_url: str,
     *,
@@ -90,6 +90,7 @@ def run_crawl(
     known: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Probe candidates (and everything the facilitators list), store observations, return the summary.
+    `candidates` is iterated once, as the crawl goes (index.schedule.due.Candidates reads them from the store).
 
     `run_id`: the crawl run the observations belong to (begun and finished by `crawl_job`). `known`:
     (url, method) of resources not to probe in this run: discovery only records them as sightings.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -16,6 +17,12 @@ MAX_URL = 2048  # longer URLs are never kept or followed
 def canonical_url(url: str) -> str:
     """Lowercase scheme and host, no trailing dot on the host (`host.` is `host`), no default port,
     no fragment, query pairs in a stable order."""
+    if type(url) is str and len(url) <= MAX_URL:
+        return _canonical_cached(url)
+    return _canonical(url)
+
+
+def _canonical(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
@@ -26,7 +33,13 @@ def canonical_url(url: str) -> str:
     netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
     path = parts.path or "/"
     query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
-    return urlunsplit((scheme, netloc, path, query, ""))
+    out = urlunsplit((scheme, netloc, path, query, ""))
+    return url if out == url else out  # the same object when already canonical: a crawl keeps one per resource
+
+
+# A crawl canonicalizes each URL about five times (the request, the challenge's resource checks, the
+# item, its origin): a pure function of a str, so the last few thousand answers are kept (bounded).
+_canonical_cached = lru_cache(maxsize=4096)(_canonical)
 
 
 def resource_key(candidate: Mapping[str, Any]) -> tuple[str, str] | None:

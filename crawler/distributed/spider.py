@@ -147,7 +147,7 @@ class DistributedProbeSpider(ProbeSpider):
 
     # -- claims instead of this process' sets --------------------------------------------------------
 
-    def candidate_requests(self, candidates: list[Candidate]) -> Iterator[Any]:
+    def candidate_requests(self, candidates: Iterable[Candidate]) -> Iterator[Any]:
         for cand in candidates:
             key = resource_key(cand)
             if key is None:

@@ -8,9 +8,11 @@ read in the same crawl and feed more candidates into it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import sys
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
+from itertools import chain
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +28,7 @@ from crawler.discovery.seeds import seed_candidate
 from crawler.failures import exception_names
 from crawler.middlewares import BlockedRequest
 from crawler.resolver import blocked_reason
+from crawler.spiders.bounds import SourcePool, backlog_room
 from crawler.spiders.origins import OriginDiscovery
 from index.probe.budget import ListingWalk, listing_page
 from index.probe.outcomes import Outcome, classify_failure, outcome_for_status, unhandled_status
@@ -52,16 +55,21 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
 
     name = "probe"
 
-    def __init__(self, candidates: list[Candidate] | None = None, facilitators: list[str] | None = None,
+    def __init__(self, candidates: Iterable[Candidate] | None = None, facilitators: list[str] | None = None,
                  origins: list[str] | None = None, seed: str = "", facilitator: str = "", origin: str = "",
                  known: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.candidates = list(candidates or []) + [seed_candidate(s, "scrapy:-a seed") for s in _split(seed)]
+        # iterated once, by start(): a crawl's due resources are read from the store as they are needed
+        self.candidates: Iterable[Candidate] = chain(
+            candidates if candidates is not None else (), [seed_candidate(s, "scrapy:-a seed") for s in _split(seed)])
         self.facilitators = list(facilitators or []) + _split(facilitator)
         self.origins = list(origins or []) + _split(origin)
         self._queued: set[tuple[str, str]] = set()
         self._finished: set[tuple[str, str]] = set()
-        self._sources: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # the sources naming each resource (a tuple: most have one), each source dict shared by every
+        # resource it names (crawler.spiders.bounds): per-resource state is a large crawl's memory
+        self._sources: dict[tuple[str, str], tuple[dict[str, Any], ...]] = {}
+        self._pooled = SourcePool()
         # Validate-first endpoints (400/422 to every body we had): a body that arrives later in the
         # same crawl (docs example, OpenAPI schema, listing) earns one more probe with it.
         self._unprobeable: set[tuple[str, str]] = set()
@@ -73,7 +81,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             key = (url, method.upper())
             self._queued.add(key)
             self._finished.add(key)
-            self._sources.setdefault(key, [])
+            self._sources.setdefault(key, ())
         self._init_origins()
         self._listing_walks: dict[str, ListingWalk] = {}
 
@@ -86,9 +94,11 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             for req in self.origin_requests(origin):
                 yield req
         for item in self.candidate_requests(self.candidates):
+            if isinstance(item, Request):
+                await backlog_room(self.crawler)
             yield item
 
-    def candidate_requests(self, candidates: list[Candidate]) -> Any:
+    def candidate_requests(self, candidates: Iterable[Candidate]) -> Any:
         """Probe requests for new candidates; for one already probed in this crawl, a `source` item
         so its provenance still lands on the resource; and the discovery of each new origin."""
         for cand in candidates:
@@ -128,9 +138,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         except ValueError:
             self.crawler.stats.inc_value(stats.BAD_URL)
             return None
-        key = (url, (cand.get("method") or "GET").upper())
+        key = (url, sys.intern((cand.get("method") or "GET").upper()))  # one str per method, not per resource
         if attempt == 0 and fresh:
-            source = _source_with_claims(cand)
+            source = self._pooled(_source_with_claims(cand))
             if _brings_body(cand) and key not in self._reprobed:
                 if key in self._unprobeable:  # refused our bodies so far: ask again with this one
                     return self._reprobe(cand, key, source)
@@ -138,9 +148,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
                     self._body_later.setdefault(key, cand)  # in flight: used if that probe ends unprobeable
             if source and key in self._sources and source not in self._sources[key] and key in self._finished:
                 return None  # already probed: the caller records this source as a sighting
-            self._sources.setdefault(key, [])
-            if source and source not in self._sources[key]:
-                self._sources[key].append(source)
+            sources = self._sources.setdefault(key, ())
+            if source and source not in sources:
+                self._sources[key] = (*sources, source)
             if key in self._queued:
                 self.crawler.stats.inc_value(stats.DUPLICATE)
                 return None
@@ -170,9 +180,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         """A validate-first endpoint probed again, in the same crawl, with the body a later source gave."""
         self._reprobed.add(key)
         self._unprobeable.discard(key)
-        sources = self._sources.setdefault(key, [])
+        sources = self._sources.setdefault(key, ())
         if source and source not in sources:
-            sources.append(source)
+            self._sources[key] = (*sources, source)
         self.crawler.stats.inc_value(stats.REPROBED)
         return self._probe_request(cand, 0, [], fresh=False)
 
@@ -268,7 +278,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         if stored_as != meta["queue_key"]:  # a GET refused, paid by POST: a later "POST url" is the same resource
             self._queued.add(stored_as)
             self._finished.add(stored_as)
-            self._sources.setdefault(stored_as, [])
+            self._sources.setdefault(stored_as, ())
         for item in attempts:
             item["resource_method"] = resource_method
             item["final"] = item is final
@@ -309,7 +319,7 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
             # python mode: JSON values already; a lone surrogate from the server would make mode="json"
             # raise here, and the store replaces it (index.probe.storable)
             "challenge": challenge.model_dump() if challenge is not None else None,
-            "sources": list(self._sources.get(meta["queue_key"], [])) or ([cand["source"]] if cand.get("source") else []),
+            "sources": list(self._sources.get(meta["queue_key"], ())) or ([cand["source"]] if cand.get("source") else []),
         }
 
 

@@ -16,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlalchemy.orm import defer
+from sqlmodel import Session, func, select
 
 from index.schedule.changes import KINDS, begin_run, finish_run, probed_in_run, unfinished_run
-from index.schedule.due import _candidate, discovery_due, plan
+from index.schedule.due import Candidates, discovery_due, due_ids
 from index.store.models import CrawlRun, Resource, ResourceChange
 from index.schedule.rules import DEFAULT_INTERVAL
 from index.urls import resource_key
@@ -30,7 +31,7 @@ class CrawlPlan:
     run_id: int
     resumed: bool
     already_probed: int
-    candidates: list[dict[str, Any]]
+    candidates: Candidates  # sized and iterable; the due resources read from the store as it is iterated
     facilitators: list[str]
     origins: list[str]
     known: list[tuple[str, str]]
@@ -59,32 +60,30 @@ def prepare(engine: Engine, *, seeds: list[dict[str, Any]], facilitators: list[s
         done = probed_in_run(engine, run_id)
     else:
         run_id = begin_run(engine, "full" if everything else "incremental")
-    due, known = plan(engine, now, limit=limit, everything=everything, done=done)
+    ids, due_keys, known = due_ids(engine, now, limit=limit, everything=everything, done=done)
     discover = everything or explicit or discovery_due(engine, now)
-    candidates = list(due)
-    if discover:
-        candidates += seeds
-    else:
-        facilitators, origins = [], []
+    if not discover:
+        seeds, facilitators, origins = [], [], []
     # what the run being resumed already probed stays done, whoever names it again
-    candidates = [c for c in candidates if resource_key(c) not in done]
-    wanted = {k for k in map(resource_key, candidates) if k is not None}
+    seeds = [c for c in seeds if resource_key(c) not in done]
+    wanted = {k for k in map(resource_key, seeds) if k is not None}
     known = [k for k in known if k not in wanted]
     if resume is None:
-        due_keys = {(c["url"], c["method"]) for c in due}
+        due_set = set(due_keys)
         _save_frontier(engine, run_id, {
-            "due": sorted([u, m] for u, m in due_keys),
-            "seeds": [c for c in candidates if (c["url"], c.get("method")) not in due_keys],
+            "due": sorted([u, m] for u, m in due_set),
+            "seeds": [c for c in seeds if (c["url"], c.get("method")) not in due_set],
             "facilitators": list(facilitators), "origins": list(origins), "discovery": discover})
-    return CrawlPlan(run_id, resume is not None, len(done), candidates, list(facilitators), list(origins),
-                     known, discover, due=len(due))
+        del due_set
+    return CrawlPlan(run_id, resume is not None, len(done), Candidates(engine, ids, seeds), list(facilitators),
+                     list(origins), known, discover, due=len(ids))
 
 
 def _save_frontier(engine: Engine, run_id: int, frontier: dict[str, Any]) -> None:
     """Keep what run `run_id` sets out to probe: due resources by key (their candidates are rebuilt
     from the store: hints can be large), the other candidates whole, and the discovery sources."""
     with Session(engine) as session:
-        run = session.get(CrawlRun, run_id)
+        run = session.get(CrawlRun, run_id, options=[defer(CrawlRun.before)])  # type: ignore[arg-type]
         assert run is not None
         run.frontier = frontier
         session.add(run)
@@ -100,22 +99,19 @@ def _resume(engine: Engine, run: CrawlRun, seeds: list[dict[str, Any]], facilita
     due_keys = {(u, m) for u, m in frontier.get("due") or []} - done
     with Session(engine) as session:
         keys = session.exec(select(Resource.id, Resource.url, Resource.method)).all()  # type: ignore[call-overload]
-        ids = [rid for rid, u, m in keys if (u, m) in due_keys]
-        due = [_candidate(r) for chunk in range(0, len(ids), 500)
-               for r in session.exec(select(Resource).where(Resource.id.in_(ids[chunk:chunk + 500]))  # type: ignore[union-attr]
-                                     .order_by(Resource.id)).all()]
-    candidates, wanted = list(due), {(c["url"], c["method"]) for c in due}
+    ids = sorted(rid for rid, u, m in keys if (u, m) in due_keys)
+    extra, wanted = [], {(u, m) for _, u, m in keys if (u, m) in due_keys}
     for cand in [*(frontier.get("seeds") or []), *seeds]:
         key = resource_key(cand)
         if key not in done and key not in wanted:
-            candidates.append(cand)
+            extra.append(cand)
             if key is not None:
                 wanted.add(key)
     known = sorted((u, m) for _, u, m in keys if (u, m) not in wanted)
     facilitators = list(dict.fromkeys([*(frontier.get("facilitators") or []), *facilitators]))
     origins = list(dict.fromkeys([*(frontier.get("origins") or []), *origins]))
-    return CrawlPlan(run_id, True, len(done), candidates, facilitators, origins, known,
-                     bool(frontier.get("discovery")), due=len(due))
+    return CrawlPlan(run_id, True, len(done), Candidates(engine, ids, extra), facilitators, origins, known,
+                     bool(frontier.get("discovery")), due=len(ids))
 
 
 def finish(engine: Engine, crawl_plan: CrawlPlan, summary: dict[str, Any],
@@ -125,20 +121,27 @@ def finish(engine: Engine, crawl_plan: CrawlPlan, summary: dict[str, Any],
 
 
 def change_lines(engine: Engine, run_id: int, limit: int = 50) -> list[str]:
-    """One line per change of a run: `kind  METHOD url  before → after`."""
+    """One line per change of a run: `kind  METHOD url  before → after`, the first `limit` of them and
+    a count of the rest (read as `limit` rows and a count: a first crawl adds every resource)."""
+    where = ResourceChange.crawl_run_id == run_id
     with Session(engine) as session:
-        rows = session.exec(select(ResourceChange, Resource).join(Resource, Resource.id == ResourceChange.resource_id)
-                            .where(ResourceChange.crawl_run_id == run_id).order_by(ResourceChange.id)).all()
+        rows = session.exec(select(  # type: ignore[call-overload]
+            ResourceChange.kind, ResourceChange.before, ResourceChange.after, Resource.method, Resource.url)
+            .join(Resource, Resource.id == ResourceChange.resource_id)
+            .where(where).order_by(ResourceChange.id).limit(limit)).all()
+        total = len(rows) if len(rows) < limit else session.exec(  # type: ignore[call-overload]
+            select(func.count()).select_from(ResourceChange).join(Resource, Resource.id == ResourceChange.resource_id)
+            .where(where)).one()
     lines = []
-    for change, res in rows[:limit]:
+    for kind, before, after, method, url in rows:
         detail = ""
-        if change.kind in ("price_changed", "pay_to_changed"):
-            detail = f"  {'; '.join(change.before or [])} → {'; '.join(change.after or [])}"
-        elif change.kind in ("went_down", "removed", "recovered"):
-            detail = f"  {change.before} → {change.after}"
-        lines.append(f"{change.kind:<15} {res.method} {res.url}{detail}")
-    if len(rows) > limit:
-        lines.append(f"… and {len(rows) - limit} more (x402-index runs --format json)")
+        if kind in ("price_changed", "pay_to_changed"):
+            detail = f"  {'; '.join(before or [])} → {'; '.join(after or [])}"
+        elif kind in ("went_down", "removed", "recovered"):
+            detail = f"  {before} → {after}"
+        lines.append(f"{kind:<15} {method} {url}{detail}")
+    if total > limit:
+        lines.append(f"… and {total - limit} more (x402-index runs --format json)")
     return lines
 
 

@@ -121,3 +121,28 @@ def test_due_queue(db_url: str) -> None:
     due, known = plan(engine, T0, everything=True, done={("https://a.example/a", "GET")})
     assert [c["url"] for c in due] == ["https://a.example/b"] and known == [("https://a.example/a", "GET")]
     assert not discovery_due(engine, datetime.now(UTC))
+
+
+def test_change_lines_show_the_first_changes_and_count_the_rest(db_url: str) -> None:
+    from index.schedule.runs import change_lines
+
+    engine = init_db(db_url)
+    _run(engine, [_probe("a", T0), _probe("b", T0), _probe("c", T0)])
+    _run(engine, [_probe("a", T0 + timedelta(hours=6), amount="2000"),
+                  _probe("b", T0 + timedelta(hours=6), outcome="not_found")])
+    with Session(engine) as s:
+        first, second = [r.id for r in s.exec(select(CrawlRun).order_by(CrawlRun.id)).all()]
+    assert change_lines(engine, first) == [f"added           GET https://a.example/{p}" for p in "abc"]
+    assert change_lines(engine, first, limit=2) == [
+        "added           GET https://a.example/a", "added           GET https://a.example/b",
+        "… and 1 more (x402-index runs --format json)"]
+    assert change_lines(engine, first, limit=3)[-1] == "added           GET https://a.example/c"
+    old = "; ".join(f"{net} {asset} 1000" for net, asset in _terms())
+    new = old.replace(" 1000", " 2000")
+    assert change_lines(engine, second) == [f"price_changed   GET https://a.example/a  {old} → {new}",
+                                            "removed         GET https://a.example/b  paid → not_found"]
+
+
+def _terms() -> list[tuple[str, str]]:
+    ch = _challenge()
+    return sorted((acc.get("network_caip2") or acc["network"], acc["asset"]) for acc in ch["accepts"])

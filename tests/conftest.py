@@ -61,24 +61,10 @@ def pg_cluster() -> Iterator[str]:
 @pytest.fixture
 def pg_url(pg_cluster: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test."""
-    import uuid
+    from tests.support.pgcluster import fresh_database
 
-    from sqlalchemy import create_engine, text
-
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(pg_cluster, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    url = pg_cluster.rsplit("/", 1)[0] + "/" + name
-    try:
+    with fresh_database(pg_cluster) as url:
         yield url
-    finally:
-        from index.store.engine import dispose_engine
-
-        dispose_engine(url)
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -33,8 +33,8 @@ from index.store.engine import lost_a_race
 logger = logging.getLogger(__name__)
 
 # A batch that lost a race with another worker's writer (the same new origin or slug, inserted
-# twice) is written again: record_probes already does (index.store.engine.RACE_MARKERS); this catches
-# the rare batch that lost every one of its tries there.
+# twice) is written again (index.store.engine.RACE_MARKERS). Probes are already written again by
+# record_probes itself; this is for pages and sightings, whose writers let the error through.
 STORE_TRIES = 4
 
 

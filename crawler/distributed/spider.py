@@ -173,18 +173,10 @@ class DistributedProbeSpider(ProbeSpider):
             yield request
             yield from self.origin_requests(request.meta["url"])
 
-    def origin_requests(self, url: str) -> Iterator[Request]:
-        if not self.settings.getbool("X402_DISCOVER_ORIGINS"):
-            return
-        try:
-            origin = origin_of(url)
-        except ValueError:
-            return
-        if not self.frontier.claim_origin(origin, self.settings.getint("X402_DOCS_PAGES")):
-            return
-        self._origins_seen.discard(origin)
-        yield from super().origin_requests(url)
-        self._docs_budget.pop(origin, None)  # the budget is the fleet's (claim_docs)
+    def _meet_origin(self, origin: str) -> bool:
+        """The first worker of the fleet to meet `origin` reads its files; its docs budget is the
+        fleet's (claim_docs), not this process's."""
+        return self.frontier.claim_origin(origin, self.settings.getint("X402_DOCS_PAGES"))
 
     def _docs_requests(self, origin: str, links: list[str] | list[tuple[str, str, bool]],
                        findings: list[dict[str, Any]]) -> list[Request]:

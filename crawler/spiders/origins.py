@@ -69,10 +69,8 @@ class OriginDiscovery:
             origin = origin_of(url)
         except ValueError:
             return
-        if origin in self._origins_seen:
+        if not self._meet_origin(origin):
             return
-        self._origins_seen.add(origin)
-        self._docs_budget[origin] = self.settings.getint("X402_DOCS_PAGES")
         self.crawler.stats.inc_value(stats.ORIGINS_DISCOVERED)
         for path in WELL_KNOWN_PATHS:
             req = self._origin_file(origin, path, "well_known", obey_robots=False)
@@ -88,6 +86,14 @@ class OriginDiscovery:
             # An api. subdomain seldom has a homepage of its own; its parent domain's says who runs it.
             parent = origin.replace("//api.", "//", 1)
             yield self._origin_file(origin, "/", "parent_homepage", accept=HTML_ACCEPT, base=parent)
+
+    def _meet_origin(self, origin: str) -> bool:
+        """True the first time this crawl meets `origin`, whose docs budget then opens."""
+        if origin in self._origins_seen:
+            return False
+        self._origins_seen.add(origin)
+        self._docs_budget[origin] = self.settings.getint("X402_DOCS_PAGES")
+        return True
 
     def _origin_file(self, origin: str, path: str, kind: str, *, obey_robots: bool = True,
                      accept: str = "application/json, application/yaml;q=0.9, text/plain;q=0.8", base: str | None = None) -> Request:

@@ -13,6 +13,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,9 @@ FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CON
         "-s", "DOWNLOAD_TIMEOUT=5"]
 
 
-@pytest.fixture(scope="module")
-def site(fleet: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The fleet crawled and built as `make demo` does, served on 127.0.0.1."""
-    work = tmp_path_factory.mktemp("browser")
+@contextmanager
+def served_fleet_site(fleet: dict[str, Any], work: Path) -> Iterator[dict[str, Any]]:
+    """The fleet crawled and built into `work` as `make demo` does, served on 127.0.0.1."""
     db = f"sqlite:///{work / 'catalog.db'}"
     seeds = [arg for s in [*fleet["seeds"], *fleet["guarded_seeds"]] for arg in ("--seed", s)]
     run_cli("crawl", "--db", db, "--allow-host", "127.0.0.1", "--quiet", "--facilitator", fleet["facilitator"],
@@ -49,10 +49,17 @@ def site(fleet: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Ite
     thread.start()
     index = json.loads((work / "public" / "index.json").read_text())
     try:
-        yield {"base": base, "out": work / "public", "index": index, "fleet": fleet}
+        yield {"base": base, "out": work / "public", "index": index, "fleet": fleet, "work": work}
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site(fleet: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The fleet crawled and built as `make demo` does, served on 127.0.0.1."""
+    with served_fleet_site(fleet, tmp_path_factory.mktemp("browser")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ from playwright.sync_api import Browser, expect
 from index.catalog import describe
 from index.site.render import readable_time
 from index.site.serve import make_server
-from tests.conftest import ROOT, run_cli
-from tests.browser.test_browser import ARTIFACTS, FAST, Watch, browser  # noqa: F401 - the module's browser fixture
+from tests.conftest import ROOT
+from tests.browser.test_browser import ARTIFACTS, Watch, browser, served_fleet_site  # noqa: F401 - the module's browser fixture
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
@@ -33,23 +33,10 @@ DESKTOP = {"width": 1366, "height": 900}
 
 @pytest.fixture(scope="module")
 def site(fleet: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The fleet crawled and built as `make demo` does, served on 127.0.0.1."""
-    work = tmp_path_factory.mktemp("browsing")
-    db = f"sqlite:///{work / 'catalog.db'}"
-    seeds = [arg for s in [*fleet["seeds"], *fleet["guarded_seeds"]] for arg in ("--seed", s)]
-    run_cli("crawl", "--db", db, "--allow-host", "127.0.0.1", "--quiet", "--facilitator", fleet["facilitator"],
-            *seeds, *FAST, cwd=work)
-    server = make_server(work / "public", "127.0.0.1", 0)
-    base = f"http://127.0.0.1:{server.server_port}"
-    run_cli("build", "--db", db, "--out", str(work / "public"), "--base-url", base, "--quiet", cwd=work)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    index = json.loads((work / "public" / "index.json").read_text())
-    try:
-        yield {"base": base, "out": work / "public", "index": index, "fleet": fleet, "work": work}
-    finally:
-        server.shutdown()
-        server.server_close()
+    """The fleet crawled and built as `make demo` does, served on 127.0.0.1 (this module's own copy:
+    its test-buy commands write to it)."""
+    with served_fleet_site(fleet, tmp_path_factory.mktemp("browsing")) as served:
+        yield served
 
 
 def _entry(site: dict[str, Any], path: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import redis
 from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT, TIMEOUT, run_cli
+from tests.support.pgcluster import fresh_database
 from tests.support.redisserver import RedisServer, find_redis_server, throwaway_redis
 from tests.catalog.test_catalog_fleet import _placeholders, normalize
 
@@ -215,22 +216,8 @@ def _wait_for(predicate: Any, timeout: float, what: str) -> None:
 @pytest.fixture
 def pg_url2(pg_cluster: str) -> Iterator[str]:
     """A second fresh PostgreSQL database (pg_url is the first)."""
-    import uuid
-
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(pg_cluster, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    url = pg_cluster.rsplit("/", 1)[0] + "/" + name
-    try:
+    with fresh_database(pg_cluster) as url:
         yield url
-    finally:
-        from index.store.engine import dispose_engine
-
-        dispose_engine(url)
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def _catalog(db: str, out: Path, fleet: dict[str, Any]) -> dict[str, Any]:

@@ -82,3 +82,26 @@ def throwaway_cluster(bin_dir: Path) -> Iterator[str]:
             if not root.exists():
                 break
             time.sleep(0.2)
+
+
+@contextmanager
+def fresh_database(cluster_url: str) -> Iterator[str]:
+    """A new, empty database on the throwaway cluster, dropped (with its engines) afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from index.store.engine import dispose_engine
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(cluster_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    url = cluster_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        dispose_engine(url)
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()

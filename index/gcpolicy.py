@@ -8,11 +8,12 @@ imported at start-up: a measurable share of the crawl process's CPU (bench/READM
 wait for GEN0_THRESHOLD allocations. Reference counting still frees almost everything at once;
 cyclic garbage waits a little longer, a bounded amount (at most GEN0_THRESHOLD objects).
 
-The builds (`index.catalog.build.build_records`, `index.site.build.build_site`) hold every record at
-once: millions of long-lived objects, plus the decoded rows they are made from, that each full
-collection would walk again and again, most of a build's time, growing per record with the catalog
-(bench/catalog.py; the figures are in bench/README.md). Nothing they make is cyclic garbage worth
-collecting meanwhile, so `no_collections()` turns the collector off for the block.
+The builds (`index.catalog.build`, `index.site.build.build_site`) hold hundreds of thousands of
+long-lived objects (the plan, the build state, every record's summary; `build_records` every record),
+and make a range of records and the decoded rows they come from at a time: each full collection would
+walk them again and again, most of a build's time when every record was held (bench/catalog.py; the
+figures are in bench/README.md). Nothing they make is cyclic garbage worth collecting meanwhile (about
+150 objects per range of 1,000 records), so `no_collections()` turns the collector off for the block.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The build pipeline, in one home: store → catalog records → site → search index.
 
-`build`, `run` and `demo` all call `build()`. Both the catalog and the site stage allocate many
-small long-lived objects; one `no_collections()` block spans both, so the collector, back on between
-them, does not first walk every record.
+`build`, `run` and `demo` all call `build()`. The catalog is never held whole: the plan of the whole
+catalog (index.catalog.plan: slugs, pricing checks, a few values per resource) is made first, then
+the site build makes the records a slice at a time from the store, in its forked render workers
+(index.catalog.build.StoreRecords), so the memory of a build does not grow with the records' size.
+The builds allocate many small long-lived objects; one `no_collections()` block spans them.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ def build(db_url: str, out_dir: Path, base_url: str = "", *, search: bool = True
           progress: Callable[[int, int], None] | None = None, force: bool = False) -> dict[str, Any]:
     """Build the catalog from the database at `db_url` into `out_dir`; the site writer's counts.
     `force` writes into a non-empty folder no build of ours wrote (index.site.writer.check_out_dir)."""
-    from index.catalog.build import build_records
+    from index.catalog.build import StoreRecords
     from index.gcpolicy import no_collections
     from index.site.build import build_site
     from index.site.search import build_search_index, search_is_current
     from index.store.engine import init_db
 
     with no_collections():
-        records = build_records(init_db(db_url), site_url=base_url)
+        records = StoreRecords(init_db(db_url), site_url=base_url)
         counts = build_site(records, out_dir, base_url, progress=progress, force=force)
     if search:
         # pagefind reads only the searchable text of the resource pages (index.site.coarse): when its key is

@@ -9,28 +9,28 @@ in the database, so two builds of one database are byte-identical.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import os
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from index.catalog import describe
 from index.catalog import pricing
-from index.catalog.accepts import declared_accepts, declared_terms, primary_accept, resource_accepts
-from index.catalog.categories import classify_fields
+from index.catalog.accepts import declared_terms, primary_accept, resource_accepts
 from index.catalog.docs_hints import choose_hints, docs_hints, input_fields, openapi_description, output_keys, whole_body
 from index.catalog.docs_match import docs_for
-from index.catalog.owner import PROOF_KINDS, OwnerView, origin_owner
+from index.catalog.owner import OwnerView
 from index.catalog.examples import example_request
-from index.untrusted import iso_z
 from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_figures
 from index.catalog.jsonld import site_link
 from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
+from index.catalog.plan import CatalogPlan, atomic_of, category_of, description_of, plan_catalog
+from index.catalog.reads import aware as _aware, by_ids, in_catalog, iso as _iso, origins_and_options, other_protocols, owners
 from index.protocol.scripts import mixed_script_findings
 from index.catalog.record import (
     AcceptRecord,
@@ -43,17 +43,11 @@ from index.catalog.record import (
     OtherProtocol,
     SourceRef,
 )
-from index.store.engine import chunks
-from index.catalog.variants import fold_query_variants, terms_of
 from index.catalog.finish import Draft as _Draft
-from index.catalog.finish import finish_record, finish_records
+from index.catalog.finish import finish_record
 from index.catalog.trust import Facts
 
 DOC_KINDS = ("docs", "homepage", "parent_homepage")  # pages docs_for reads, best first
-
-
-def _iso(value: datetime | None) -> str | None:
-    return iso_z(value) if value is not None else None
 
 
 def _iso_text(value: Any) -> Any:
@@ -64,41 +58,6 @@ def _iso_text(value: Any) -> Any:
         return _iso(datetime.fromisoformat(value))
     except ValueError:
         return value
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _description(res: Resource, accepts: list[AcceptRecord]) -> str | None:
-    """The resource's own description, else its first accept's."""
-    return res.description or next((a.description for a in accepts if a.description), None)
-
-
-def _category(res: Resource, origin: Origin, accepts: list[AcceptRecord], path: str, description: str | None) -> str:
-    return classify_fields(
-        tags=" ".join([*(res.tags or []), res.service_name or ""]), path=path.replace("/", " "),
-        description=" ".join(filter(None, [description, *(a.description for a in accepts)])),
-        context=" ".join(filter(None, [origin.title, origin.description])),
-    )
-
-
-def _pricing_key(res: Resource, origin: Origin, options: list[PaymentOption],
-                 owner: OwnerView | None = None) -> tuple[str, int | None, int | None]:
-    """(category, primary atomic price, its decimals) as `_draft` finds them, without the rest of a
-    record: what one record's pricing sanity needs of every other resource (`find_record`)."""
-    accepts, _ = resource_accepts(res, options, declared_terms(res.sources or []))
-    description = _description(res, accepts)
-    primary = primary_accept(accepts)
-    owned = owner.words(res.url, res.method).get("category") if owner else None
-    return (owned or _category(res, origin, accepts, urlsplit(res.url).path, description), _atomic(primary),
-            primary.asset_decimals if primary else None)
-
-
-def _atomic(primary: AcceptRecord | None) -> int | None:
-    return int(primary.max_amount_required_atomic) if primary and primary.max_amount_required_atomic else None
 
 
 STATUS_KINDS = ("went_down", "recovered", "removed", "retired")
@@ -116,10 +75,10 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     docs = docs_for(extracts, path, res.method) if extracts else {}
     hints, hint_findings = choose_hints(res.hints, declared, docs_hints(docs, res.method) if docs else None)
     accepts, terms_source = resource_accepts(res, options, declared, hints)
-    description = _description(res, accepts)
+    description = description_of(res, accepts)
     words = owner.words(res.url, res.method) if owner else {}  # a verified owner's text wins over ours
     provider = describe.provider_name(words.get("name") or res.service_name, origin.title, origin.host)
-    category = words.get("category") or _category(res, origin, accepts, path, description)
+    category = words.get("category") or category_of(res, origin, accepts, path, description)
     summary, summary_source = describe.summary(
         [(description, "challenge"), (words.get("resource_description"), "owner"), (docs.get("description"), "docs"),
          (openapi_description(sources), "openapi"), (words.get("description") or origin.description, "origin")],
@@ -161,7 +120,7 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
     changes = terms_changes(history)
     auth_notes = [n["text"] for n in docs.get("notes") or [] if n.get("kind") == "auth_alternative" and n.get("text")]
     usd = Decimal(str(primary.price_usd)) if primary and primary.price_usd is not None else None
-    atomic = _atomic(primary)
+    atomic = atomic_of(primary)
     offer = None
     if primary is not None and primary.amount is not None:
         offer = {"price": primary.amount, "currency": primary.asset_symbol or primary.asset,
@@ -239,48 +198,28 @@ def _draft(res: Resource, origin: Origin, options: list[PaymentOption], extracts
                   [str(f.get("code")) for f in findings])
 
 
-def _in_catalog(res: Resource) -> bool:
-    """Resources that ever answered a usable 402, those a source listed with terms, and those whose
-    latest 402 spoke another payment protocol (L402, MPP)."""
-    return (res.last_paid_at is not None or res.status == "other_protocol"
-            or bool(declared_accepts(declared_terms(res.sources or []))))
-
-
-def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -> list[CatalogRecord]:
-    """Every catalog resource (or just the one with `slug`) as records sorted by slug. A whole catalog
-    is built inside `index.gcpolicy.no_collections()`, which the build pipeline (index.publish) holds."""
+def make_records(engine: Engine, plan: CatalogPlan, lo: int, hi: int) -> list[CatalogRecord]:
+    """Records lo..hi of the planned catalog (index.catalog.plan), in slug order: each made from its
+    own rows, its origin's pages and owner, and what the plan knows of the rest of the catalog."""
+    ids = plan.ids[lo:hi]
+    window_end, since = plan.window_end, plan.window_end - HISTORY_SPAN
     with Session(engine) as session:
-        newest = _aware(session.exec(select(func.max(Resource.last_probed_at))).one())
-        window_end = newest or datetime(1970, 1, 1, tzinfo=UTC)
-        query = select(Resource)
-        if slug is not None:
-            query = query.where(Resource.slug == slug)
-        resources = [r for r in session.exec(query).all() if _in_catalog(r)]
-        variants = []  # one record's query-string variants, which decide whether it is folded (index.catalog.variants)
-        if slug is not None and resources:
-            base = resources[0].url.split("?", 1)[0]
-            variants = [r for r in session.exec(select(Resource).where(Resource.url.startswith(base))).all()  # type: ignore[attr-defined]
-                        if r.id != resources[0].id and _in_catalog(r)]
-        origins, options = _origins_and_options(session, resources + variants)
-        folded, variant_urls = fold_query_variants(
-            (r.id, r.url, r.method, terms_of(options.get(r.id, []))) for r in sorted(resources + variants, key=lambda r: r.id)
-            if r.last_paid_at is not None)
-        resources = [r for r in resources if r.id not in folded]
-        ids = sorted(r.id for r in resources)
+        found = {r.id: r for r in by_ids(session, ids, lambda c: select(Resource).where(Resource.id.in_(c)))}  # type: ignore[union-attr]
+        resources = [found[i] for i in ids]
+        origins, options = origins_and_options(session, resources)
         extracts: dict[int, list[dict[str, Any]]] = {}
         rank = {k: i for i, k in enumerate(DOC_KINDS)}
-        pages = _by_ids(session, origins, lambda c: select(DocPage).where(DocPage.origin_id.in_(c), DocPage.kind.in_(DOC_KINDS)))  # type: ignore[attr-defined]
+        pages = by_ids(session, origins, lambda c: select(DocPage).where(DocPage.origin_id.in_(c), DocPage.kind.in_(DOC_KINDS)))  # type: ignore[attr-defined]
         for page in sorted(pages, key=lambda p: (rank[p.kind], p.url)):
             if page.extracted:
                 extracts.setdefault(page.origin_id, []).append(page.extracted)
         samples: dict[int, list[Sample]] = {}
         history: dict[int, list[tuple[datetime, list[dict[str, Any]]]]] = {}
-        since = window_end - HISTORY_SPAN
         # ids ascending, each chunk ordered by resource then time: every resource's rows stay in time order.
         # Of a parsed challenge only its accepts (the terms history) are read, extracted by the database:
         # decoding whole challenges was half of this function's time and most of its memory.
-        rows = _by_ids(session, ids, lambda c: select(Observation.resource_id, Observation.observed_at, Observation.outcome,
-                                            Observation.latency_ms, Observation.parsed["accepts"])
+        rows = by_ids(session, ids, lambda c: select(Observation.resource_id, Observation.observed_at, Observation.outcome,
+                                                     Observation.latency_ms, Observation.parsed["accepts"])
                       .where(Observation.final.is_(True), Observation.observed_at > since, Observation.resource_id.in_(c))  # type: ignore[attr-defined]
                       .order_by(Observation.resource_id, Observation.observed_at, Observation.id))
         for rid, at, outcome, latency, accepts in rows:
@@ -291,90 +230,66 @@ def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -
                 if not past or past[-1][1] != accepts:  # terms_changes compares neighbours: a repeat adds nothing
                     past.append((at, accepts))
         status_changes: dict[int, list[dict[str, Any]]] = {}
-        for change in _by_ids(session, ids, lambda c: select(ResourceChange).where(
+        for change in by_ids(session, ids, lambda c: select(ResourceChange).where(
                 ResourceChange.kind.in_(STATUS_KINDS), ResourceChange.at > since,  # type: ignore[attr-defined]
                 ResourceChange.resource_id.in_(c)).order_by(ResourceChange.at, ResourceChange.id)):  # type: ignore[attr-defined]
             status_changes.setdefault(change.resource_id, []).append(
                 {"at": _iso(change.at), "kind": change.kind,
                  "before": change.before if isinstance(change.before, str) else None,
                  "after": change.after if isinstance(change.after, str) else None})
-        owners = _owners(session, origins)
-        others = _other_protocols(session, [r.id for r in resources if r.status == "other_protocol"])
-    generated_at = _iso(window_end) or ""
-    drafts = [_draft(r, origins[r.origin_id], options.get(r.id, []), extracts.get(r.origin_id, []),
-                     samples.get(r.id, []), history.get(r.id, []), window_end, generated_at, site_url,
-                     status_changes.get(r.id), owners.get(r.origin_id), others.get(r.id), variant_urls.get(r.id))
-              for r in resources]
-    if slug is not None:  # one record: its peers need only every other resource's category and price
-        if not drafts:
-            return []
-        with Session(engine) as session:
-            others = [r for r in session.exec(select(Resource).where(Resource.slug != slug)).all() if _in_catalog(r)]
-            origins, options = _origins_and_options(session, others)
-            owners = _owners(session, origins)
-        d = drafts[0]
-        keys = [_pricing_key(r, origins[r.origin_id], options.get(r.id, []), owners.get(r.origin_id)) for r in others]
-        keys.append((d.fields["category"], d.primary_atomic, d.primary_decimals))
-        return [finish_record(d, pricing.catalog_sanity(keys)[-1])]
-    return sorted(finish_records(drafts), key=lambda r: r.slug)
+        views = owners(session, origins)
+        others = other_protocols(session, [r.id for r in resources if r.status == "other_protocol"])
+    return [finish_record(_draft(r, origins[r.origin_id], options.get(r.id, []), extracts.get(r.origin_id, []),
+                                 samples.get(r.id, []), history.get(r.id, []), window_end, plan.generated_at,
+                                 plan.site_url, status_changes.get(r.id), views.get(r.origin_id), others.get(r.id),
+                                 plan.variant_urls.get(r.id)), check)
+            for r, check in zip(resources, plan.checks[lo:hi], strict=True)]
 
 
-def _by_ids(session: Session, values: Iterable[Any], make: Any) -> Iterator[Any]:
-    """Rows of `make(chunk)` for every chunk of `values`, in chunk order (one IN list of 100k ids would
-    pass the databases' bind-parameter limits), fetched a chunk at a time: the caller keeps what it
-    needs of 800k observation rows, not the rows."""
-    for chunk in chunks(sorted(set(values))):
-        yield from session.exec(make(chunk)).all()
-
-
-def _origins_and_options(session: Session, resources: list[Resource]) -> tuple[dict[int, Origin], dict[int, list[PaymentOption]]]:
-    """The origins of `resources` by id, and their payment options by resource id."""
-    origins = {o.id: o for o in _by_ids(session, (r.origin_id for r in resources),
-                                        lambda c: select(Origin).where(Origin.id.in_(c)))}  # type: ignore[union-attr]
-    options: dict[int, list[PaymentOption]] = {}
-    for opt in _by_ids(session, (r.id for r in resources),
-                       lambda c: select(PaymentOption).where(PaymentOption.resource_id.in_(c))):  # type: ignore[attr-defined]
-        options.setdefault(opt.resource_id, []).append(opt)
-    return origins, options  # type: ignore[return-value]
-
-
-def _owners(session: Session, origins: dict[int, Origin]) -> dict[int, OwnerView]:
-    """Each origin's owner (index.catalog.owner): its well-known and OpenAPI documents' proofs, checked
-    against the payTo addresses of every live 402 of the origin, and its owner metadata."""
-    pages: dict[int, list[dict[str, Any]]] = {}
-    for page in _by_ids(session, origins, lambda c: select(DocPage).where(
-            DocPage.origin_id.in_(c), DocPage.kind.in_(PROOF_KINDS), DocPage.status == 200)):  # type: ignore[attr-defined]
-        info = (page.extracted or {}).get("info")
-        if isinstance(info, dict):
-            pages.setdefault(page.origin_id, []).append({"kind": page.kind, "url": page.url,
-                                                          "fetched_at": _iso(page.fetched_at), "info": info})
-    pay_to: dict[int, list[str]] = {}
-    for origin_id, address in _by_ids(session, pages, lambda c: select(Resource.origin_id, PaymentOption.pay_to)
-                                      .join(PaymentOption, PaymentOption.resource_id == Resource.id)  # type: ignore[arg-type]
-                                      .where(Resource.origin_id.in_(c), Resource.last_paid_at.is_not(None))  # type: ignore[attr-defined,union-attr]
-                                      .order_by(Resource.origin_id, PaymentOption.pay_to)):
-        if address:
-            pay_to.setdefault(origin_id, []).append(address)
-    owners = {oid: origin_owner(origins[oid].url, found, sorted(set(pay_to.get(oid, []))))
-              for oid, found in pages.items() if oid in origins}
-    return {oid: view for oid, view in owners.items() if view is not None}
-
-
-def _other_protocols(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """What the latest final observation of each resource in another payment protocol said
-    (its parsed.other_protocol, index.protocol.other402)."""
-    out: dict[int, dict[str, Any]] = {}
-    for rid, parsed in _by_ids(session, ids, lambda c: select(Observation.resource_id, Observation.parsed)
-                               .where(Observation.final.is_(True), Observation.outcome == "other_protocol",  # type: ignore[attr-defined]
-                                      Observation.resource_id.in_(c))  # type: ignore[attr-defined]
-                               .order_by(Observation.resource_id, Observation.observed_at, Observation.id)):
-        other = (parsed or {}).get("other_protocol") if isinstance(parsed, dict) else None
-        if isinstance(other, dict) and other.get("protocol") in ("l402", "mpp"):
-            out[rid] = other
-    return out
+def build_records(engine: Engine, slug: str | None = None, site_url: str = "") -> list[CatalogRecord]:
+    """Every catalog resource (or just the one with `slug`) as records sorted by slug. A whole catalog
+    held at once is for small stores and tests: the build pipeline streams it (`StoreRecords`)."""
+    plan = plan_catalog(engine, site_url)
+    if slug is None:
+        return make_records(engine, plan, 0, len(plan))
+    try:
+        k = plan.slugs.index(slug)
+    except ValueError:  # not in the catalog, or folded into a query-string sibling
+        return []
+    return make_records(engine, plan, k, k + 1)
 
 
 def find_record(engine: Engine, slug: str, site_url: str = "") -> CatalogRecord | None:
     """One record by slug, or None."""
     found = build_records(engine, slug, site_url)
     return found[0] if found else None
+
+
+class StoreRecords:
+    """The catalog of a store as the site build reads it (index.site.parallel.RecordSource): its length,
+    slugs and build time up front (the plan), and any slice of records made on demand. Each process
+    reads through connections of its own: a forked render worker drops the pooled ones it inherited
+    (SQLAlchemy's advice for fork) before its first slice. An in-memory SQLite database cannot be
+    opened by a second connection: its records are made once, here, and sliced."""
+
+    def __init__(self, engine: Engine, site_url: str = "") -> None:
+        self.engine = engine
+        self.plan = plan_catalog(engine, site_url)
+        self.slugs = self.plan.slugs
+        self.generated_at: str | None = self.plan.generated_at if self.plan.ids else None
+        self._pid = os.getpid()
+        self._made: list[CatalogRecord] | None = None
+        if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+            self._made = make_records(engine, self.plan, 0, len(self.plan))
+
+    def __len__(self) -> int:
+        return len(self.plan)
+
+    def slice(self, lo: int, hi: int) -> list[CatalogRecord]:
+        """Records lo..hi of the catalog in slug order."""
+        if self._made is not None:
+            return self._made[lo:hi]
+        if self._pid != os.getpid():  # a forked worker: the parent's pooled connections are not its own
+            self.engine.dispose(close=False)
+            self._pid = os.getpid()
+        return make_records(self.engine, self.plan, lo, hi)

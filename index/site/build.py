@@ -18,9 +18,10 @@ the output folder, and happens at most once per path and build. Resource pages a
 per range of records, then renamed into place: into a staging folder renamed to r/ once (a fresh
 build), or over their old versions in r/.
 
-Large builds render resources in forked worker processes (the records are inherited, never pickled);
-each worker also writes its slice of catalog.jsonl straight into place in the new file
-(`parallel`). The aggregates are then made in shares spread over processes forked again
+Large builds render resources in forked worker processes: each takes ranges of records from the
+build's record source (records in memory are inherited, never pickled; the store's catalog is made
+by the worker itself, a range at a time, index.catalog.build.StoreRecords), and writes its slice of
+catalog.jsonl straight into place in the new file (`parallel`). The aggregates are then made in shares spread over processes forked again
 (run_shares), while the parent puts catalog.jsonl in place and deletes stale pages. The phases are
 the methods of `SiteBuild`; the build state between builds is `state`'s.
 """
@@ -44,7 +45,8 @@ from index.site.files import SCHEMAS, schema_for
 from index.site.layout import dumps, summary_of
 from index.site.pages import write_pages
 from index.site.queryindex import write_query_index
-from index.site.parallel import CatalogFile, Forked, RangeRenderer, RangeResult, adopt, present_pages, ranges
+from index.site.parallel import (CatalogFile, Forked, ListRecords, RangeRenderer, RangeResult, RecordSource, adopt,
+                                  present_pages, ranges)
 from index.site.render import environment, fingerprint
 from index.site.writer import Share, SiteWriter, check_out_dir, safe_name
 
@@ -52,7 +54,7 @@ PARALLEL_MIN = 4000  # records below this render in the parent process
 
 
 def build_site(
-    records: list[CatalogRecord],
+    records: list[CatalogRecord] | RecordSource,
     out_dir: Path,
     base_url: str = "",
     progress: Callable[[int, int], None] | None = None,
@@ -60,7 +62,8 @@ def build_site(
     parallel_min: int = PARALLEL_MIN,
     force: bool = False,
 ) -> dict[str, Any]:
-    """Write the whole site for `records`; returns counts (resources, rendered, written, unchanged, removed)
+    """Write the whole site for `records` (a list, or a source that makes them a slice at a time:
+    index.catalog.build.StoreRecords); returns counts (resources, rendered, written, unchanged, removed)
     and `phases_s`, the wall seconds of each phase. A folder that is not empty and holds no build state
     is refused (writer.FolderNotOurs) unless `force`; only files a build state lists are ever deleted."""
     # The records and the build state are millions of long-lived objects: the build pipeline
@@ -72,20 +75,21 @@ class SiteBuild:
     """One build of the site, phase by phase: prepare → render resources → collect → aggregates →
     save state. Each phase reads what the ones before it set on the build."""
 
-    def __init__(self, records: list[CatalogRecord], out_dir: Path, base_url: str,
+    def __init__(self, records: list[CatalogRecord] | RecordSource, out_dir: Path, base_url: str,
                  progress: Callable[[int, int], None] | None, workers: int | None, parallel_min: int,
                  force: bool = False) -> None:
-        self.records = records
+        self.source: RecordSource = ListRecords(records) if isinstance(records, list) else records
         self.force = force
         self.root = Path(out_dir).resolve()
         self.base_url = base_url.rstrip("/")
         self.progress = progress
-        self.n = len(records)
+        self.n = len(self.source)
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self.parallel = (self.workers > 1 and self.n >= parallel_min
                          and "fork" in multiprocessing.get_all_start_methods())
         self.rendered = 0
         self.removed = 0
+        self._block: tuple[int, list[CatalogRecord]] | None = None  # records made again (`_record`)
 
     def run(self) -> dict[str, Any]:
         clock = time.perf_counter
@@ -123,7 +127,7 @@ class SiteBuild:
         self.old_pages: dict[str, bytes] = self.state.get("pages") or {}  # pages (index.site.coarse)
         self.writer = SiteWriter(root, self.state.get("files") if same_fp else None,
                                  self.state.get("keys") if same_fp else None, state.owned(root))
-        self.slugs = [safe_name(r.slug) for r in self.records]
+        self.slugs = [safe_name(s) for s in self.source.slugs]
         if len(set(self.slugs)) != len(self.slugs):
             dup = sorted({s for s in self.slugs if self.slugs.count(s) > 1})[:5]
             raise ValueError(f"duplicate slugs: {', '.join(dup)}")
@@ -137,13 +141,13 @@ class SiteBuild:
         self.parts = root / ".build-parts"
         shutil.rmtree(self.parts, ignore_errors=True)
         self.parts.mkdir()
-        self.generated_at = max((r.generated_at for r in self.records), default=None)
+        self.generated_at = self.source.generated_at
         n = self.n
         self.ranges = ranges(n, self.workers * 8) if self.parallel else ranges(n, max(1, -(-n // 500)))
         for name in ("resource.html", "_row.html"):  # compiled before the fork, shared by the workers
             environment().get_template(name)
         self.catalog = CatalogFile(self.writer, len(self.ranges), self.parallel)
-        self.renderer = RangeRenderer(self.records, self.old_hashes if same_fp else {},
+        self.renderer = RangeRenderer(self.source, self.old_hashes if same_fp else {},
                                       self.old_pages if same_fp else {}, None, fp, self.parts,
                                       {"base_url": self.base_url, "schema_version": SCHEMA_VERSION}, self.catalog)
         self.old_summaries: dict[str, dict[str, Any]] = {}
@@ -207,18 +211,27 @@ class SiteBuild:
                 if (self.renderer.present is None and slug not in self.present
                         and (old.get(slug) == h or old_pages.get(slug) == ph)):
                     # its page or twin was deleted since the last build, and the range kept the other one
-                    summ = self.renderer.render_again(self.records[i], self.rdir)
+                    summ = self.renderer.render_again(self._record(i), self.rdir)
                     writer.written += 2
                 if summ is None:
                     writer.unchanged += 2
                     summ = self.old_summaries.get(slug)
                     if summ is None:  # the summaries file was lost or is not this state's: make it again
                         row_tpl = row_tpl or environment().get_template("_row.html")
-                        summ = summary_of(self.records[i], row_tpl.render(r=page_view(self.records[i]), root="../"))
+                        rec = self._record(i)
+                        summ = summary_of(rec, row_tpl.render(r=page_view(rec), root="../"))
                 else:
                     self.rendered += 1
                 self.summaries[i] = summ
         self.search_key = search.hexdigest()
+
+    def _record(self, i: int) -> CatalogRecord:
+        """Record i, made again (a source may make records in slices from the store: records asked for
+        again come in runs, e.g. all of them when the summaries file was lost, so a block is kept)."""
+        lo = i - i % 500
+        if self._block is None or self._block[0] != lo:
+            self._block = (lo, self.source.slice(lo, min(lo + 500, self.n)))
+        return self._block[1][i - lo]
 
     def _removed_log(self) -> list[dict[str, Any]]:
         """The recently removed resources, newest first: the last build's log and this build's removals."""

@@ -1,8 +1,10 @@
 """Resource pages in ranges of records: rendered in this process or in forked workers.
 
-A range hashes its records, renders and writes the changed ones into a folder of its own, and writes
-its slice of catalog.jsonl straight into place (CatalogFile). Forked workers inherit the records and
-the renderer (nothing is pickled on the way in); only each range's hashes and summaries come back.
+A range takes its records from the build's record source (a list in memory, or the store's catalog
+made a slice at a time: index.catalog.build.StoreRecords), hashes them, renders and writes the changed
+ones into a folder of its own, and writes its slice of catalog.jsonl straight into place
+(CatalogFile). Forked workers inherit the source and the renderer (nothing is pickled on the way in);
+only each range's hashes and summaries come back.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from index.catalog.record import CatalogRecord
 from index.site.coarse import SEARCH_EXCLUDE, page_view
@@ -33,9 +35,40 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def ranges(n: int, chunks: int) -> list[tuple[int, int, int]]:
-    """(lo, hi, part) of `chunks` ranges of about equal size over n records."""
-    size = max(1, -(-n // chunks)) if n else 1
+RANGE_MAX = 1000  # records per range at most: what one worker holds at a time
+
+
+class RecordSource(Protocol):
+    """The records of one build in slug order: how many, their slugs and build time up front, and any
+    slice on demand."""
+
+    slugs: list[str]
+    generated_at: str | None
+
+    def __len__(self) -> int: ...
+
+    def slice(self, lo: int, hi: int) -> list[CatalogRecord]: ...
+
+
+class ListRecords:
+    """Records already in memory, as a source."""
+
+    def __init__(self, records: list[CatalogRecord]) -> None:
+        self.records = records
+        self.slugs = [r.slug for r in records]
+        self.generated_at = max((r.generated_at for r in records), default=None)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def slice(self, lo: int, hi: int) -> list[CatalogRecord]:
+        return self.records[lo:hi]
+
+
+def ranges(n: int, chunks: int, most: int = RANGE_MAX) -> list[tuple[int, int, int]]:
+    """(lo, hi, part) of at least `chunks` ranges of about equal size over n records, each of at most
+    `most` records."""
+    size = min(most, max(1, -(-n // chunks))) if n else 1
     return [(lo, min(lo + size, n), k) for k, lo in enumerate(range(0, n, size))]
 
 
@@ -85,7 +118,7 @@ def _create(path: Path, data: bytes) -> None:
 class RangeRenderer:
     """Everything a range needs, set before any worker is forked."""
 
-    records: list[CatalogRecord]
+    source: RecordSource
     old: dict[str, bytes]  # slug -> hash of the last build's twin (the record)
     old_pages: dict[str, bytes]  # slug -> hash of the last build's page (the record's page view)
     present: set[str] | None  # slugs whose page and twin both exist; None: checked by the parent afterwards
@@ -114,7 +147,7 @@ class RangeRenderer:
         # mounted with `discard` waits on the device: the parent waits, the workers go on rendering.
         rdir = range_dir(self.parts, part)
         rdir.mkdir()
-        records = self.records[lo:hi]
+        records = self.source.slice(lo, hi)
         lines = [to_json(rec) for rec in records]
         # the next range's slice starts where this one ends (each line and its newline)
         self.catalog.publish(part, sum(map(len, lines)) + len(lines))

@@ -153,13 +153,11 @@ class SiteBuild:
         self.old_summaries: dict[str, dict[str, Any]] = {}
 
     def _look_around(self) -> None:
-        """List r/ (an unchanged record whose page or twin is missing is rendered again), claim the
-        pages, and read what the aggregates need of unchanged records: while the workers render."""
+        """List r/ (an unchanged record whose page or twin is missing is rendered again) and claim the
+        pages: while the workers render."""
         self.present, self.r_files = present_pages(self.rdir)
         for s in self.slugs:
             self.writer.claim_resource(s)
-        if self.old_hashes:
-            self.old_summaries = state.load_summaries(self.root, self.state.get("build"))
 
     def render_resources(self) -> None:
         """Every resource's page and twin and its catalog.jsonl line, range by range."""
@@ -202,6 +200,11 @@ class SiteBuild:
         writer = self.writer
         row_tpl = None
         old, old_pages = self.renderer.old, self.renderer.old_pages
+        if self.old_hashes and any(summ is None for items, _, _ in self.results for *_, summ in items):
+            # the last build's summaries, read only when a record's files were both unchanged: after a
+            # crawl every twin changes (its health), every summary comes from the ranges, and the file
+            # (a few KB per record) is not held in memory for nothing
+            self.old_summaries = state.load_summaries(self.root, self.state.get("build"))
         for items, _, written in self.results:
             writer.written += written
             for i, h, ph, sk, summ in items:

@@ -9,6 +9,7 @@ The builds allocate many small long-lived objects; one `no_collections()` block 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,11 @@ def build(db_url: str, out_dir: Path, base_url: str = "", *, search: bool = True
     from index.store.engine import init_db
 
     with no_collections():
+        start = time.perf_counter()
         records = StoreRecords(init_db(db_url), site_url=base_url)
+        planned = time.perf_counter() - start
         counts = build_site(records, out_dir, base_url, progress=progress, force=force)
+    counts["phases_s"] = {"plan": round(planned, 3), **counts.get("phases_s", {})}
     if search:
         # pagefind reads only the searchable text of the resource pages (index.site.coarse): when its key is
         # the one the served bundle was built from, a run would write the same index

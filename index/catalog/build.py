@@ -29,7 +29,7 @@ from index.catalog.examples import example_request
 from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_figures
 from index.catalog.jsonld import site_link
 from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
-from index.catalog.plan import CatalogPlan, atomic_of, category_of, description_of, plan_catalog
+from index.catalog.plan import CatalogPlan, atomic_of, category_of, description_of, in_memory, plan_catalog
 from index.catalog.reads import aware as _aware, by_ids, in_catalog, iso as _iso, origins_and_options, other_protocols, owners
 from index.protocol.scripts import mixed_script_findings
 from index.catalog.record import (
@@ -272,14 +272,14 @@ class StoreRecords:
     (SQLAlchemy's advice for fork) before its first slice. An in-memory SQLite database cannot be
     opened by a second connection: its records are made once, here, and sliced."""
 
-    def __init__(self, engine: Engine, site_url: str = "") -> None:
+    def __init__(self, engine: Engine, site_url: str = "", workers: int | None = None) -> None:
         self.engine = engine
-        self.plan = plan_catalog(engine, site_url)
+        self.plan = plan_catalog(engine, site_url, workers if workers is not None else (os.cpu_count() or 1))
         self.slugs = self.plan.slugs
         self.generated_at: str | None = self.plan.generated_at if self.plan.ids else None
         self._pid = os.getpid()
         self._made: list[CatalogRecord] | None = None
-        if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        if in_memory(engine):
             self._made = make_records(engine, self.plan, 0, len(self.plan))
 
     def __len__(self) -> int:

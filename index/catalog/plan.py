@@ -13,6 +13,8 @@ the same words the record's draft uses (`description_of`, `category_of`, `atomic
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +30,7 @@ from index.catalog.owner import OwnerView
 from index.catalog.reads import aware, in_catalog, iso, origins_and_options, owners
 from index.catalog.record import AcceptRecord
 from index.catalog.variants import fold_query_variants, terms_of
+from index.forked import Forked
 from index.store.engine import chunks
 from index.store.models import Origin, PaymentOption, Resource
 
@@ -76,17 +79,25 @@ class CatalogPlan:
         return len(self.ids)
 
 
-def plan_catalog(engine: Engine, site_url: str = "") -> CatalogPlan:
-    """The plan of every catalog resource in the store (`in_catalog`, not folded into a sibling), read
-    a chunk of resources at a time (index.store.engine.chunks): what it keeps is a few small values per
-    resource."""
-    with Session(engine) as session:
-        newest = aware(session.exec(select(func.max(Resource.last_probed_at))).one())
-        window_end = newest or datetime(1970, 1, 1, tzinfo=UTC)
-        all_ids = sorted(session.exec(select(Resource.id)).all())
-        listed: list[tuple[int, str, tuple[str, int | None, int | None]]] = []  # (id, slug, pricing key)
-        paid: list[tuple[int, str, str, Any]] = []  # (id, url, method, terms), ids ascending: what folding compares
-        for chunk in chunks(all_ids):
+PARALLEL_MIN = 4000  # resources below this are planned in this process
+
+
+class _Reader:
+    """What the plan keeps of one chunk of resource ids; run here or in a forked worker, which first
+    drops the pooled connections it inherited (SQLAlchemy's advice for fork)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.pid = engine, os.getpid()
+
+    def read(self, chunk: list[int]) -> tuple[list[tuple[int, str, tuple[str, int | None, int | None]]],
+                                              list[tuple[int, str, str, Any]]]:
+        """([(id, slug, pricing key)] of the chunk's catalog resources, [(id, url, method, terms)] of
+        those that answered a usable 402: what folding compares), ids ascending."""
+        if self.pid != os.getpid():
+            self.engine.dispose(close=False)
+            self.pid = os.getpid()
+        listed, paid = [], []
+        with Session(self.engine) as session:
             resources = [r for r in session.exec(select(Resource).where(Resource.id.in_(chunk))  # type: ignore[union-attr]
                                                  .order_by(Resource.id)).all() if in_catalog(r)]
             origins, options = origins_and_options(session, resources)
@@ -96,9 +107,36 @@ def plan_catalog(engine: Engine, site_url: str = "") -> CatalogPlan:
                 listed.append((r.id, r.slug, pricing_key(r, origins[r.origin_id], own, views.get(r.origin_id))))
                 if r.last_paid_at is not None:
                     paid.append((r.id, r.url, r.method, terms_of(own)))
-            session.expunge_all()
+        return listed, paid
+
+
+def plan_catalog(engine: Engine, site_url: str = "", workers: int = 1) -> CatalogPlan:
+    """The plan of every catalog resource in the store (`in_catalog`, not folded into a sibling), read
+    a chunk of resources at a time (index.store.engine.chunks), in `workers` forked processes for a
+    large store: what it keeps is a few small values per resource."""
+    with Session(engine) as session:
+        newest = aware(session.exec(select(func.max(Resource.last_probed_at))).one())
+        all_ids = sorted(session.exec(select(Resource.id)).all())
+    window_end = newest or datetime(1970, 1, 1, tzinfo=UTC)
+    tasks, reader = list(chunks(all_ids)), _Reader(engine)
+    listed: list[tuple[int, str, tuple[str, int | None, int | None]]] = []
+    paid: list[tuple[int, str, str, Any]] = []
+    if (workers > 1 and len(all_ids) >= PARALLEL_MIN and not in_memory(engine)
+            and "fork" in multiprocessing.get_all_start_methods()):
+        with Forked(reader.read, tasks, workers) as results:
+            parts = list(results)
+    else:
+        parts = [reader.read(task) for task in tasks]
+    for chunk_listed, chunk_paid in parts:  # chunks in id order: folding keeps the oldest of siblings
+        listed += chunk_listed
+        paid += chunk_paid
     folded, variant_urls = fold_query_variants(paid)
     kept = sorted((entry for entry in listed if entry[0] not in folded), key=lambda e: e[1])
     return CatalogPlan(window_end=window_end, generated_at=iso(window_end) or "", site_url=site_url,
                        ids=[e[0] for e in kept], slugs=[e[1] for e in kept],
                        checks=pricing.catalog_sanity([e[2] for e in kept]), variant_urls=variant_urls)
+
+
+def in_memory(engine: Engine) -> bool:
+    """An in-memory SQLite database: no other connection (or process) can open it."""
+    return engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:")

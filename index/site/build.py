@@ -45,7 +45,8 @@ from index.site.files import SCHEMAS, schema_for
 from index.site.layout import dumps, summary_of
 from index.site.pages import write_pages
 from index.site.queryindex import write_query_index
-from index.site.parallel import (CatalogFile, Forked, ListRecords, RangeRenderer, RangeResult, RecordSource, adopt,
+from index.forked import Forked
+from index.site.parallel import (CatalogFile, ListRecords, RangeRenderer, RangeResult, RecordSource, adopt,
                                   present_pages, ranges)
 from index.site.render import environment, fingerprint
 from index.site.writer import Share, SiteWriter, check_out_dir, safe_name

@@ -1,4 +1,4 @@
-"""The forked runner of site builds (index.site.parallel.Forked): results in task order, a task's
+"""The forked runner of the builds (index.forked.Forked): results in task order, a task's
 error raised in the parent, a worker that dies ends the build instead of hanging it."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import signal
 
 import pytest
 
-from index.site.parallel import Forked, ranges
+from index.forked import Forked
+from index.site.parallel import ranges
 
 
 class Work:

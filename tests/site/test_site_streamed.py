@@ -80,3 +80,14 @@ def test_the_plan_gives_each_record_the_check_the_whole_catalog_gives_it(engine:
     assert [(r.pricing_sanity.flag, r.pricing_sanity.ratio, r.pricing_sanity.peers) for r in records] == \
         [(c.flag, c.ratio, c.peers) for c in whole]
     assert {c.flag for c in whole} - {"unknown"}  # the store gives real peers, not only unknowns
+
+
+def test_the_plan_read_in_forked_workers_is_the_plan_read_here(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.catalog import plan as planning
+    from index.store import engine as store
+
+    here = planning.plan_catalog(engine, workers=1)
+    monkeypatch.setattr(planning, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(store, "_IN_CHUNK", 3)  # many chunks, in two workers
+    forked = planning.plan_catalog(engine, workers=2)
+    assert forked == here and len(here) == 40

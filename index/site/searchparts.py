@@ -22,9 +22,11 @@ import hashlib
 from collections.abc import Sequence
 
 # The most pages a part may hold on average before the parts are regrouped. pagefind's peak RSS grows
-# about linearly with the pages of a run (bench/README.md, "Search index in parts"): at this size a
-# run stays far below 1 GB, and the fullest part of a hash split is within a few percent of the mean.
-PART_MAX = 4000
+# linearly with the pages of a run, about 25 KB a page plus 20 MB with the searched text of
+# site_templates/resource.html, ~115 KB a page with the text pages had before (bench/README.md, "The
+# search index in parts"): a run over 5,000 pages peaks near 150 MB, and would stay under 0.6 GB even
+# at the old density. The fullest part of a hash split is within a few percent of the mean.
+PART_MAX = 5000
 PART_TARGET = PART_MAX // 2  # pages per part on average right after a regrouping
 PART_MIN = PART_MAX // 8  # below this on average, the parts are regrouped (fewer, fuller)
 

@@ -204,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
 
     search_s = None
     if not args.no_search:
-        search_s = build_search_index(args.out)
-        print(f"search index (pagefind): {search_s:.2f} s", flush=True)
+        done = build_search_index(args.out)
+        search_s = done.seconds
+        print(f"search index (pagefind, {done.parts} parts): {search_s:.2f} s", flush=True)
 
     # the scheduled flow: after a crawl every record has changed (its health windows end at the crawl's
     # newest probe), so the build replaces every page of the existing site

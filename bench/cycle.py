@@ -162,7 +162,8 @@ def line(label: str, r: dict[str, Any]) -> str:
     return (f"  {label:<6} {r['wall_s']:7.2f} s wall · {r['cpu_s'] + r['children_cpu_s']:7.2f} CPU s "
             f"({r['children_cpu_s']:.2f} in children) · peak RSS {r['rss_mb']:.0f} MB (largest child "
             f"{r['children_rss_mb']:.0f} MB) · {r['files_written']} files written, {r['files_removed']} removed, "
-            f"{r['files']} in the folder · rendered {c.get('rendered')} · search {c.get('search', '-')} · "
+            f"{r['files']} in the folder · rendered {c.get('rendered')} · search {c.get('search', '-')} "
+            f"({c.get('search_built', '-')} of {c.get('search_count', '-')} parts, {c.get('search_s', '-')} s) · "
             f"phases {c.get('phases_s')} · load before {r['load_before']}")
 
 

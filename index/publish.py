@@ -22,7 +22,7 @@ def build(db_url: str, out_dir: Path, base_url: str = "", *, search: bool = True
     from index.catalog.build import StoreRecords
     from index.gcpolicy import no_collections
     from index.site.build import build_site
-    from index.site.search import build_search_index, search_is_current
+    from index.site.search import build_search_index
     from index.store.engine import init_db
 
     with no_collections():
@@ -32,12 +32,11 @@ def build(db_url: str, out_dir: Path, base_url: str = "", *, search: bool = True
         counts = build_site(records, out_dir, base_url, progress=progress, force=force)
     counts["phases_s"] = {"plan": round(planned, 3), **counts.get("phases_s", {})}
     if search:
-        # pagefind reads only the searchable text of the resource pages (index.site.coarse): when its key is
-        # the one the served bundle was built from, a run would write the same index
-        key = counts.get("search_key")
-        if search_is_current(out_dir, key):
-            counts["search"] = "unchanged"
-        else:
-            counts["search"] = "built"
-            counts["search_s"] = round(build_search_index(out_dir, key=key), 3)
+        # the index is in parts (index.site.search); pagefind runs only for the parts whose key, the
+        # searchable text of their pages (index.site.coarse), is not the one their served bundle was built from
+        done = build_search_index(out_dir, keys=counts.get("search_parts"))
+        counts["search"] = "built" if done.built else "unchanged"
+        counts["search_s"] = round(done.seconds, 3)
+        counts["search_built"] = done.built
+        counts["search_count"] = done.parts
     return counts

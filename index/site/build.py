@@ -28,7 +28,6 @@ the methods of `SiteBuild`; the build state between builds is `state`'s.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import shutil
@@ -49,6 +48,8 @@ from index.forked import Forked
 from index.site.parallel import (CatalogFile, ListRecords, RangeRenderer, RangeResult, RecordSource, adopt,
                                   present_pages, ranges)
 from index.site.render import environment, fingerprint
+from index.site.search import search_keys
+from index.site.searchparts import combined_key
 from index.site.writer import Share, SiteWriter, check_out_dir, safe_name
 
 PARALLEL_MIN = 4000  # records below this render in the parent process
@@ -107,7 +108,7 @@ class SiteBuild:
         w = self.writer
         return {"resources": self.n, "rendered": self.rendered, "written": w.written, "unchanged": w.unchanged,
                 "removed": self.removed, "phases_s": {k: round(v, 3) for k, v in phases.items()},
-                "search_key": self.search_key}
+                "search_key": self.search_key, "search_parts": self.search_parts}
 
     def prepare(self) -> None:
         """The last build's state, the writer, the folders pages are made in, the ranges."""
@@ -196,7 +197,7 @@ class SiteBuild:
         comes from the last build's, or is made again)."""
         self.hashes: list[bytes] = [b""] * self.n
         self.page_hashes: list[bytes] = [b""] * self.n
-        search = hashlib.blake2b(self.renderer.fp.encode(), digest_size=16)
+        search: list[bytes] = [b""] * self.n
         self.summaries: list[dict[str, Any]] = [{}] * self.n
         writer = self.writer
         row_tpl = None
@@ -211,7 +212,7 @@ class SiteBuild:
             for i, h, ph, sk, summ in items:
                 slug = self.slugs[i]
                 self.hashes[i], self.page_hashes[i] = h, ph
-                search.update(slug.encode() + b"\0" + sk)
+                search[i] = sk
                 if (self.renderer.present is None and slug not in self.present
                         and (old.get(slug) == h or old_pages.get(slug) == ph)):
                     # its page or twin was deleted since the last build, and the range kept the other one
@@ -227,7 +228,9 @@ class SiteBuild:
                 else:
                     self.rendered += 1
                 self.summaries[i] = summ
-        self.search_key = search.hexdigest()
+        # per part of the search index, the key of its pages' searchable text (index.site.search)
+        self.search_parts = search_keys(self.root, self.slugs, search, self.renderer.fp)
+        self.search_key = combined_key(self.search_parts)
 
     def _record(self, i: int) -> CatalogRecord:
         """Record i, made again (a source may make records in slices from the store: records asked for

@@ -9,8 +9,10 @@ A page is rendered from its record's view, and its hash is the view's: a page wh
 change is not written again.
 
 The search index (pagefind) reads a resource page's body except the parts marked
-data-pagefind-ignore, where everything a crawl moves is shown; `SEARCH_EXCLUDE` are those fields, and
-`search_key` hashes the rest, so health-only changes do not run pagefind again
+data-pagefind-ignore: what a searcher types, `SEARCH_FIELDS` (title, summary, tags, category, URL
+and method, the origin's name, networks, which are also a pagefind filter). Prices, terms, health,
+times and everything else the page shows sit in data-pagefind-ignore parts. A page's search key
+hashes only SEARCH_FIELDS, so a crawl that moves prices or health does not run pagefind again
 (tests/site/test_coarse.py holds the templates to it).
 """
 
@@ -21,9 +23,10 @@ from typing import Any
 
 from index.catalog.record import UPTIME_MIN_PROBES, CatalogRecord
 
-# the fields a page shows only inside data-pagefind-ignore (or not at all): left out of the search key
-SEARCH_EXCLUDE = frozenset({"generated_at", "health", "last_seen", "last_probed_at", "last_paid_at", "sources",
-                            "status", "status_changes", "last_verified", "json_ld"})  # json_ld: in <head>
+# the fields a resource page shows outside data-pagefind-ignore, as the record's serializer takes them
+# (`include`): a page's search key hashes these and nothing else
+SEARCH_FIELDS = {"title": True, "summary": True, "tags": True, "category": True, "url": True, "method": True,
+                 "networks": True, "origin": {"title": True, "host": True}}
 _BANDS = (1, 2, 5)  # latency bands on a 1-2-5 scale: 50–100 ms, 100–200 ms, 200–500 ms, …
 
 

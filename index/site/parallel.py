@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from index.catalog.record import CatalogRecord
-from index.site.coarse import SEARCH_EXCLUDE, page_view
+from index.site.coarse import SEARCH_FIELDS, page_view
 from index.site.layout import summary_of
 from index.site.render import renderer
 from index.site.writer import SiteWriter, atomic_write, digest
@@ -149,7 +149,7 @@ class RangeRenderer:
             h = blake2b(js, digest_size=16, key=key).digest()
             view = page_view(rec)
             ph = blake2b(to_json(view), digest_size=16, key=key).digest()
-            sk = blake2b(to_json(rec, exclude=SEARCH_EXCLUDE), digest_size=16, key=key).digest()
+            sk = blake2b(to_json(rec, include=SEARCH_FIELDS), digest_size=16, key=key).digest()
             slug = rec.slug
             here = present is None or slug in present
             twin_same, page_same = here and old.get(slug) == h, here and old_pages.get(slug) == ph

@@ -110,8 +110,13 @@
   }
   if (filters) {
     filters.hidden = false;
-    filters.addEventListener("input", applyFilters);
-    filters.addEventListener("change", applyFilters);
+    // a search narrowed by category or network runs again when either changes; other filters apply to its rows
+    const refilter = (event) => {
+      if (matched && (event.target.name === "category" || event.target.name === "network")) runSearch();
+      else applyFilters();
+    };
+    filters.addEventListener("input", refilter);
+    filters.addEventListener("change", refilter);
     filters.addEventListener("reset", () => setTimeout(() => {
       if (input) input.value = "";
       matched = null;
@@ -124,10 +129,30 @@
   // -- search: pagefind's index, loaded on first use, offline; it names the matching pages -----
   const MAX_MATCHES = 200; // pages whose excerpt is fetched (one small file each)
   let pagefind = null;
+
+  // The index is in parts, each a pagefind bundle, listed in pagefind/parts.json (index/site/search.py):
+  // the first part's pagefind.js searches, the others are merged into it, so results and filters
+  // span every part. The list is read on the first search, so a build that adds, drops or rebuilds
+  // parts changes no page.
+  async function loadIndex() {
+    const root = new URL(search.dataset.root || "./", document.baseURI);
+    const answer = await fetch(new URL("pagefind/parts.json", root), { cache: "no-cache" });
+    if (!answer.ok) throw new Error(`parts.json: ${answer.status}`);
+    const parts = (await answer.json()).parts;
+    if (!Array.isArray(parts) || !parts.length) throw new Error("parts.json lists no parts");
+    const bundle = (name) => new URL(`pagefind/${encodeURIComponent(name)}/`, root);
+    const found = await import(new URL("pagefind.js", bundle(parts[0])).href);
+    // result URLs relative to where the site is served (a sub-path works too)
+    const options = { baseUrl: root.pathname };
+    await found.options(options);
+    await found.init();
+    await Promise.all(parts.slice(1).map((name) => found.mergeIndex(bundle(name).pathname, options)));
+    return found;
+  }
   let seq = 0;
 
   // On a page with part of the catalog, matches whose rows are on other list pages: linked below the
-  // count (the filters cannot apply to them: their rows are not here).
+  // count (the search's category and network apply to them, the other filters cannot: their rows are not here).
   const onPage = new Set(rows.map((row) => row.dataset.slug));
   const titles = new Map();
   function showElsewhere() {
@@ -139,7 +164,7 @@
     more = document.createElement("p");
     more.id = "search-more";
     more.className = "sub";
-    more.append(`${away.length} more match${away.length === 1 ? "" : "es"} beyond the rows of this page (not filtered): `);
+    more.append(`${away.length} more match${away.length === 1 ? "" : "es"} beyond the rows of this page (of the filters, only category and network apply to them): `);
     away.slice(0, 20).forEach((slug, i) => {
       const link = document.createElement("a");
       link.href = `${table.dataset.root || ""}r/${encodeURIComponent(slug)}.html`;
@@ -164,13 +189,15 @@
     const wanted = input.value.trim();
     if (!wanted) { matched = null; term = ""; status.textContent = ""; applyFilters(); return; }
     try {
-      if (!pagefind) {
-        pagefind = await import(new URL((search.dataset.root || "") + "pagefind/pagefind.js", document.baseURI).href);
-        // result URLs relative to where the site is served (a sub-path works too)
-        await pagefind.options({ baseUrl: new URL(search.dataset.root || "./", document.baseURI).pathname });
-        await pagefind.init();
-      }
-      const result = await pagefind.search(wanted);
+      if (!pagefind) pagefind = loadIndex();
+      const index = await pagefind;
+      // the category and network chosen narrow the search itself (pagefind filters, every part's
+      // pages): its best matches are in them, and so are the matches linked beyond this page's rows
+      const c = current();
+      const narrow = {};
+      if (c.category) narrow.category = c.category;
+      if (c.network) narrow.network = c.network;
+      const result = await index.search(wanted, { filters: narrow });
       if (mine !== seq) return;
       const pages = await Promise.all(result.results.slice(0, MAX_MATCHES).map((r) => r.data()));
       if (mine !== seq) return;
@@ -186,6 +213,7 @@
       status.textContent = found ? "" : `Nothing matches “${wanted}”.`;
       applyFilters();
     } catch (err) {
+      pagefind = null; // tried again on the next search
       status.textContent = "Search is not available here (the search index is served with the site, not from file://).";
     }
   }

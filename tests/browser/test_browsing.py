@@ -510,6 +510,72 @@ def test_search_on_a_page_with_part_of_the_catalog_links_the_other_matches(
         server.server_close()
 
 
+def test_search_merges_every_part_of_the_index_and_filters_across_them(
+        browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index in parts (of about 4 pages here): the page loads the first part and merges the ones
+    parts.json lists, so a search finds pages of every part, and the category and network chosen narrow
+    it in every part (pagefind filters), the matches beyond this page's rows included."""
+    from index.site import build as site_module
+    from index.site import pages, searchparts
+    from index.site.search import BUNDLE, build_search_index, read_manifest
+    from tests.support.records import sample_record
+
+    monkeypatch.setattr(pages, "PAGE_ROWS", 6)
+    monkeypatch.setattr(searchparts, "PART_MAX", 8)
+    monkeypatch.setattr(searchparts, "PART_TARGET", 4)
+    monkeypatch.setattr(searchparts, "PART_MIN", 1)
+    records = [sample_record(slug=f"r-{i:02d}", url=f"https://a.example/{i}", title=f"R {i:02d}",
+                             summary=f"Quokka census, region {i}" if i % 2 else f"Plain data {i}",
+                             category="weather" if i % 4 == 1 else "data",
+                             networks=["eip155:84532"] if i % 8 == 1 else ["eip155:8453"]) for i in range(24)]
+    counts = site_module.build_site(records, tmp_path / "site")
+    build_search_index(tmp_path / "site", keys=counts["search_parts"])
+    parts = read_manifest(tmp_path / "site")["parts"]
+    assert len(parts) == 6 and all((tmp_path / "site" / BUNDLE / p / "pagefind.js").is_file() for p in parts)
+    first = int(parts[0].removeprefix("p"))
+    quokka = {r.slug for i, r in enumerate(records) if i % 2}
+    weather = {r.slug for i, r in enumerate(records) if i % 4 == 1}
+    sepolia = {r.slug for i, r in enumerate(records) if i % 8 == 1}
+    part = {r.slug: searchparts.part_of(r.slug, len(counts["search_parts"])) for r in records}
+    # the matches of each search below are in several parts, some not in the first
+    assert len({part[s] for s in quokka & weather}) > 1 and {part[s] for s in quokka & weather & sepolia} - {first}
+    server = make_server(tmp_path / "site", "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        pg = context.new_page()
+        watch = Watch(pg)
+        pg.goto(f"http://127.0.0.1:{server.server_port}/")
+        on_page = {r.get_attribute("data-slug") for r in pg.locator("#resources tbody tr").all()}
+        assert len(on_page) == 6
+
+        def found() -> set[str]:
+            rows = {r.get_attribute("data-slug") for r in pg.locator("#resources tbody tr:visible").all()}
+            links = {a.get_attribute("href").removeprefix("r/").removesuffix(".html")
+                     for a in pg.locator("#search-more a").all()}
+            return rows | links
+
+        pg.fill("#q", "quokka")
+        expect(pg.locator("#table-count")).to_contain_text("Showing 3 of 24 resources matching “quokka”")
+        expect(pg.locator("#search-more")).to_contain_text("9 more matches beyond the rows of this page")
+        assert found() == quokka
+        pg.select_option("select[name=category]", "weather")
+        expect(pg.locator("#search-more")).to_contain_text(f"{len(weather - on_page)} more match")
+        assert found() == quokka & weather
+        pg.select_option("select[name=network]", "eip155:84532")
+        expect(pg.locator("#search-more a")).to_have_count(len(sepolia - on_page))
+        assert found() == quokka & weather & sepolia
+        pg.select_option("select[name=category]", "")
+        pg.select_option("select[name=network]", "")
+        expect(pg.locator("#search-more")).to_contain_text("9 more matches")
+        assert found() == quokka
+        assert watch.errors == [], watch.errors
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
+
+
 def test_origin_twins_validate_against_their_published_schema(tmp_path: Path) -> None:
     import jsonschema
 

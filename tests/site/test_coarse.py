@@ -1,17 +1,32 @@
 """Pages show what a crawl moves at a coarse resolution, so a quiet crawl rewrites few pages; the
-search index's key leaves out what only pagefind-ignored parts show (index.site.coarse)."""
+search index reads, and its key hashes, only the fields a searcher types (index.site.coarse)."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from index.catalog.record import SCHEMA_VERSION, CatalogRecord, Health, HealthWindow, SourceRef
+from pydantic import BaseModel
+
+from index.catalog.record import (
+    SCHEMA_VERSION,
+    CatalogRecord,
+    ExampleRequest,
+    Health,
+    HealthWindow,
+    OtherProtocol,
+    OwnerRecord,
+    RiskNote,
+    SourceRef,
+    StatusChange,
+    TermsChange,
+)
 from index.site.build import build_site
-from index.site.coarse import SEARCH_EXCLUDE, band_floor, band_text, day, page_view
+from index.site.coarse import SEARCH_FIELDS, band_floor, band_text, day, page_view
 from index.site.render import renderer
-from tests.support.records import sample_record
+from tests.support.records import golden_records, sample_record
 
 
 def _health(end: str, samples: int, up: int, p50: float) -> Health:
@@ -38,22 +53,26 @@ def _base() -> CatalogRecord:
 
 
 class _Searchable(HTMLParser):
-    """The text pagefind indexes: inside data-pagefind-body, outside data-pagefind-ignore."""
+    """What pagefind reads of a page: the text inside data-pagefind-body and outside
+    data-pagefind-ignore, and the filters and metadata (data-pagefind-filter, -meta) anywhere in the
+    body, ignored parts included, with the text they take their value from."""
 
     VOID = {"br", "img", "input", "meta", "link", "hr", "wbr", "source"}
 
     def __init__(self) -> None:
         super().__init__()
-        self.stack: list[tuple[bool, bool]] = []  # (in body, ignored)
+        self.stack: list[tuple[bool, bool, bool]] = []  # (in body, ignored, inside a filter or metadata)
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         names = {k for k, _ in attrs}
-        body, ignored = self.stack[-1] if self.stack else (False, False)
-        state = (body or "data-pagefind-body" in names, ignored or "data-pagefind-ignore" in names)
+        body, ignored, tagged = self.stack[-1] if self.stack else (False, False, False)
+        body = body or "data-pagefind-body" in names
+        marks = sorted((k, v) for k, v in attrs if k in ("data-pagefind-filter", "data-pagefind-meta"))
+        state = (body, ignored or "data-pagefind-ignore" in names, tagged or bool(marks))
         if tag not in self.VOID:
             self.stack.append(state)
-        if state[0] and not state[1]:
+        if body and (not state[1] or marks):
             self.text.append(repr(sorted((k, v) for k, v in attrs if k.startswith("data-pagefind"))))
 
     def handle_endtag(self, tag: str) -> None:
@@ -61,7 +80,7 @@ class _Searchable(HTMLParser):
             self.stack.pop()
 
     def handle_data(self, data: str) -> None:
-        if self.stack and self.stack[-1][0] and not self.stack[-1][1]:
+        if self.stack and self.stack[-1][0] and (not self.stack[-1][1] or self.stack[-1][2]):
             self.text.append(data)
 
 
@@ -72,9 +91,10 @@ def _page(rec: CatalogRecord) -> str:
 
 
 def _searchable(html: str) -> str:
+    """pagefind's words: runs of white space count as one."""
     p = _Searchable()
     p.feed(html)
-    return "".join(p.text)
+    return re.sub(r"\s+", " ", "".join(p.text))
 
 
 def test_bands_and_days() -> None:
@@ -96,17 +116,78 @@ def test_a_quiet_crawl_leaves_the_page_alone_and_the_twin_exact() -> None:
     assert _page(rec) != _page(_moved(rec, last_probed_at="2026-11-21T01:00:00Z"))
 
 
-def test_what_the_search_key_leaves_out_is_never_searchable() -> None:
-    """Every field of SEARCH_EXCLUDE changed at once: the text pagefind reads is the same."""
+def _search_key(rec: CatalogRecord) -> bytes:
+    return CatalogRecord.__pydantic_serializer__.to_json(rec, include=SEARCH_FIELDS)
+
+
+def _keyed_from(rec: BaseModel, other: BaseModel, fields: dict[str, Any] = SEARCH_FIELDS) -> Any:
+    """`rec` with the SEARCH_FIELDS of `other` (a nested one field by field), every other field its own."""
+    update = {name: getattr(other, name) if sub is True else _keyed_from(getattr(rec, name), getattr(other, name), sub)
+              for name, sub in fields.items()}
+    return rec.model_copy(update=update)
+
+
+def _everything_else(rec: CatalogRecord) -> CatalogRecord:
+    """`rec` with every field the golden records share moved (and more): prices, terms, health, times,
+    status, tiers, owner, other protocol, risks, retirement."""
+    accept = rec.accepts[0].model_copy(update={"max_amount_required_atomic": "990000", "amount": "0.99", "price_usd": 0.99,
+                                                "pay_to": "0x" + "9" * 40, "verified": True,
+                                                "verified_at": "2026-11-26T00:00:00Z", "max_timeout_seconds": 7})
+    return _moved(rec, status="timeout", last_verified="2026-11-19T00:00:00Z", generated_at="2026-11-27T00:00:00Z",
+                  health=_health("2026-11-27T00:00:00Z", 9, 3, 900.0), last_probed_at="2026-11-27T00:00:00Z",
+                  last_seen="2026-11-26T00:00:00Z", last_paid_at=None, first_seen="2026-10-01T00:00:00Z",
+                  accepts=[accept], price_usd=0.99, x402_version=1, trust_tier="stale", trust_reasons=["Zyzzyva"],
+                  pricing_review_required=True, pricing_decimal_suspect=True, axon_deep_link="https://axon.example/q",
+                  summary_source="owner", derived_fields=["summary", "tags"], owner_fields=["summary"],
+                  terms_source="declared:well_known", schema_version="0.0.1", protocol="l402",
+                  other_protocol=OtherProtocol(protocol="l402"), retired_at="2026-11-25T00:00:00Z",
+                  terms_changes=[TermsChange(at="2026-11-24T00:00:00Z", field="price", before=["1"], after=["2"])],
+                  status_changes=[StatusChange(at="2026-11-24T00:00:00Z", kind="went_down", before="paid", after="timeout")],
+                  owner_verified=True, owner=OwnerRecord(verified=True, label="from the owner", name="Zyzzyva Inc",
+                                                         description="Zyzzyva things", addresses=["0x" + "9" * 40]),
+                  risks=[RiskNote(code="zyzzyva", severity="warning", message="Zyzzyva risk")], risk_notes=["Zyzzyva"],
+                  example_request=ExampleRequest(method="GET", url="https://zyzzyva.example/q", source="docs"),
+                  null_reasons={"price_usd": "Zyzzyva"}, use_cases=["Zyzzyva"], ideal_buyer="Zyzzyva buyers",
+                  example_prompt="Zyzzyva?", example_request_body={"zyzzyva": 1},
+                  origin=rec.origin.model_copy(update={"slug": "zyzzyva-example", "url": "https://zyzzyva.example",
+                                                       "description": "Zyzzyva origin", "favicon": "https://z.example/f.ico"}),
+                  seo={"title": "Zyzzyva", "description": "Zyzzyva"}, json_ld={"name": "Zyzzyva"})
+
+
+def test_pagefind_reads_the_keyed_fields_and_nothing_else() -> None:
+    """Each record given another's SEARCH_FIELDS, every other field its own, reads to pagefind as the
+    other does: a template that shows a field outside SEARCH_FIELDS in the searched body fails here.
+    The pairs differ in every field outside SEARCH_FIELDS."""
+    golden = golden_records()
+    pairs = [*zip(golden, golden[1:] + golden[:1]), *((_everything_else(r), r) for r in golden[:4])]
+    moved: set[str] = set()
+    for rec, other in pairs:
+        mixed = _keyed_from(rec, other)
+        assert _search_key(mixed) == _search_key(other)
+        assert _page(mixed) != _page(other)
+        assert _searchable(_page(mixed)) == _searchable(_page(other)), (rec.slug, other.slug)
+        moved |= {name for name in CatalogRecord.model_fields if getattr(mixed, name) != getattr(other, name)}
+    assert moved == set(CatalogRecord.model_fields) - {k for k, v in SEARCH_FIELDS.items() if v is True}
+
+
+def test_what_a_searcher_types_is_searched_and_keyed() -> None:
+    """Each field of SEARCH_FIELDS, changed alone, changes both the search key and the text pagefind
+    reads; a price or health change changes neither."""
     rec = _base()
-    other = _moved(rec, status="timeout", last_verified="2026-11-19T00:00:00Z",
-                   health=_health("2026-11-27T00:00:00Z", 9, 3, 900.0), generated_at="2026-11-27T00:00:00Z",
-                   last_probed_at="2026-11-27T00:00:00Z", last_seen="2026-11-26T00:00:00Z", last_paid_at=None)
-    assert {"status", "health", "generated_at", "last_probed_at"} <= SEARCH_EXCLUDE
-    assert _page(rec) != _page(other)
-    assert _searchable(_page(rec)) == _searchable(_page(other))
-    assert "Does X" in _searchable(_page(rec))
-    assert _searchable(_page(rec)) != _searchable(_page(sample_record(summary="Does Y")))
+    changes = {"title": "Zyzzyva title", "summary": "Zyzzyva summary", "tags": ["zyzzyva"], "category": "weather",
+               "url": "https://a.example/zyzzyva", "method": "POST", "networks": ["eip155:84532"],
+               "origin": rec.origin.model_copy(update={"title": "Zyzzyva origin"})}
+    assert set(changes) == set(SEARCH_FIELDS)
+    for name, value in changes.items():
+        other = rec.model_copy(update={name: value})
+        assert _search_key(other) != _search_key(rec), name
+        assert _searchable(_page(other)) != _searchable(_page(rec)), name
+    searched = _searchable(_page(rec))
+    assert "Does X" in searched and "A · X" in searched and "GET https://a.example/x" in searched
+    repriced = rec.model_copy(update={"price_usd": 0.5, "accepts": [rec.accepts[0].model_copy(update={"price_usd": 0.5})]})
+    for other in (repriced, _moved(rec, health=_health("2026-11-27T00:00:00Z", 9, 3, 900.0), status="timeout")):
+        assert _search_key(other) == _search_key(rec) and _searchable(_page(other)) == searched
+        assert _page(other) != _page(rec)
 
 
 def _files(folder: Path) -> dict[str, tuple[int, int]]:

@@ -3,7 +3,6 @@ parallel builds, every machine file against its published schema, sitemaps, feed
 
 from __future__ import annotations
 
-from tests.support import FIXTURES
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -34,7 +33,7 @@ from index.site.render import format_usd
 from index.site.writer import SiteWriter, UnsafePath, safe_name
 from index.site.files import SCHEMAS
 from index.site.svg import bar_chart, log_box_chart
-from tests.support.records import sample_record
+from tests.support.records import golden_records, sample_record
 
 XSS = '</script><script>alert(1)</script><img src=x onerror=alert(2)>'
 
@@ -433,7 +432,7 @@ def test_an_empty_catalog_builds_valid_files(tmp_path: Path) -> None:
 
 
 def test_retired_resources_leave_the_home_table_but_keep_their_pages(tmp_path: Path) -> None:
-    from tests.support.records import sample_record
+    from tests.support.records import golden_records, sample_record
 
     live = sample_record(slug="live-x", title="Live thing")
     gone = sample_record(slug="gone-y", title="Retired thing", url="https://a.example/y", retired_at="2026-11-20T10:00:00Z")
@@ -497,10 +496,8 @@ def test_writer_refuses_paths_outside_the_output_folder(tmp_path: Path) -> None:
 
 
 def _fleet_records() -> list[CatalogRecord]:
-    """The fleet's golden records (placeholders: latencies made numbers, {host} made host) and a hostile one."""
-    text = (FIXTURES / "records" / "fleet.json").read_text()
-    text = re.sub(r"\{([a-z][a-z0-9_-]*)\}", r"\1", text.replace('"<ms>"', "12.5"))
-    records = [CatalogRecord.model_validate(r) for r in json.loads(text).values()]
+    """The fleet's golden records and a hostile one."""
+    records = golden_records()
     hostile = sample_record(slug="hostile-x", title=XSS, summary=XSS, url="javascript:alert(3)", tags=[XSS, "a&b"],
                             terms_changes=[TermsChange(field="price", at="2026-11-20T10:00:00Z", before=[XSS], after=["2"])])
     return [*records, hostile]

@@ -38,7 +38,7 @@ def test_a_catalog_that_becomes_empty_drops_its_pages_and_search_bundle(tmp_path
     out = tmp_path / "site"
     build_site(_records(2), out)
     build_search_index(out)
-    assert (out / "pagefind" / "pagefind.js").is_file()
+    assert (out / "pagefind" / "parts.json").is_file() and (out / "pagefind" / "p000" / "pagefind.js").is_file()
     build_site([], out)
     build_search_index(out)
     assert not (out / "pagefind").exists()

@@ -1,11 +1,15 @@
-"""A hand-made catalog record for tests of what consumes records (site, query)."""
+"""Catalog records for tests of what consumes records (site, query): a hand-made one, and the demo
+fleet's golden ones."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from index.catalog.jsonld import json_ld
 from index.catalog.record import AcceptRecord, BuyInstructions, CatalogRecord, Conformance, OriginRef, PricingSanity
+from tests.support import FIXTURES
 
 
 def sample_record(slug: str = "a-example-x", title: str = "A · X", url: str = "https://a.example/x",
@@ -33,3 +37,11 @@ def sample_record(slug: str = "a-example-x", title: str = "A · X", url: str = "
     )
     fields.update(overrides)
     return CatalogRecord(**fields)
+
+
+def golden_records() -> list[CatalogRecord]:
+    """The fleet's golden records (tests/fixtures/records/fleet.json), their placeholders filled:
+    latencies made numbers, {host} made host."""
+    text = (FIXTURES / "records" / "fleet.json").read_text()
+    text = re.sub(r"\{([a-z][a-z0-9_-]*)\}", r"\1", text.replace('"<ms>"', "12.5"))
+    return [CatalogRecord.model_validate(r) for r in json.loads(text).values()]

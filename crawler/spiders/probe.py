@@ -223,8 +223,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         status = response.status
         headers = _flat_headers(response.headers, self._raw_limit)
         challenge = parse_challenge(status, headers, response.body, probed_url=response.url) if status == 402 else None
-        other = other_protocol(status, headers) if challenge is not None and not challenge.usable else None
-        outcome = outcome_for_status(status, bool(challenge and challenge.usable), other is not None)
+        usable = challenge is not None and challenge.usable  # a property that checks every accept: once
+        other = other_protocol(status, headers) if challenge is not None and not usable else None
+        outcome = outcome_for_status(status, usable, other is not None)
         item = self._item(meta, outcome, status=status, headers=headers, body=response.body,
                           latency=meta.get("download_latency"), challenge=challenge,
                           final_url=response.url if response.url != meta["url"] else None)

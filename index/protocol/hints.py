@@ -19,15 +19,17 @@ discovery documents) is bounded by `bounded_hints`, with one trim order.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
 from index.findings import finding
 from index.protocol.bazaar_schema import check_bazaar
 from index.protocol.v1_hints import body_type, from_output_schema, http_method
-from index.untrusted import clean_text, json_size
+from index.untrusted import clean_text, json_key, json_size
 
 MAX_HINTS_BYTES = 64 * 1024  # hints are stored and published: their compact JSON stays under this
 MAX_HINTS_DEPTH = 256  # deeper values are never kept as hints (json.dumps recurses in C)
@@ -47,13 +49,44 @@ def extract_hints(extensions: Mapping[str, Any], raw_accepts: list[Any],
     accepts = raw_accepts if isinstance(raw_accepts, list) else []
     hints: dict[str, Any] = {}
     if ext.get("bazaar") is not None:
-        hints = _from_bazaar(ext["bazaar"], findings)
+        hints = bazaar_hints(ext["bazaar"], findings)
     if not hints:
-        hints = from_output_schema(accepts)
-    hints = bounded_hints(hints, findings)
+        hints = bounded_hints(from_output_schema(accepts), findings)
     if not hints.get("input"):
         findings.append(finding("no_input_schema"))
     return hints
+
+
+# Every URL of a service's route sends the same bazaar extension: its bounded hints and findings are
+# kept by its compact JSON (as its schema's verdict is, index.protocol.bazaar_schema), a bounded number
+# of them, each no larger than MAX_CACHED_BAZAAR_CHARS. Each call gets its own copy (read back from JSON).
+MAX_CACHED_BAZAARS = 256
+MAX_CACHED_BAZAAR_CHARS = 20 * 1024
+MAX_BAZAAR_NODES = 10_000
+MAX_BAZAAR_DEPTH = 66
+
+
+def bazaar_hints(bazaar: Any, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The bounded hints of a bazaar extension ({} when it says nothing), its findings appended."""
+    key = json_key(bazaar, MAX_BAZAAR_NODES, MAX_BAZAAR_DEPTH, MAX_CACHED_BAZAAR_CHARS)
+    if key is None:
+        return _bounded_bazaar_hints(bazaar, findings)
+    text, found = _cached_bazaar_hints(key)
+    findings.extend(dict(f) for f in found)
+    return json.loads(text)
+
+
+@lru_cache(maxsize=MAX_CACHED_BAZAARS)
+def _cached_bazaar_hints(key: str) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """bazaar_hints of the extension whose compact JSON is `key` (read back: the same value), as JSON."""
+    found: list[dict[str, Any]] = []
+    hints = _bounded_bazaar_hints(json.loads(key), found)
+    return json.dumps(hints), tuple(found)
+
+
+def _bounded_bazaar_hints(bazaar: Any, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    hints = _from_bazaar(bazaar, findings)
+    return bounded_hints(hints, findings) if hints else hints
 
 
 def _from_bazaar(bazaar: Any, findings: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from index.protocol import bazaar_schema, hints
 from index.protocol.bazaar_schema import MAX_CACHED_INFO_CHARS, MAX_CACHED_SCHEMAS, MAX_CACHED_SCHEMA_CHARS, MAX_CACHED_VERDICTS, check_bazaar
-from index.protocol.hints import MAX_CACHED_BAZAAR_CHARS, MAX_CACHED_BAZAARS, bazaar_hints
+from index.protocol.hints import MAX_CACHED_BAZAAR_BYTES, MAX_CACHED_BAZAARS, bazaar_hints
 from tests.protocol.test_x402_fuzz import schema_like
 
 
@@ -174,6 +174,6 @@ def test_the_bazaar_hints_cache_is_bounded_in_entries_and_in_size() -> None:
     info = hints._cached_bazaar_hints.cache_info()
     assert info.maxsize == MAX_CACHED_BAZAARS and info.currsize == MAX_CACHED_BAZAARS
     clear()
-    big = {**WEATHER, "info": {"input": {"type": "http", "body": "x" * MAX_CACHED_BAZAAR_CHARS}}}
+    big = {**WEATHER, "info": {"input": {"type": "http", "body": "x" * MAX_CACHED_BAZAAR_BYTES}}}
     assert bazaar_hints(big, []) == fresh_hints(big)[0]
     assert hints._cached_bazaar_hints.cache_info().currsize == 0

@@ -366,7 +366,9 @@ def _flat_headers(headers: Any, limit: int) -> dict[str, str | list[str]]:
     """Scrapy's bytes headers as {lower-case name: value}, each value capped; a header sent on several
     lines keeps every value, as a list (two PAYMENT-REQUIRED that disagree are a finding, not the first)."""
     out: dict[str, str | list[str]] = {}
-    for key, values in headers.items():
+    # Scrapy's Headers store each name normalized with its list of values: read them as stored (its
+    # items() looks every name up again)
+    for key, values in (dict.items(headers) if isinstance(headers, dict) else headers.items()):
         name = key.decode("latin-1").lower()
         texts = [value[: limit + 1].decode("latin-1") for value in values] or [""]
         out[name] = texts[0] if len(texts) == 1 else texts

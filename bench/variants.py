@@ -224,6 +224,61 @@ def _rsswatch() -> dict[str, Any]:
     return {}
 
 
+def _novalidate() -> dict[str, Any]:
+    """Diagnostic: the pipeline's contract check (index.store.items.invalid_fields) skipped."""
+    import crawler.pipelines as pipelines
+
+    pipelines.invalid_fields = lambda item: []
+    return {}
+
+
+def _handlers(name: str) -> Callable[[], dict[str, Any]]:
+    """Diagnostic: Scrapy's own HTTP/1.1 handler instead of ours (no response head/body limits)."""
+    def apply() -> dict[str, Any]:
+        import crawler.settings as project
+
+        handler = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
+        return {"DOWNLOAD_HANDLERS": {**project.DOWNLOAD_HANDLERS, "http": handler, "https": handler}}
+
+    return apply
+
+
+def _without_mw(path: str) -> Callable[[], dict[str, Any]]:
+    def apply() -> dict[str, Any]:
+        import crawler.settings as project
+
+        return {"DOWNLOADER_MIDDLEWARES": {**project.DOWNLOADER_MIDDLEWARES, path: None}}
+
+    return apply
+
+
+def _inflight() -> dict[str, Any]:
+    """Diagnostic: requests in the downloader when each probe answer reaches the spider (a histogram,
+    printed at exit), and the connections the download handler opened."""
+    import atexit
+    from collections import Counter
+
+    import crawler.spiders.probe as probe
+
+    seen: Counter[int] = Counter()
+    original = probe.ProbeSpider.parse_probe
+
+    def parse_probe(self: Any, response: Any) -> Any:
+        seen[len(self.crawler.engine.downloader.active)] += 1
+        return original(self, response)
+
+    probe.ProbeSpider.parse_probe = parse_probe  # type: ignore[method-assign]
+
+    def report() -> None:
+        total = sum(seen.values()) or 1
+        mean = sum(k * v for k, v in seen.items()) / total
+        print(f"inflight: mean {mean:.1f} requests in the downloader per answer; "
+              f"{sorted(seen.items())[:5]} … {sorted(seen.items())[-5:]}", file=sys.stderr)
+
+    atexit.register(report)
+    return {}
+
+
 def _switch() -> dict[str, Any]:
     """Shorter GIL switch interval (0.5 ms instead of 5 ms)."""
     sys.setswitchinterval(0.0005)
@@ -245,6 +300,14 @@ VARIANTS: dict[str, Variant] = {
     "batch200": Variant("X402_STORE_BATCH=200 (the default before)", lambda: {"X402_STORE_BATCH": 200}),
     "batch50": Variant("X402_STORE_BATCH=50", lambda: {"X402_STORE_BATCH": 50}),
     "batch1000": Variant("X402_STORE_BATCH=1000", lambda: {"X402_STORE_BATCH": 1000}),
+    "novalidate": Variant("diagnostic: no contract check of items in the pipeline", _novalidate),
+    "scrapyhandler": Variant("diagnostic: Scrapy's HTTP/1.1 handler, without our response limits", _handlers("scrapy")),
+    "nossrf": Variant("diagnostic: no SSRF guard middleware", _without_mw("crawler.middlewares.SSRFGuardMiddleware")),
+    "noretryafter": Variant("diagnostic: no Retry-After middleware", _without_mw("crawler.middlewares.RetryAfterMiddleware")),
+    "norobots": Variant("diagnostic: ROBOTSTXT_OBEY off (the robots middleware not installed)", lambda: {"ROBOTSTXT_OBEY": False}),
+    "noretry": Variant("diagnostic: RETRY_ENABLED off", lambda: {"RETRY_ENABLED": False}),
+    "noprogress": Variant("diagnostic: no progress snapshots", lambda: {"X402_PROGRESS_INTERVAL": 0}),
+    "inflight": Variant("diagnostic: requests in the downloader per answer (printed at exit)", _inflight),
     "items100": Variant("CONCURRENT_ITEMS=100 (Scrapy's default)", lambda: {"CONCURRENT_ITEMS": 100}),
 }
 

@@ -22,7 +22,32 @@ def canonical_url(url: str) -> str:
     return _canonical(url)
 
 
+# An http(s) URL that canonical_url returns unchanged, told without parsing it: lower-case scheme and
+# host (letters, digits, '-', '_', dot-separated labels, no trailing dot), a port of 1-5 digits without
+# a leading zero, a path, printable ASCII, no query ('?') and no fragment ('#'). Nothing in it is
+# stripped, removed or normalized by urlsplit; the port's value is checked apart (default, range).
+_CANONICAL_HTTP = re.compile(r"(https?)://[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*(?::([1-9][0-9]{0,4}))?/[!-\"$->@-~]*\Z")
+
+
+def is_canonical_http(url: str) -> bool:
+    """True when `url` is an http(s) URL with a path and no query or fragment that canonical_url
+    returns as it is (most probed URLs): the fast path of canonical_url, origin_of and the challenge's
+    resource URL check."""
+    match = _CANONICAL_HTTP.match(url)
+    if match is None:
+        return False
+    port = match.group(2)
+    return port is None or (int(port) <= 65535 and _DEFAULT_PORTS[match.group(1)] != int(port))
+
+
 def _canonical(url: str) -> str:
+    if isinstance(url, str) and is_canonical_http(url):
+        return url
+    return _canonical_parsed(url)
+
+
+def _canonical_parsed(url: str) -> str:
+    """canonical_url's rule itself, by urlsplit."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
@@ -53,7 +78,10 @@ def resource_key(candidate: Mapping[str, Any]) -> tuple[str, str] | None:
 
 def origin_of(url: str) -> str:
     """scheme://host[:port] of a URL, canonical."""
-    parts = urlsplit(canonical_url(url))
+    url = canonical_url(url)
+    if is_canonical_http(url):  # scheme://netloc/path: the origin ends before the path's first '/'
+        return url[:url.index("/", url.index("//") + 2)]
+    parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 

@@ -223,8 +223,9 @@ class ProbeSpider(OriginDiscovery, scrapy.Spider):
         status = response.status
         headers = _flat_headers(response.headers, self._raw_limit)
         challenge = parse_challenge(status, headers, response.body, probed_url=response.url) if status == 402 else None
-        other = other_protocol(status, headers) if challenge is not None and not challenge.usable else None
-        outcome = outcome_for_status(status, bool(challenge and challenge.usable), other is not None)
+        usable = challenge is not None and challenge.usable  # a property that checks every accept: once
+        other = other_protocol(status, headers) if challenge is not None and not usable else None
+        outcome = outcome_for_status(status, usable, other is not None)
         item = self._item(meta, outcome, status=status, headers=headers, body=response.body,
                           latency=meta.get("download_latency"), challenge=challenge,
                           final_url=response.url if response.url != meta["url"] else None)
@@ -365,7 +366,9 @@ def _flat_headers(headers: Any, limit: int) -> dict[str, str | list[str]]:
     """Scrapy's bytes headers as {lower-case name: value}, each value capped; a header sent on several
     lines keeps every value, as a list (two PAYMENT-REQUIRED that disagree are a finding, not the first)."""
     out: dict[str, str | list[str]] = {}
-    for key, values in headers.items():
+    # Scrapy's Headers store each name normalized with its list of values: read them as stored (its
+    # items() looks every name up again)
+    for key, values in (dict.items(headers) if isinstance(headers, dict) else headers.items()):
         name = key.decode("latin-1").lower()
         texts = [value[: limit + 1].decode("latin-1") for value in values] or [""]
         out[name] = texts[0] if len(texts) == 1 else texts

@@ -88,10 +88,12 @@ def probe_plan(url: str, method: str | None = None, body: Any = NO_BODY,
     sample = sample_from_schema(schema) if schema else None
 
     attempts: list[Attempt] = []
+    asked: set[tuple[str, str, str]] = set()  # (method, url, repr of the body) of each attempt kept
 
     def add(attempt: Attempt) -> None:
         key = (attempt.method, attempt.url, repr(attempt.body))
-        if all((a.method, a.url, repr(a.body)) != key for a in attempts):
+        if key not in asked:
+            asked.add(key)
             attempts.append(attempt)
 
     if first_method in BODY_METHODS:

@@ -20,7 +20,7 @@ from index.protocol.normalize import MAX_SHORT_TEXT, description_text, json_text
 from index.protocol.scripts import mixed_script_findings
 from index.protocol.wire import MAX_HEADER_VALUES, PAYMENT_REQUIRED, decode_header_json, header_values
 from index.untrusted import clean_text, safe_json_loads
-from index.urls import MAX_URL, canonical_url
+from index.urls import MAX_URL, canonical_url, is_canonical_http
 
 MAX_ACCEPTS = 20
 
@@ -296,6 +296,8 @@ def _check_resource_url(url: str, probed_url: str, where: str, findings: list[di
     in our slugs. A relative resource URL is read against the probed URL. An http:// resource for an
     https probe is `resource_insecure` (typically a server behind a TLS proxy), not a mismatch.
     """
+    if url == probed_url and ";" not in url and is_canonical_http(url):
+        return  # the URL we probed, already canonical (no params, query or fragment): nothing differs
     try:
         ours = urlsplit(canonical_url(probed_url))
         theirs = urlsplit(canonical_url(urljoin(probed_url, url)))

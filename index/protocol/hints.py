@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
 from index.findings import finding
 from index.protocol.bazaar_schema import check_bazaar
 from index.protocol.v1_hints import body_type, from_output_schema, http_method
-from index.untrusted import clean_text, json_size
+from index.untrusted import clean_text, json_size, read_value_key, value_key
 
 MAX_HINTS_BYTES = 64 * 1024  # hints are stored and published: their compact JSON stays under this
 MAX_HINTS_DEPTH = 256  # deeper values are never kept as hints (json.dumps recurses in C)
@@ -47,13 +48,44 @@ def extract_hints(extensions: Mapping[str, Any], raw_accepts: list[Any],
     accepts = raw_accepts if isinstance(raw_accepts, list) else []
     hints: dict[str, Any] = {}
     if ext.get("bazaar") is not None:
-        hints = _from_bazaar(ext["bazaar"], findings)
+        hints = bazaar_hints(ext["bazaar"], findings)
     if not hints:
-        hints = from_output_schema(accepts)
-    hints = bounded_hints(hints, findings)
+        hints = bounded_hints(from_output_schema(accepts), findings)
     if not hints.get("input"):
         findings.append(finding("no_input_schema"))
     return hints
+
+
+# Every URL of a service's route sends the same bazaar extension: its bounded hints and findings are
+# kept by the extension's exact serialization (index.untrusted.value_key), a bounded number of them,
+# each no larger than MAX_CACHED_BAZAAR_BYTES. Each call gets its own copy of the hints and findings.
+MAX_CACHED_BAZAARS = 256
+MAX_CACHED_BAZAAR_BYTES = 20 * 1024
+
+
+def bazaar_hints(bazaar: Any, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The bounded hints of a bazaar extension ({} when it says nothing), its findings appended."""
+    key = value_key(bazaar, MAX_CACHED_BAZAAR_BYTES)
+    if key is None:
+        return _bounded_bazaar_hints(bazaar, findings)
+    hints, found = _cached_bazaar_hints(key)
+    findings.extend(dict(f) for f in found)
+    return read_value_key(hints)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=MAX_CACHED_BAZAARS)
+def _cached_bazaar_hints(key: bytes) -> tuple[bytes, tuple[dict[str, Any], ...]]:
+    """bazaar_hints of the extension `key` serializes (read back: an equal value), serialized too."""
+    found: list[dict[str, Any]] = []
+    hints = _bounded_bazaar_hints(read_value_key(key), found)
+    packed = value_key(hints, 2**31)
+    assert packed is not None  # made of the extension's own values and plain strings
+    return packed, tuple(found)
+
+
+def _bounded_bazaar_hints(bazaar: Any, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    hints = _from_bazaar(bazaar, findings)
+    return bounded_hints(hints, findings) if hints else hints
 
 
 def _from_bazaar(bazaar: Any, findings: list[dict[str, Any]]) -> dict[str, Any]:

@@ -86,13 +86,23 @@ _VALUES = {"outcome": lambda v: v in _OUTCOMES, "url": _storable_url, "origin": 
 
 
 def _check(hint: Any) -> Callable[[Any], bool]:
-    """A test of a value against a type hint of the forms used above, made once per field."""
+    """A test of a value against a type hint of the forms used above, made once per field. Runs on every
+    item of a crawl: unions are plain `or`s, not a generator."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is Any:
         return lambda v: True
     if origin in (Union, types.UnionType):
-        tests = [_check(h) for h in args]
-        return lambda v: any(t(v) for t in tests)
+        tests = [_check(h) for h in args if h is not type(None)]
+        if len(tests) == 1:
+            test = tests[0]
+        elif len(tests) == 2:
+            a, b = tests
+            test = lambda v: a(v) or b(v)  # noqa: E731
+        else:
+            test = lambda v: any(t(v) for t in tests)  # noqa: E731
+        if type(None) in args:
+            return lambda v: v is None or test(v)
+        return test
     if origin is Literal:
         return lambda v: v in args
     if hint is type(None):

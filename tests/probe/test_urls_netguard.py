@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.probe.netguard import host_block_reason, ip_block_reason
-from index.urls import canonical_url, is_http_url, origin_of, resource_slug, slugify
+from index.urls import _canonical_parsed, canonical_url, is_canonical_http, is_http_url, origin_of, resource_slug, slugify
 
 
 def test_canonical_url() -> None:
@@ -69,3 +69,15 @@ def _is_http_url_by_urlsplit(value: object) -> bool:
 def test_the_fast_path_of_is_http_url_agrees_with_urlsplit(prefix: str, rest: str) -> None:
     value = prefix + rest
     assert is_http_url(value) == _is_http_url_by_urlsplit(value), repr(value)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.sampled_from(["http://", "https://", "HTTP://", "https:/", "ftp://", ""]),
+       st.text(alphabet=st.sampled_from(list("aZ09.-_:/?#;%@[] \t\x00é")), max_size=14),
+       st.sampled_from(["", ":80", ":443", ":8080", ":0", ":080", ":65535", ":65536", ":99999", "."]),
+       st.sampled_from(["", "/", "/x", "/a;b", "/x?", "/x#", "/%41", "/\\", "/~"]))
+def test_the_fast_path_of_canonical_url_agrees_with_urlsplit(prefix: str, host: str, port: str, path: str) -> None:
+    value = prefix + host + port + path
+    if is_canonical_http(value):
+        assert _canonical_parsed(value) == value, repr(value)
+        assert origin_of(value) == "{0.scheme}://{0.netloc}".format(urlsplit(value)), repr(value)

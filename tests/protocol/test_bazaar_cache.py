@@ -1,8 +1,9 @@
-"""Compiled bazaar schemas and verdicts are cached: the same verdicts as evaluating each time,
-within fixed bounds."""
+"""Compiled bazaar schemas, verdicts and a bazaar extension's hints are cached: the same verdicts and
+hints as evaluating each time, within fixed bounds."""
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -11,14 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.protocol import bazaar_schema
+from index.protocol import bazaar_schema, hints
 from index.protocol.bazaar_schema import MAX_CACHED_INFO_CHARS, MAX_CACHED_SCHEMAS, MAX_CACHED_SCHEMA_CHARS, MAX_CACHED_VERDICTS, check_bazaar
+from index.protocol.hints import MAX_CACHED_BAZAAR_BYTES, MAX_CACHED_BAZAARS, bazaar_hints
 from tests.protocol.test_x402_fuzz import schema_like
 
 
 def clear() -> None:
     bazaar_schema._compiled_schema.cache_clear()
     bazaar_schema._verdict.cache_clear()
+    hints._cached_bazaar_hints.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +129,51 @@ def test_one_schema_is_compiled_once_and_one_pair_evaluated_once() -> None:
 def test_cached_and_fresh_agree_on_any_json(schema: Any, info: Any) -> None:
     first, again = cached_twice(info, schema)
     assert first == again == uncached(info, schema) == schema_cached_only(info, schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# a bazaar extension's hints (index.protocol.hints.bazaar_hints)
+
+WEATHER = {"info": {"input": {"type": "http", "method": "GET", "queryParams": {"city": "Paris"}},
+                    "output": {"type": "json", "example": {"tempC": 21}}},
+           "schema": {"type": "object", "properties": {"input": {"type": "object", "properties": {
+               "queryParams": {"type": "object", "properties": {"city": {"type": "string"}}}}}}}}
+
+
+def fresh_hints(bazaar: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    findings: list[dict[str, Any]] = []
+    return hints._bounded_bazaar_hints(copy.deepcopy(bazaar), findings), findings
+
+
+@settings(max_examples=300, deadline=None)
+@given(bazaar=schema_like)
+def test_cached_bazaar_hints_are_the_fresh_ones(bazaar: Any) -> None:
+    clear()
+    expected = fresh_hints(bazaar)
+    for _ in range(2):  # a miss, then a hit
+        findings: list[dict[str, Any]] = []
+        assert (bazaar_hints(copy.deepcopy(bazaar), findings), findings) == expected
+
+
+def test_each_call_gets_its_own_hints_and_findings() -> None:
+    bazaar = {**WEATHER, "routeTemplate": "../x"}
+    first: list[dict[str, Any]] = []
+    out = bazaar_hints(bazaar, first)
+    out["input"]["queryParams"]["city"] = "changed"
+    first[0]["detail"] = "changed"
+    again: list[dict[str, Any]] = []
+    assert bazaar_hints(copy.deepcopy(bazaar), again) == fresh_hints(bazaar)[0]
+    assert again == fresh_hints(bazaar)[1] and again[0]["code"] == "route_template_invalid"
+    info = hints._cached_bazaar_hints.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+
+
+def test_the_bazaar_hints_cache_is_bounded_in_entries_and_in_size() -> None:
+    for i in range(MAX_CACHED_BAZAARS + 50):
+        bazaar_hints({**WEATHER, "info": {"input": {"type": "http", "queryParams": {"n": i}}}}, [])
+    info = hints._cached_bazaar_hints.cache_info()
+    assert info.maxsize == MAX_CACHED_BAZAARS and info.currsize == MAX_CACHED_BAZAARS
+    clear()
+    big = {**WEATHER, "info": {"input": {"type": "http", "body": "x" * MAX_CACHED_BAZAAR_BYTES}}}
+    assert bazaar_hints(big, []) == fresh_hints(big)[0]
+    assert hints._cached_bazaar_hints.cache_info().currsize == 0

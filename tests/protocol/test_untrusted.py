@@ -15,9 +15,11 @@ from index.untrusted import (
     json_size,
     jsonable,
     kept_value,
+    read_value_key,
     safe_copy,
     safe_json_loads,
     scrub_text,
+    value_key,
     within,
 )
 
@@ -70,6 +72,28 @@ def test_bounded_measures() -> None:
     assert json_key({"a": [1]}, 10, 10, 100) == '{"a":[1]}'
     assert json_key({"a": (1,)}, 10, 10, 100) is None  # a tuple would share its JSON with a list
     assert json_key({"a": "x" * 100}, 10, 10, 50) is None
+
+
+def test_value_keys_give_back_the_value_and_its_types() -> None:
+    import json
+
+    value = json.loads('{"a": [1, 1.0, true, null, "x", {"b": -0.0}], "c": {"1": "é\\ud800"}}')
+    key = value_key(value, 1000)
+    assert key is not None and key == value_key(json.loads(json.dumps(value)), 1000)
+    back = read_value_key(key)
+    assert back == value and back is not value and repr(back) == repr(value)  # 1 vs 1.0, -0.0, True kept
+    assert value_key({"a": (1,)}, 100) != value_key({"a": [1]}, 100)  # a tuple comes back a tuple
+    assert value_key({1: "a"}, 100) != value_key({"1": "a"}, 100)
+    assert value_key({"a": "x" * 100}, 50) is None
+
+    class Text(str):
+        pass
+
+    deep: list = []
+    for _ in range(3000):
+        deep = [deep]
+    for refused in ({"a": Text("x")}, {"a": object()}, deep):
+        assert value_key(refused, 10**6) is None
 
 
 def test_bounded_copies() -> None:

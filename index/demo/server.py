@@ -48,6 +48,8 @@ NOT_CRAWLED = ("facilitator", "counter", "buyer", "owner")  # not in the manifes
 # origins serve the tests.
 WELL_BEHAVED_KEYS = [o.key for o in ORIGINS] + ["facilitator", "owner"]
 
+STOP_GRACE_S = 2  # seconds the fleet's servers give open connections when stopped; then it is killed
+
 
 def _bind(port: int, host: str = HOST) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -193,7 +195,9 @@ async def _serve(base_port: int, tls_dir: Path, test_origins: bool = True) -> No
         certfile, keyfile = self_signed_certificate(tls_dir, HOST)
         tls = {"ssl_certfile": str(certfile), "ssl_keyfile": str(keyfile)}
     uvicorn_keys = [k for k in keys if k in apps]
+    # Ctrl-C stops the fleet at once: a connection a client left open (keep-alive) is not waited for
     servers = [_Server(uvicorn.Config(apps[k], log_level="warning", access_log=False, lifespan="on",
+                                      timeout_graceful_shutdown=STOP_GRACE_S,
                                       **(tls if k == TLS_ORIGIN.key else {}))) for k in uvicorn_keys]
     raw: list[Any] = []  # the hostile origin and its hit counter: plain asyncio servers
     if test_origins:
@@ -263,7 +267,7 @@ class DemoFleet:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=STOP_GRACE_S + 3)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

@@ -60,6 +60,11 @@ class Terminal:
             try:
                 if cwd is not None:
                     os.chdir(cwd)
+                # a shell starts what is typed with Ctrl-C and Ctrl-\ at their defaults; a test run
+                # launched in the background (`make test &`) has them ignored, and an ignored signal
+                # stays ignored across exec: the demo would never see Ctrl-C
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGQUIT, signal.SIG_DFL)
                 os.execvpe(argv[0], argv, base)
             finally:
                 os._exit(127)

@@ -11,14 +11,17 @@ publish cycle's search step in parts (index.site.search), at N resources (bench/
    (hard-linked into a staging folder, as index.site.search does for a part): wall, CPU (user +
    system) and peak RSS of pagefind itself (/usr/bin/time). --whole adds one run over
    every page, the single index of before. --pairs runs two of each size at once (2 cores).
-3. `step`: the search step as index.publish runs it (build_search_index with the build's part keys),
+3. `step` (unless --no-step): the search step as index.publish runs it (build_search_index with the build's part keys),
    each in its own process: into the site without an index (every part); after a build where 10
    titles changed (their parts only); after a build where 1 % of the prices changed (no part). Wall,
    parts run, the largest pagefind RSS, pagefind's CPU.
 
+4. `browser` (--browser w1,w2): each word searched on the served home page in headless Chromium
+   (the tests' browser), timed until the table shows the matches, with the requests it made.
+
 Every measurement is pagefind's and the staging's, not the site build's. The last line printed is
 one JSON object: {"records", "runs": [{"pages", "wall_s", "cpu_s", "rss_mb"}, …], "pairs": […],
-"step": {"first": {…}, "titles": {…}, "prices": {…}}, "part_max", "parts"}.
+"step": {"first": {…}, "titles": {…}, "prices": {…}}, "browser": […], "part_max", "parts"}.
 """
 
 from __future__ import annotations
@@ -121,6 +124,44 @@ def step(site: Path, keys: list[str], label: str) -> dict[str, Any]:
     return result
 
 
+def browse(site: Path, words: list[str]) -> list[dict[str, Any]]:
+    """Each word typed into the home page's search box in headless Chromium (the tests' browser), timed
+    until the table says what matched: the first search loads parts.json, the first part's pagefind.js
+    and WebAssembly, and merges every other part."""
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    from index.site.serve import make_server
+    from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    server = make_server(site, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page()
+            asked: list[str] = []
+            page.on("request", lambda r: asked.append(r.url))
+            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            for word in words:
+                asked.clear()
+                t = time.perf_counter()
+                page.fill("#q", word)
+                page.locator("#table-count").filter(has_text=f"“{word}”").wait_for(timeout=120_000)
+                row = {"word": word, "s": round(time.perf_counter() - t, 2), "requests": len(asked),
+                       "to_index": sum(f"/{BUNDLE}/" in u for u in asked),
+                       "shown": page.locator("#table-count").inner_text().split(".")[0]}
+                print(f"search in Chromium: {row}", flush=True)
+                out.append(row)
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return out
+
+
 def build(records: list, out: Path) -> dict[str, Any]:
     t = time.perf_counter()
     with no_collections():
@@ -136,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--whole", action="store_true", help="also one run over every page")
     parser.add_argument("--pairs", action="store_true", help="also two runs of each size at once")
     parser.add_argument("--no-step", action="store_true", help="skip the search step")
+    parser.add_argument("--browser", default="", help="words to search in headless Chromium after the steps, "
+                        "comma-separated (the first loads the index)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "search-site")
     parser.add_argument("--reuse", action="store_true", help="build into the existing site")
     parser.add_argument("--keep", action="store_true", help="keep the site")
@@ -146,9 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     records = sorted((make_record(i, rng, cats) for i in range(args.n)), key=lambda r: r.slug)
     if not args.reuse:
         shutil.rmtree(args.out, ignore_errors=True)
+    # without an index: the build picks the number of parts for the catalog's size, not the last index's
+    shutil.rmtree(args.out / BUNDLE, ignore_errors=True)
     print(f"{args.n} records; building the site into {args.out} (not timed)", flush=True)
     counts = build(records, args.out)
-    shutil.rmtree(args.out / BUNDLE, ignore_errors=True)
     slugs = [r.slug for r in records]
     sizes = [int(s) for s in args.sizes.split(",") if s]
     result: dict[str, Any] = {"records": args.n, "runs": runs(args.out, slugs, sizes + ([args.n] if args.whole else []), 1)}
@@ -168,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         counts = build(priced, args.out)
         steps["prices"] = step(args.out, counts["search_parts"], "after 1 % of the prices changed")
         result["step"] = steps
+        if args.browser:
+            result["browser"] = browse(args.out, args.browser.split(","))
     result["part_max"] = searchparts.PART_MAX
     result["parts"] = len(counts["search_parts"])
     if not args.keep:

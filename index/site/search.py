@@ -113,7 +113,7 @@ def build_search_index(site: Path, timeout: float = 1800, keys: Sequence[str] | 
     start = time.perf_counter()
     site = Path(site)
     bundle = site / BUNDLE
-    pages = _pages(site)
+    pages = _pages(site) if keys is None or keys else []  # no keys: the build made no resource page
     if not pages:
         if (bundle / MANIFEST).is_file() or (bundle / "pagefind.js").is_file():  # ours (pagefind.js: before parts)
             shutil.rmtree(bundle)

@@ -43,6 +43,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,6 +251,18 @@ class Probes:
         return out
 
 
+def record_in_batches(engine: Any, items: Iterable[dict[str, Any]], run_id: int) -> None:
+    """Probe items written through the crawler's write path, BATCH at a time, as the writer process does."""
+    batch: list[dict[str, Any]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= BATCH:
+            record_probes(engine, batch, crawl_run_id=run_id)
+            batch = []
+    if batch:
+        record_probes(engine, batch, crawl_run_id=run_id)
+
+
 def fill(db_url: str, n: int, per_origin: int, crawls: int, seed: int) -> None:
     """Write the synthetic store through the crawler's write path (see the module docstring)."""
     engine = init_db(db_url)
@@ -278,14 +291,8 @@ def fill(db_url: str, n: int, per_origin: int, crawls: int, seed: int) -> None:
         t = time.perf_counter()
         crawl_start = start + SPAN * k / max(1, crawls - 1)
         run_id = begin_run(engine, "full" if k == 0 else "incremental")
-        batch: list[dict[str, Any]] = []
-        for j, s in enumerate(specs):
-            batch.extend(probes.items(s, k, crawl_start + CRAWL_LENGTH * j / n))
-            if len(batch) >= BATCH:
-                record_probes(engine, batch, crawl_run_id=run_id)
-                batch = []
-        if batch:
-            record_probes(engine, batch, crawl_run_id=run_id)
+        record_in_batches(engine, (item for j, s in enumerate(specs)
+                                    for item in probes.items(s, k, crawl_start + CRAWL_LENGTH * j / n)), run_id)
         counts = finish_run(engine, run_id, {"bench": True})
         changed = {kind: c for kind, c in counts.items() if c}
         print(f"  crawl {k + 1}/{crawls} at {crawl_start:%Y-%m-%d %H:%M}: {time.perf_counter() - t:.1f} s, changes {changed}",

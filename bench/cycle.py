@@ -39,13 +39,14 @@ import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from catalog import BATCH, SITE, Probes, Spec, category_words, fill  # noqa: E402
+from catalog import SITE, Probes, Spec, category_words, fill, record_in_batches  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 CRAWL_GAP = timedelta(hours=6)  # the scheduled crawls after the store's last one
@@ -75,7 +76,6 @@ def crawl(db_url: str, n: int, per_origin: int, crawls: int, seed: int, k: int, 
 
     from index.schedule.changes import begin_run, finish_run
     from index.store.engine import dispose_engine, init_db
-    from index.store.write import record_probes
 
     engine = init_db(db_url)
     rng = random.Random(seed)
@@ -88,29 +88,28 @@ def crawl(db_url: str, n: int, per_origin: int, crawls: int, seed: int, k: int, 
     # the fill's last crawl started at most an hour before its newest probe
     at0 = newest.replace(minute=0, second=0, microsecond=0) + CRAWL_GAP * (k - crawls + 1)
     run_id = begin_run(engine, "incremental")
-    batch: list[dict[str, Any]] = []
     t = time.perf_counter()
-    for j, s in enumerate(specs):
-        atomic, pay_to = probes.terms(s, crawls - 1)
-        if s.i % CHANGED_EVERY == 42 and (change or k > crawls):  # changed in crawl 9, kept since
-            atomic *= 3
-        down = s.i % 200 == 3
-        at = at0 + timedelta(hours=1) * j / n
-        items = probes.items(s, crawls - 1, at)  # the shape of a probe (the 405 attempt, …); then our outcome
-        item = dict(items[-1])
-        if down:
-            item.update(outcome="server_error", http_status=503, latency_ms=20.0, error_code=None,
-                        headers={"content-type": "text/plain"}, body="upstream unavailable", challenge=None)
-        else:
-            headers, challenge = probes.challenge(s, atomic, pay_to)
-            item.update(outcome="paid", http_status=402, latency_ms=round(probes.rng.lognormvariate(4.5, 0.6), 1),
-                        error_code=None, headers=headers, body="{}", challenge=challenge)
-        batch.extend([*items[:-1], item])
-        if len(batch) >= BATCH:
-            record_probes(engine, batch, crawl_run_id=run_id)
-            batch = []
-    if batch:
-        record_probes(engine, batch, crawl_run_id=run_id)
+
+    def crawled() -> Iterator[dict[str, Any]]:
+        for j, s in enumerate(specs):
+            atomic, pay_to = probes.terms(s, crawls - 1)
+            if s.i % CHANGED_EVERY == 42 and (change or k > crawls):  # changed in crawl 9, kept since
+                atomic *= 3
+            down = s.i % 200 == 3
+            at = at0 + timedelta(hours=1) * j / n
+            items = probes.items(s, crawls - 1, at)  # the shape of a probe (the 405 attempt, …); then our outcome
+            item = dict(items[-1])
+            if down:
+                item.update(outcome="server_error", http_status=503, latency_ms=20.0, error_code=None,
+                            headers={"content-type": "text/plain"}, body="upstream unavailable", challenge=None)
+            else:
+                headers, challenge = probes.challenge(s, atomic, pay_to)
+                item.update(outcome="paid", http_status=402, latency_ms=round(probes.rng.lognormvariate(4.5, 0.6), 1),
+                            error_code=None, headers=headers, body="{}", challenge=challenge)
+            yield from items[:-1]
+            yield item
+
+    record_in_batches(engine, crawled(), run_id)
     counts = finish_run(engine, run_id, {"bench": True})
     print(f"  crawl {k + 1} at {at0:%Y-%m-%d %H:%M} ({'1 % of prices changed' if change else 'nothing changed'}): "
           f"{time.perf_counter() - t:.1f} s, changes { {c: v for c, v in counts.items() if v} }", flush=True)

@@ -28,6 +28,7 @@ from index.catalog.owner import OwnerView
 from index.catalog.examples import example_request
 from index.catalog.health import HISTORY_SPAN, Sample, terms_changes, window_figures
 from index.catalog.jsonld import site_link
+from index.store.engine import in_this_process
 from index.store.models import DocPage, Observation, Origin, PaymentOption, Resource, ResourceChange
 from index.catalog.plan import CatalogPlan, atomic_of, category_of, description_of, in_memory, plan_catalog
 from index.catalog.reads import aware as _aware, by_ids, in_catalog, iso as _iso, origins_and_options, other_protocols, owners
@@ -277,7 +278,6 @@ class StoreRecords:
         self.plan = plan_catalog(engine, site_url, workers if workers is not None else (os.cpu_count() or 1))
         self.slugs = self.plan.slugs
         self.generated_at: str | None = self.plan.generated_at if self.plan.ids else None
-        self._pid = os.getpid()
         self._made: list[CatalogRecord] | None = None
         if in_memory(engine):
             self._made = make_records(engine, self.plan, 0, len(self.plan))
@@ -289,7 +289,4 @@ class StoreRecords:
         """Records lo..hi of the catalog in slug order."""
         if self._made is not None:
             return self._made[lo:hi]
-        if self._pid != os.getpid():  # a forked worker: the parent's pooled connections are not its own
-            self.engine.dispose(close=False)
-            self._pid = os.getpid()
-        return make_records(self.engine, self.plan, lo, hi)
+        return make_records(in_this_process(self.engine), self.plan, lo, hi)

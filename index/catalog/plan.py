@@ -14,7 +14,6 @@ the same words the record's draft uses (`description_of`, `category_of`, `atomic
 from __future__ import annotations
 
 import multiprocessing
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +30,7 @@ from index.catalog.reads import aware, in_catalog, iso, origins_and_options, own
 from index.catalog.record import AcceptRecord
 from index.catalog.variants import fold_query_variants, terms_of
 from index.forked import Forked
-from index.store.engine import chunks
+from index.store.engine import chunks, in_this_process
 from index.store.models import Origin, PaymentOption, Resource
 
 def description_of(res: Resource, accepts: list[AcceptRecord]) -> str | None:
@@ -83,21 +82,18 @@ PARALLEL_MIN = 4000  # resources below this are planned in this process
 
 
 class _Reader:
-    """What the plan keeps of one chunk of resource ids; run here or in a forked worker, which first
-    drops the pooled connections it inherited (SQLAlchemy's advice for fork)."""
+    """What the plan keeps of one chunk of resource ids; run here or in a forked worker (with
+    connections of its own: index.store.engine.in_this_process)."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine, self.pid = engine, os.getpid()
+        self.engine = in_this_process(engine)
 
     def read(self, chunk: list[int]) -> tuple[list[tuple[int, str, tuple[str, int | None, int | None]]],
                                               list[tuple[int, str, str, Any]]]:
         """([(id, slug, pricing key)] of the chunk's catalog resources, [(id, url, method, terms)] of
         those that answered a usable 402: what folding compares), ids ascending."""
-        if self.pid != os.getpid():
-            self.engine.dispose(close=False)
-            self.pid = os.getpid()
         listed, paid = [], []
-        with Session(self.engine) as session:
+        with Session(in_this_process(self.engine)) as session:
             resources = [r for r in session.exec(select(Resource).where(Resource.id.in_(chunk))  # type: ignore[union-attr]
                                                  .order_by(Resource.id)).all() if in_catalog(r)]
             origins, options = origins_and_options(session, resources)

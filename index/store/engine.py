@@ -3,6 +3,7 @@ transactions. Every stage that reads or writes the database opens it here."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,20 @@ def dispose_engine(url: str) -> None:
     engine = _ENGINES.pop(url, None)
     if engine is not None:
         engine.dispose()
+
+
+_OPENED_IN: dict[int, int] = {}  # id(engine) -> the process whose pool it holds
+
+
+def in_this_process(engine: Engine) -> Engine:
+    """`engine`, safe to use here: in a forked worker, the first call drops the pooled connections it
+    inherited from its parent without closing them (SQLAlchemy's advice for fork), so the worker opens
+    its own."""
+    pid = os.getpid()
+    if _OPENED_IN.setdefault(id(engine), pid) != pid:
+        engine.dispose(close=False)
+        _OPENED_IN[id(engine)] = pid
+    return engine
 
 
 def init_db(url: str) -> Engine:
